@@ -1,0 +1,59 @@
+//! Messages into `update` from the runtime and backends, and the commands
+//! `update` asks the runtime to run.
+
+use chrono::{DateTime, Utc};
+
+use super::Action;
+use crate::backend::{
+    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TaskRole, TaskSnapshot,
+};
+
+/// A result or a clock tick, carrying its data: the app never reads state a
+/// background task mutates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// The refresh clock: polls whatever is due and not in flight.
+    Tick,
+    Task(TaskRole, Result<TaskSnapshot, BackendError>),
+    Heartbeats(DbSide, Result<Vec<HeartbeatRow>, BackendError>),
+    AppMap(Result<Vec<AppMapItem>, BackendError>),
+    Started(TaskRole, StartRequest, Result<(), BackendError>),
+    Stopped(TaskRole, Result<(), BackendError>),
+    HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
+    Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Action(Action),
+    Msg(Msg),
+}
+
+impl From<Action> for Input {
+    fn from(a: Action) -> Self {
+        Input::Action(a)
+    }
+}
+
+impl From<Msg> for Input {
+    fn from(m: Msg) -> Self {
+        Input::Msg(m)
+    }
+}
+
+/// Work for the runtime: each becomes one spawned backend call whose
+/// result comes back as a [`Msg`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    FetchTask(TaskRole),
+    FetchHeartbeats(DbSide),
+    FetchAppMap,
+    StartTask(TaskRole, StartRequest),
+    StopTask(TaskRole),
+    InsertHeartbeat(Site),
+    /// Flip `site`, conditional on the item the operator confirmed.
+    Flip(Site, AppMapItem),
+}
+
+/// When a message or action was handled; `update` stamps data with it.
+pub type Now = DateTime<Utc>;

@@ -1,0 +1,239 @@
+//! The cockpit's state: what each panel last fetched, when, and its last
+//! error; focus, scroll, prompts and what is in flight.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::backend::{
+    AppMapItem, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site, TaskRole,
+    TaskSnapshot,
+};
+
+/// The smallest screen on which every panel a key acts on is visible.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// How many event-log entries are kept.
+pub const LOG_CAPACITY: usize = 500;
+/// Rows a PgUp/PgDn moves.
+pub const PAGE: usize = 10;
+
+/// One panel's data, the time it was fetched, and its last error. Errors
+/// are state: the ui draws all three.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel<T> {
+    pub data: Option<T>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub error_at: Option<DateTime<Utc>>,
+    /// A poll for this panel is in flight: no second one is started.
+    pub loading: bool,
+}
+
+impl<T> Default for Panel<T> {
+    fn default() -> Self {
+        Panel {
+            data: None,
+            fetched_at: None,
+            error: None,
+            error_at: None,
+            loading: false,
+        }
+    }
+}
+
+impl<T> Panel<T> {
+    /// Stores a result: data replaces data and clears the error; an error
+    /// keeps the old data (shown with its age) next to the error.
+    pub fn set(&mut self, now: DateTime<Utc>, result: Result<T, String>) {
+        self.loading = false;
+        match result {
+            Ok(data) => {
+                self.data = Some(data);
+                self.fetched_at = Some(now);
+                self.error = None;
+                self.error_at = None;
+            }
+            Err(e) => {
+                self.error = Some(e);
+                self.error_at = Some(now);
+            }
+        }
+    }
+}
+
+/// The panels focus moves through with Tab, in screen order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Focus {
+    Tasks,
+    HeartbeatA,
+    HeartbeatB,
+    AppMap,
+    Log,
+}
+
+impl Focus {
+    pub const ORDER: [Focus; 5] = [
+        Focus::Tasks,
+        Focus::HeartbeatA,
+        Focus::HeartbeatB,
+        Focus::AppMap,
+        Focus::Log,
+    ];
+}
+
+/// A mutating action waiting for `y`/`n`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Stop(TaskRole),
+    /// First of reload-target's two confirmations.
+    Reload(TaskRole),
+    /// Second, explicit confirmation of reload-target.
+    ReloadReally(TaskRole),
+    Flip {
+        site: Site,
+        /// The item the operator saw: the flip is conditional on it.
+        seen: AppMapItem,
+        to: DbSide,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    Help,
+    /// "Flip which site? a / b".
+    ChooseFlipSite,
+    Confirm(Pending),
+}
+
+/// A user action in flight; the same one is not sent again until it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Busy {
+    Start(TaskRole),
+    Stop(TaskRole),
+    Heartbeat(Site),
+    Flip(Site),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub at: DateTime<Utc>,
+    pub level: LogLevel,
+    pub text: String,
+}
+
+/// Per-panel scroll offsets (first visible row).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scroll {
+    pub tasks: PerTask<usize>,
+    pub heartbeats: PerDb<usize>,
+    pub appmap: usize,
+    /// Rows up from the newest entry.
+    pub log: usize,
+}
+
+/// Settings the app needs from the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub refresh_every: Duration,
+    /// Heartbeat rows fetched per database.
+    pub heartbeat_rows: usize,
+    /// Who to record as the author of a flip.
+    pub operator: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            refresh_every: Duration::from_secs(2),
+            heartbeat_rows: 10,
+            operator: "dms-cockpit".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub mode: ModeInfo,
+    pub databases: PerDb<DatabaseRef>,
+    pub settings: Settings,
+    pub tasks: PerTask<Panel<TaskSnapshot>>,
+    pub heartbeats: PerDb<Panel<Vec<HeartbeatRow>>>,
+    pub appmap: Panel<Vec<AppMapItem>>,
+    pub log: VecDeque<LogEntry>,
+    pub focus: Focus,
+    pub selected: TaskRole,
+    pub popup: Option<Popup>,
+    pub scroll: Scroll,
+    pub busy: BTreeSet<Busy>,
+    /// The last time `update` ran: what the ui measures ages against.
+    pub now: DateTime<Utc>,
+    /// Terminal size in cells.
+    pub size: (u16, u16),
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(
+        mode: ModeInfo,
+        databases: PerDb<DatabaseRef>,
+        settings: Settings,
+        now: DateTime<Utc>,
+    ) -> App {
+        App {
+            mode,
+            databases,
+            settings,
+            tasks: PerTask::default(),
+            heartbeats: PerDb::default(),
+            appmap: Panel::default(),
+            log: VecDeque::new(),
+            focus: Focus::Tasks,
+            selected: TaskRole::Forward,
+            popup: None,
+            scroll: Scroll::default(),
+            busy: BTreeSet::new(),
+            now,
+            size: (MIN_WIDTH, MIN_HEIGHT),
+            should_quit: false,
+        }
+    }
+
+    /// True when the screen cannot show every panel an action key acts on.
+    pub fn too_small(&self) -> bool {
+        self.size.0 < MIN_WIDTH || self.size.1 < MIN_HEIGHT
+    }
+
+    /// The configured database an appmap item points at, if any.
+    pub fn database_of(&self, item: &AppMapItem) -> Option<DbSide> {
+        crate::backend::routing::database_of(item, &self.databases)
+    }
+
+    /// Whether heartbeat `id` shown for database `db` is also present in
+    /// the other database's fetched rows: it has been replicated.
+    pub fn is_replicated(&self, db: DbSide, id: i64) -> bool {
+        self.heartbeats[db.other()]
+            .data
+            .as_ref()
+            .is_some_and(|rows| rows.iter().any(|r| r.id == id))
+    }
+
+    pub fn push_log(&mut self, at: DateTime<Utc>, level: LogLevel, text: impl Into<String>) {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogEntry {
+            at,
+            level,
+            text: text.into(),
+        });
+    }
+}

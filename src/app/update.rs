@@ -1,0 +1,327 @@
+//! `App::update`: the one place state changes. Pure: it returns the
+//! commands to run instead of running them.
+
+use chrono::{DateTime, Utc};
+
+use super::guard;
+use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
+use super::{Action, Command, Input, Msg};
+use crate::backend::{DbSide, StartRequest, StartType, TaskRole};
+
+impl App {
+    /// Handles one input at time `now` and returns what to run.
+    pub fn update(&mut self, now: DateTime<Utc>, input: impl Into<Input>) -> Vec<Command> {
+        self.now = now;
+        match input.into() {
+            Input::Action(action) => self.on_action(action),
+            Input::Msg(msg) => self.on_msg(msg),
+        }
+    }
+
+    /// Fetches for every panel that has no poll in flight, marking them so
+    /// a slow backend never gets a pile of identical requests.
+    pub fn poll_all(&mut self) -> Vec<Command> {
+        let mut commands = Vec::new();
+        for role in TaskRole::ALL {
+            if !self.tasks[role].loading {
+                self.tasks[role].loading = true;
+                commands.push(Command::FetchTask(role));
+            }
+        }
+        for db in DbSide::ALL {
+            if !self.heartbeats[db].loading {
+                self.heartbeats[db].loading = true;
+                commands.push(Command::FetchHeartbeats(db));
+            }
+        }
+        if !self.appmap.loading {
+            self.appmap.loading = true;
+            commands.push(Command::FetchAppMap);
+        }
+        commands
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Command> {
+        match action {
+            Action::Quit => {
+                self.should_quit = true;
+                return vec![];
+            }
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                return vec![];
+            }
+            Action::ToggleHelp => {
+                self.popup = match self.popup {
+                    Some(Popup::Help) => None,
+                    _ => Some(Popup::Help),
+                };
+                return vec![];
+            }
+            Action::Cancel => {
+                if let Some(Popup::Confirm(_) | Popup::ChooseFlipSite) = &self.popup {
+                    self.log_info("cancelled");
+                }
+                self.popup = None;
+                return vec![];
+            }
+            Action::Refresh => {
+                self.log_info("refresh requested");
+                return self.poll_all();
+            }
+            _ => {}
+        }
+        if self.popup.is_some() {
+            return match action {
+                Action::Confirm => self.confirm(),
+                Action::FlipChoose(site) => self.flip_chosen(site),
+                _ => vec![],
+            };
+        }
+        match action {
+            Action::FocusNext => self.move_focus(1),
+            Action::FocusPrev => self.move_focus(Focus::ORDER.len() - 1),
+            Action::ScrollDown => self.scroll_by(1),
+            Action::ScrollUp => self.scroll_by(-1),
+            Action::PageDown => self.scroll_by(PAGE as isize),
+            Action::PageUp => self.scroll_by(-(PAGE as isize)),
+            Action::ScrollTop => self.scroll_by(isize::MIN),
+            Action::ScrollBottom => self.scroll_by(isize::MAX),
+            Action::SelectTask(role) => self.selected = role,
+            _ if self.too_small() => {
+                self.log_error(format!(
+                    "window too small for actions: enlarge it to at least {}x{}",
+                    super::state::MIN_WIDTH,
+                    super::state::MIN_HEIGHT
+                ));
+            }
+            Action::StartSelected => return self.start(self.selected, None),
+            Action::StopSelected => self.ask(Pending::Stop(self.selected), |app, role| {
+                let task = app.tasks[role].data.as_ref();
+                match task {
+                    Some(t) => guard::check_stop(t),
+                    None => Err(unknown_task(role)),
+                }
+            }),
+            Action::ReloadSelected => {
+                self.ask(Pending::Reload(self.selected), |app, role| {
+                    match app.tasks[role].data.as_ref() {
+                        Some(t) => guard::start_type(t, Some(StartType::ReloadTarget)).map(|_| ()),
+                        None => Err(unknown_task(role)),
+                    }
+                })
+            }
+            Action::Heartbeat(site) => {
+                if let Err(e) = guard::check_writable(&self.mode, "insert a heartbeat") {
+                    self.log_error(e);
+                } else if self.busy.insert(Busy::Heartbeat(site)) {
+                    self.log_info(format!("inserting a heartbeat as {site}"));
+                    return vec![Command::InsertHeartbeat(site)];
+                }
+            }
+            Action::FlipPrompt => match guard::check_writable(&self.mode, "flip a site") {
+                Err(e) => self.log_error(e),
+                Ok(()) => self.popup = Some(Popup::ChooseFlipSite),
+            },
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Opens a confirmation for a task action, or logs why it cannot be.
+    fn ask(&mut self, pending: Pending, check: impl Fn(&App, TaskRole) -> Result<(), String>) {
+        let role = self.selected;
+        let checked =
+            guard::check_writable(&self.mode, "change a task").and_then(|_| check(self, role));
+        match checked {
+            Ok(()) => self.popup = Some(Popup::Confirm(pending)),
+            Err(e) => self.log_error(e),
+        }
+    }
+
+    fn start(&mut self, role: TaskRole, requested: Option<StartType>) -> Vec<Command> {
+        let decided = guard::check_writable(&self.mode, "start a task").and_then(|_| {
+            match self.tasks[role].data.as_ref() {
+                Some(task) => guard::start_type(task, requested),
+                None => Err(unknown_task(role)),
+            }
+        });
+        match decided {
+            Err(e) => self.log_error(e),
+            Ok(start_type) => {
+                if self.busy.insert(Busy::Start(role)) {
+                    self.log_info(format!("{role} task: {start_type}"));
+                    let request = StartRequest {
+                        start_type,
+                        cdc_start_time: None,
+                    };
+                    return vec![Command::StartTask(role, request)];
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn flip_chosen(&mut self, site: crate::backend::Site) -> Vec<Command> {
+        self.popup = None;
+        let items = self.appmap.data.clone().unwrap_or_default();
+        if self.appmap.data.is_none() {
+            self.log_error("the appmap has not been read yet: wait for it, then flip");
+            return vec![];
+        }
+        match crate::backend::routing::flip_target(&items, site, &self.databases) {
+            Ok((seen, to)) => self.popup = Some(Popup::Confirm(Pending::Flip { site, seen, to })),
+            Err(e) => self.log_error(e),
+        }
+        vec![]
+    }
+
+    fn confirm(&mut self) -> Vec<Command> {
+        let Some(Popup::Confirm(pending)) = self.popup.take() else {
+            return vec![];
+        };
+        match pending {
+            Pending::Stop(role) => {
+                if self.busy.insert(Busy::Stop(role)) {
+                    self.log_info(format!("stopping the {role} task"));
+                    return vec![Command::StopTask(role)];
+                }
+            }
+            Pending::Reload(role) => self.popup = Some(Popup::Confirm(Pending::ReloadReally(role))),
+            Pending::ReloadReally(role) => return self.start(role, Some(StartType::ReloadTarget)),
+            Pending::Flip { site, seen, to } => {
+                if self.busy.insert(Busy::Flip(site)) {
+                    self.log_info(format!("flipping {site} to database {to}"));
+                    return vec![Command::Flip(site, seen)];
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn on_msg(&mut self, msg: Msg) -> Vec<Command> {
+        let now = self.now;
+        match msg {
+            Msg::Tick => return self.poll_all(),
+            Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Heartbeats(db, result) => {
+                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()))
+            }
+            Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
+            Msg::Started(role, request, result) => {
+                self.busy.remove(&Busy::Start(role));
+                match result {
+                    Ok(()) => self.log_ok(format!("{role} task: {} accepted", request.start_type)),
+                    Err(e) => {
+                        self.log_error(format!("{role} task: {} failed: {e}", request.start_type))
+                    }
+                }
+                return self.refresh_task(role);
+            }
+            Msg::Stopped(role, result) => {
+                self.busy.remove(&Busy::Stop(role));
+                match result {
+                    Ok(()) => self.log_ok(format!("{role} task: stop accepted")),
+                    Err(e) => self.log_error(format!("{role} task: stop failed: {e}")),
+                }
+                return self.refresh_task(role);
+            }
+            Msg::HeartbeatInserted(site, result) => {
+                self.busy.remove(&Busy::Heartbeat(site));
+                match result {
+                    Ok((db, row)) => {
+                        self.log_ok(format!(
+                            "heartbeat {} as {site} inserted into database {db} ({})",
+                            row.id, self.databases[db].engine
+                        ));
+                        return self.refresh_heartbeats(db);
+                    }
+                    Err(e) => self.log_error(format!("heartbeat as {site} failed: {e}")),
+                }
+            }
+            Msg::Flipped(site, result) => {
+                self.busy.remove(&Busy::Flip(site));
+                match result {
+                    Ok((_, db)) => self.log_ok(format!(
+                        "{site} now writes to database {db} ({} {})",
+                        self.databases[db].engine,
+                        self.databases[db].address()
+                    )),
+                    Err(e) => self.log_error(format!("flip of {site} failed: {e}")),
+                }
+                if !self.appmap.loading {
+                    self.appmap.loading = true;
+                    return vec![Command::FetchAppMap];
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
+        if self.tasks[role].loading {
+            return vec![];
+        }
+        self.tasks[role].loading = true;
+        vec![Command::FetchTask(role)]
+    }
+
+    fn refresh_heartbeats(&mut self, db: DbSide) -> Vec<Command> {
+        if self.heartbeats[db].loading {
+            return vec![];
+        }
+        self.heartbeats[db].loading = true;
+        vec![Command::FetchHeartbeats(db)]
+    }
+
+    fn move_focus(&mut self, steps: usize) {
+        let i = Focus::ORDER
+            .iter()
+            .position(|f| *f == self.focus)
+            .unwrap_or(0);
+        self.focus = Focus::ORDER[(i + steps) % Focus::ORDER.len()];
+    }
+
+    /// Rows in the focused table, which bounds its scroll offset.
+    fn focused_len(&self) -> usize {
+        match self.focus {
+            Focus::Tasks => self.tasks[self.selected]
+                .data
+                .as_ref()
+                .map_or(0, |t| t.tables.len()),
+            Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
+            Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
+            Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),
+            Focus::Log => self.log.len(),
+        }
+    }
+
+    fn scroll_by(&mut self, delta: isize) {
+        let max = self.focused_len().saturating_sub(1);
+        let selected = self.selected;
+        let offset = match self.focus {
+            Focus::Tasks => &mut self.scroll.tasks[selected],
+            Focus::HeartbeatA => &mut self.scroll.heartbeats.a,
+            Focus::HeartbeatB => &mut self.scroll.heartbeats.b,
+            Focus::AppMap => &mut self.scroll.appmap,
+            Focus::Log => &mut self.scroll.log,
+        };
+        *offset = offset.saturating_add_signed(delta).min(max);
+    }
+
+    fn log_info(&mut self, text: impl Into<String>) {
+        self.push_log(self.now, LogLevel::Info, text);
+    }
+
+    fn log_ok(&mut self, text: impl Into<String>) {
+        self.push_log(self.now, LogLevel::Success, text);
+    }
+
+    fn log_error(&mut self, text: impl Into<String>) {
+        self.push_log(self.now, LogLevel::Error, text);
+    }
+}
+
+fn unknown_task(role: TaskRole) -> String {
+    format!("the {role} task's status is not known yet: wait for the next refresh (r)")
+}

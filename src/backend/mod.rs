@@ -1,0 +1,108 @@
+//! The ports: the three small async traits every backend implements (AWS,
+//! PostgreSQL, Oracle, the lab), and the values they exchange. The app, the
+//! ui and the headless commands only ever see these, never an SDK.
+
+pub mod model;
+pub mod ops;
+pub mod pair;
+pub mod routing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use model::*;
+pub use pair::{PerDb, PerTask};
+
+/// What went wrong in a backend call, already phrased for a person: the
+/// message says what failed and, where it can, what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The peer could not be reached or refused the connection.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The call did not answer within the configured timeout.
+    #[error("no answer within {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    /// The thing asked for does not exist (task, table, item).
+    #[error("{0}")]
+    NotFound(String),
+    /// The peer refused the call in its current state (e.g. starting a
+    /// running task).
+    #[error("{0}")]
+    InvalidState(String),
+    /// A conditional write lost: someone changed the data underneath.
+    #[error("{0}")]
+    Conflict(String),
+    /// Permissions, credentials or configuration do not allow the call.
+    #[error("{0}")]
+    Denied(String),
+    /// Data came back in a shape the cockpit does not accept.
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// The two DMS tasks: describe, start, stop.
+#[async_trait]
+pub trait Replication: Send + Sync {
+    /// Status, progress and every page of table statistics of one task.
+    async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot>;
+    async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()>;
+    async fn stop(&self, role: TaskRole) -> BackendResult<()>;
+}
+
+/// The appmap: which database each application site writes to.
+#[async_trait]
+pub trait AppMapStore: Send + Sync {
+    /// Every item, sorted by site.
+    async fn read_all(&self) -> BackendResult<Vec<AppMapItem>>;
+    /// Points `expected.site` at `to`, atomically and only if the stored
+    /// item still equals `expected` in its routing attributes; otherwise
+    /// changes nothing and returns [`BackendError::Conflict`]. Records who
+    /// flipped and when as extra attributes. Returns the new item.
+    async fn flip(
+        &self,
+        expected: &AppMapItem,
+        to: &DatabaseRef,
+        who: &str,
+    ) -> BackendResult<AppMapItem>;
+}
+
+/// The heartbeat table of one database.
+#[async_trait]
+pub trait HeartbeatStore: Send + Sync {
+    /// The latest `n` rows, newest first.
+    async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>>;
+    /// Inserts `(nextval, now, site)` and returns the new row.
+    async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow>;
+}
+
+/// What the screen says about where it is connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeInfo {
+    /// `LAB` or `LIVE`.
+    pub name: String,
+    /// What stands in for what, or which account/region.
+    pub description: String,
+    /// True when mutating actions must be refused.
+    pub read_only: bool,
+}
+
+/// One complete set of adapters: what the runtime and the headless
+/// commands run against.
+#[derive(Clone)]
+pub struct Backends {
+    pub mode: ModeInfo,
+    pub replication: Arc<dyn Replication>,
+    pub appmap: Arc<dyn AppMapStore>,
+    pub heartbeats: PerDb<Arc<dyn HeartbeatStore>>,
+    /// The two configured databases, to match appmap items against.
+    pub databases: PerDb<DatabaseRef>,
+    /// Each call's time limit.
+    pub timeout: Duration,
+}

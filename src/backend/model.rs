@@ -1,0 +1,362 @@
+//! The data the ports exchange: plain values with no I/O attached, shared by
+//! the app, the ui, the headless commands and every adapter.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One of the two DMS tasks of the two-way door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskRole {
+    /// Database a (the old one) to database b (the new one).
+    Forward,
+    /// Database b back to database a.
+    Backward,
+}
+
+impl TaskRole {
+    pub const ALL: [TaskRole; 2] = [TaskRole::Forward, TaskRole::Backward];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskRole::Forward => "forward",
+            TaskRole::Backward => "backward",
+        }
+    }
+
+    /// The database the task reads from.
+    pub fn source(self) -> DbSide {
+        match self {
+            TaskRole::Forward => DbSide::A,
+            TaskRole::Backward => DbSide::B,
+        }
+    }
+
+    pub fn target(self) -> DbSide {
+        self.source().other()
+    }
+}
+
+impl fmt::Display for TaskRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One of the two configured databases: `a` is the forward task's source
+/// (the old database), `b` its target (the new one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbSide {
+    A,
+    B,
+}
+
+impl DbSide {
+    pub const ALL: [DbSide; 2] = [DbSide::A, DbSide::B];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DbSide::A => "a",
+            DbSide::B => "b",
+        }
+    }
+
+    pub fn other(self) -> DbSide {
+        match self {
+            DbSide::A => DbSide::B,
+            DbSide::B => DbSide::A,
+        }
+    }
+}
+
+impl fmt::Display for DbSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An application site: the writers that look themselves up in the appmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Site {
+    #[serde(rename = "SITEA")]
+    A,
+    #[serde(rename = "SITEB")]
+    B,
+}
+
+impl Site {
+    pub const ALL: [Site; 2] = [Site::A, Site::B];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Site::A => "SITEA",
+            Site::B => "SITEB",
+        }
+    }
+
+    /// Parses `SITEA`/`SITEB` (any case); the error names what would be right.
+    pub fn parse(s: &str) -> Result<Site, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "SITEA" => Ok(Site::A),
+            "SITEB" => Ok(Site::B),
+            _ => Err(format!("unknown site `{s}`: expected SITEA or SITEB")),
+        }
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A database engine the cockpit can talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Oracle,
+    Postgresql,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Oracle => "oracle",
+            Engine::Postgresql => "postgresql",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Engine, String> {
+        match s {
+            "oracle" => Ok(Engine::Oracle),
+            "postgresql" => Ok(Engine::Postgresql),
+            _ => Err(format!(
+                "unknown engine `{s}`: expected oracle or postgresql"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a configured database lives, in the terms an appmap item uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseRef {
+    pub side: DbSide,
+    pub engine: Engine,
+    pub endpoint: String,
+    pub port: u16,
+    pub dbname: String,
+    pub username: String,
+}
+
+impl DatabaseRef {
+    /// `endpoint:port/dbname`, as the panels and the status output show it.
+    pub fn address(&self) -> String {
+        format!("{}:{}/{}", self.endpoint, self.port, self.dbname)
+    }
+}
+
+/// A DMS task status, as `DescribeReplicationTasks` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskStatus {
+    Creating,
+    Ready,
+    Starting,
+    Running,
+    Stopping,
+    Stopped,
+    Failed,
+    Modifying,
+    Deleting,
+    /// Any status this build does not know by name, kept verbatim.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl TaskStatus {
+    pub fn parse(s: &str) -> TaskStatus {
+        match s {
+            "creating" => TaskStatus::Creating,
+            "ready" => TaskStatus::Ready,
+            "starting" => TaskStatus::Starting,
+            "running" => TaskStatus::Running,
+            "stopping" => TaskStatus::Stopping,
+            "stopped" => TaskStatus::Stopped,
+            "failed" => TaskStatus::Failed,
+            "modifying" => TaskStatus::Modifying,
+            "deleting" => TaskStatus::Deleting,
+            other => TaskStatus::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaskStatus::Creating => "creating",
+            TaskStatus::Ready => "ready",
+            TaskStatus::Starting => "starting",
+            TaskStatus::Running => "running",
+            TaskStatus::Stopping => "stopping",
+            TaskStatus::Stopped => "stopped",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Modifying => "modifying",
+            TaskStatus::Deleting => "deleting",
+            TaskStatus::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `ReplicationTaskStats`: how far the task got.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskProgress {
+    pub full_load_percent: Option<i32>,
+    pub tables_loaded: i32,
+    pub tables_loading: i32,
+    pub tables_queued: i32,
+    pub tables_errored: i32,
+    pub elapsed_ms: i64,
+    pub fresh_start_date: Option<DateTime<Utc>>,
+    pub start_date: Option<DateTime<Utc>>,
+    pub stop_date: Option<DateTime<Utc>>,
+    pub full_load_start_date: Option<DateTime<Utc>>,
+    pub full_load_finish_date: Option<DateTime<Utc>>,
+}
+
+/// One row of `DescribeTableStatistics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableStats {
+    pub schema: String,
+    pub table: String,
+    pub state: String,
+    pub full_load_rows: i64,
+    pub inserts: i64,
+    pub updates: i64,
+    pub deletes: i64,
+    pub ddls: i64,
+    /// Rows that failed during full load (`FullLoadErrorRows`).
+    pub errors: i64,
+    pub validation_state: String,
+    pub last_update: Option<DateTime<Utc>>,
+}
+
+/// Everything the cockpit shows about one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSnapshot {
+    pub role: TaskRole,
+    /// The replication task identifier.
+    pub id: String,
+    pub arn: String,
+    pub status: TaskStatus,
+    /// `full-load`, `cdc` or `full-load-and-cdc`.
+    pub migration_type: String,
+    pub progress: TaskProgress,
+    /// `StopReason`, e.g. `NORMAL`, `RECOVERABLE_ERROR`, `FATAL_ERROR`.
+    pub stop_reason: Option<String>,
+    pub last_failure: Option<String>,
+    /// When the task was first started; `None` if it never ran, which is
+    /// what tells `start-replication` from `resume-processing`.
+    pub start_date: Option<DateTime<Utc>>,
+    pub tables: Vec<TableStats>,
+}
+
+/// How a task is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StartType {
+    StartReplication,
+    ResumeProcessing,
+    ReloadTarget,
+}
+
+impl StartType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartType::StartReplication => "start-replication",
+            StartType::ResumeProcessing => "resume-processing",
+            StartType::ReloadTarget => "reload-target",
+        }
+    }
+}
+
+impl fmt::Display for StartType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A start request: the type, and for a CDC task an optional start time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRequest {
+    pub start_type: StartType,
+    pub cdc_start_time: Option<DateTime<Utc>>,
+}
+
+/// One row of a heartbeat table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub site: String,
+}
+
+/// One appmap item, with the original attribute names. All values are
+/// strings, as the original scripts wrote them; anything else the item
+/// carries is kept in `extra` so a flip can preserve it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppMapItem {
+    pub site: String,
+    pub dbengine: String,
+    pub endpoint: String,
+    pub port: String,
+    pub dbname: String,
+    pub username: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+impl AppMapItem {
+    /// The item as it should look when it points at `db`, extras kept.
+    pub fn pointing_at(&self, db: &DatabaseRef) -> AppMapItem {
+        AppMapItem {
+            site: self.site.clone(),
+            dbengine: db.engine.as_str().to_string(),
+            endpoint: db.endpoint.clone(),
+            port: db.port.to_string(),
+            dbname: db.dbname.clone(),
+            username: db.username.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+
+    /// Which configured database the item names, matched on engine,
+    /// endpoint, port and dbname (the username may differ per site).
+    pub fn matches(&self, db: &DatabaseRef) -> bool {
+        self.dbengine == db.engine.as_str()
+            && self.endpoint == db.endpoint
+            && self.port == db.port.to_string()
+            && self.dbname == db.dbname
+    }
+
+    /// `engine endpoint:port/dbname`, for messages about unmatched items.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {}:{}/{}",
+            self.dbengine, self.endpoint, self.port, self.dbname
+        )
+    }
+}

@@ -1,0 +1,5 @@
+//! dms-cockpit: a terminal cockpit for a two-way AWS DMS migration.
+//! See DESIGN.md in the project's shared folder and the README.
+
+pub mod app;
+pub mod backend;
