@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need when
+# it is missing (PostgreSQL from Debian's packages, moto server from PyPI,
+# tmux), starts a throwaway PostgreSQL cluster and moto on 127.0.0.1, runs
+# every test including the #[ignore]d service tests, and stops the servers.
+#
+#   bash tests/run-all.sh [extra cargo test args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[run-all] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+  log "installing PostgreSQL (Debian package postgresql)"
+  apt_install postgresql
+fi
+if ! command -v tmux >/dev/null; then
+  log "installing tmux"
+  apt_install tmux
+fi
+if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
+  log "installing moto[server] from PyPI"
+  python3 -m pip install -q 'moto[server]>=5.2,<6'
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+work=$(mktemp -d /tmp/dms-cockpit-tests.XXXXXX)
+chmod 755 "$work"
+pg_pid=""
+moto_pid=""
+cleanup() {
+  set +e
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null; wait "$moto_pid" 2>/dev/null; fi
+  if [ -f "$work/pg/postmaster.pid" ]; then run_pg "$(pg_bin)/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# PostgreSQL refuses to run as root: run the throwaway cluster as `postgres`.
+run_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_port=$(free_port)
+mkdir -p "$work/pg"
+[ "$(id -u)" = 0 ] && chown postgres "$work/pg" 2>/dev/null || true
+log "starting PostgreSQL on 127.0.0.1:$pg_port"
+run_pg "$(pg_bin)/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+run_pg "$(pg_bin)/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c wal_level=logical -c max_connections=200" start >/dev/null
+
+moto_port=$(free_port)
+log "starting moto server on 127.0.0.1:$moto_port"
+python3 tests/support/moto_server.py "$moto_port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 1 100); do
+  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/')" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+
+export DMSC_TEST_PG_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+export DMSC_TEST_PG_BIN="$(pg_bin)"
+export DMSC_TEST_PG_DATA="$work/pg"
+export DMSC_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
+
+log "cargo test (all targets, ignored service tests included)"
+cargo test --all-targets "$@" -- --include-ignored

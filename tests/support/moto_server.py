@@ -1,0 +1,73 @@
+"""moto server for dms-cockpit's tests, with one fix: epoch-second dates.
+
+moto's DMS sends ReplicationTaskCreationDate, ReplicationTaskStartDate, the
+dates inside ReplicationTaskStats and InstanceCreateTime as ISO strings. AWS
+sends epoch seconds (the JSON 1.1 protocol's timestamp format), and the Rust
+SDK rightly rejects the string form. This wrapper converts those fields in
+moto's to_dict before they leave the server, so the cockpit's adapter is
+tested against the format AWS really uses. Nothing else is changed.
+
+Usage: python3 moto_server.py PORT   (listens on 127.0.0.1 only)
+"""
+
+import sys
+from datetime import datetime
+
+from moto.dms import models as dms_models
+from moto.server import ThreadedMotoServer
+
+
+def _epoch(value):
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return value
+    return value
+
+
+def _fix_dates(d):
+    for key in ("ReplicationTaskCreationDate", "ReplicationTaskStartDate", "InstanceCreateTime"):
+        if d.get(key) is not None:
+            d[key] = _epoch(d[key])
+        elif key in d:
+            del d[key]
+    stats = d.get("ReplicationTaskStats")
+    if isinstance(stats, dict):
+        for key in list(stats):
+            if key.endswith("Date"):
+                if stats[key] is None:
+                    del stats[key]
+                else:
+                    stats[key] = _epoch(stats[key])
+    return d
+
+
+def _patch(cls):
+    original = cls.to_dict
+
+    def to_dict(self, *args, **kwargs):
+        return _fix_dates(original(self, *args, **kwargs))
+
+    cls.to_dict = to_dict
+
+
+_patch(dms_models.FakeReplicationTask)
+_patch(dms_models.FakeReplicationInstance)
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    print(f"moto listening on 127.0.0.1:{port}", flush=True)
+    try:
+        server._thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
