@@ -1,0 +1,569 @@
+//! Pure tests of `App::update`: every action and backend result,
+//! confirmations, in-flight guards and errors. No terminal, no backend.
+
+use chrono::{DateTime, TimeZone, Utc};
+use dms_cockpit::app::keymap::{Key, action_for};
+use dms_cockpit::app::{
+    Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings,
+};
+use dms_cockpit::backend::{
+    AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site,
+    StartRequest, StartType, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
+}
+
+fn databases() -> PerDb<DatabaseRef> {
+    PerDb {
+        a: DatabaseRef {
+            side: DbSide::A,
+            engine: Engine::Oracle,
+            endpoint: "ora.example".into(),
+            port: 1521,
+            dbname: "ORCL".into(),
+            username: "customer_orders".into(),
+        },
+        b: DatabaseRef {
+            side: DbSide::B,
+            engine: Engine::Postgresql,
+            endpoint: "pg.example".into(),
+            port: 5432,
+            dbname: "postgres".into(),
+            username: "customer_orders".into(),
+        },
+    }
+}
+
+fn mode(read_only: bool) -> ModeInfo {
+    ModeInfo {
+        name: "LAB".into(),
+        description: "test".into(),
+        read_only,
+    }
+}
+
+fn app() -> App {
+    App::new(mode(false), databases(), Settings::default(), now())
+}
+
+fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
+    TaskSnapshot {
+        role,
+        id: format!("{role}-task"),
+        arn: format!("arn:aws:dms:us-east-1:1:task:{role}"),
+        status,
+        migration_type: "cdc".into(),
+        progress: TaskProgress::default(),
+        stop_reason: None,
+        last_failure: None,
+        start_date: ran.then(now),
+        tables: (0..30)
+            .map(|i| TableStats {
+                schema: "customer_orders".into(),
+                table: format!("t{i}"),
+                ..TableStats::default()
+            })
+            .collect(),
+    }
+}
+
+fn item(site: Site, db: DbSide) -> AppMapItem {
+    let dbs = databases();
+    AppMapItem {
+        site: site.as_str().into(),
+        dbengine: String::new(),
+        endpoint: String::new(),
+        port: String::new(),
+        dbname: String::new(),
+        username: String::new(),
+        extra: Default::default(),
+    }
+    .pointing_at(&dbs[db])
+}
+
+fn with_tasks(mut app: App, status: TaskStatus, ran: bool) -> App {
+    for role in TaskRole::ALL {
+        app.update(now(), Msg::Task(role, Ok(task(role, status.clone(), ran))));
+    }
+    app
+}
+
+fn last_log(app: &App) -> (LogLevel, String) {
+    let e = app.log.back().expect("a log entry");
+    (e.level, e.text.clone())
+}
+
+#[test]
+fn tick_polls_every_panel_once_and_not_again_while_in_flight() {
+    let mut app = app();
+    let first = app.update(now(), Msg::Tick);
+    assert_eq!(first.len(), 5, "{first:?}");
+    assert!(first.contains(&Command::FetchTask(TaskRole::Forward)));
+    assert!(first.contains(&Command::FetchHeartbeats(DbSide::B)));
+    assert!(first.contains(&Command::FetchAppMap));
+    assert!(app.update(now(), Msg::Tick).is_empty(), "no pile-up");
+    app.update(now(), Msg::AppMap(Ok(vec![])));
+    assert_eq!(app.update(now(), Msg::Tick), vec![Command::FetchAppMap]);
+}
+
+#[test]
+fn refresh_key_polls_what_is_not_in_flight_and_logs() {
+    let mut app = app();
+    let cmds = app.update(now(), Action::Refresh);
+    assert_eq!(cmds.len(), 5);
+    assert!(app.update(now(), Action::Refresh).is_empty());
+    assert_eq!(last_log(&app).1, "refresh requested");
+}
+
+#[test]
+fn results_are_stored_with_time_and_errors_keep_old_data() {
+    let mut app = app();
+    app.update(now(), Msg::Tick);
+    let rows = vec![HeartbeatRow {
+        id: 7,
+        at: now(),
+        site: "SITEA".into(),
+    }];
+    app.update(now(), Msg::Heartbeats(DbSide::A, Ok(rows.clone())));
+    assert_eq!(app.heartbeats.a.data.as_deref(), Some(&rows[..]));
+    assert_eq!(app.heartbeats.a.fetched_at, Some(now()));
+    assert!(!app.heartbeats.a.loading);
+
+    let later = now() + chrono::Duration::seconds(5);
+    app.update(
+        later,
+        Msg::Heartbeats(DbSide::A, Err(BackendError::Unavailable("db down".into()))),
+    );
+    assert_eq!(
+        app.heartbeats.a.data.as_deref(),
+        Some(&rows[..]),
+        "stale data kept"
+    );
+    assert_eq!(app.heartbeats.a.error.as_deref(), Some("db down"));
+    assert_eq!(app.heartbeats.a.error_at, Some(later));
+    assert_eq!(
+        app.heartbeats.a.fetched_at,
+        Some(now()),
+        "age of the data unchanged"
+    );
+    // The other panels are untouched by that error.
+    assert!(app.heartbeats.b.error.is_none());
+
+    app.update(later, Msg::Heartbeats(DbSide::A, Ok(vec![])));
+    assert!(app.heartbeats.a.error.is_none(), "success clears the error");
+}
+
+#[test]
+fn replicated_rows_are_those_present_in_both_databases() {
+    let mut app = app();
+    let row = |id| HeartbeatRow {
+        id,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    app.update(now(), Msg::Heartbeats(DbSide::A, Ok(vec![row(2), row(1)])));
+    app.update(now(), Msg::Heartbeats(DbSide::B, Ok(vec![row(1)])));
+    assert!(app.is_replicated(DbSide::A, 1));
+    assert!(!app.is_replicated(DbSide::A, 2));
+    assert!(app.is_replicated(DbSide::B, 1));
+}
+
+#[test]
+fn start_picks_start_replication_first_and_resume_after_a_stop() {
+    let mut app = with_tasks(app(), TaskStatus::Ready, false);
+    let cmds = app.update(now(), Action::StartSelected);
+    assert_eq!(
+        cmds,
+        vec![Command::StartTask(
+            TaskRole::Forward,
+            StartRequest {
+                start_type: StartType::StartReplication,
+                cdc_start_time: None
+            }
+        )]
+    );
+    assert!(app.busy.contains(&Busy::Start(TaskRole::Forward)));
+
+    let mut app = with_tasks(self::app(), TaskStatus::Stopped, true);
+    app.update(now(), Action::SelectTask(TaskRole::Backward));
+    let cmds = app.update(now(), Action::StartSelected);
+    assert_eq!(
+        cmds,
+        vec![Command::StartTask(
+            TaskRole::Backward,
+            StartRequest {
+                start_type: StartType::ResumeProcessing,
+                cdc_start_time: None
+            }
+        )]
+    );
+}
+
+#[test]
+fn start_is_not_sent_twice_while_in_flight_and_result_clears_it() {
+    let mut app = with_tasks(app(), TaskStatus::Ready, false);
+    assert_eq!(app.update(now(), Action::StartSelected).len(), 1);
+    assert!(
+        app.update(now(), Action::StartSelected).is_empty(),
+        "repeated key ignored"
+    );
+    let req = StartRequest {
+        start_type: StartType::StartReplication,
+        cdc_start_time: None,
+    };
+    let cmds = app.update(now(), Msg::Started(TaskRole::Forward, req, Ok(())));
+    assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
+    assert_eq!(
+        cmds,
+        vec![Command::FetchTask(TaskRole::Forward)],
+        "refreshes the task"
+    );
+    assert_eq!(last_log(&app).0, LogLevel::Success);
+}
+
+#[test]
+fn start_failure_is_logged_as_error() {
+    let mut app = with_tasks(app(), TaskStatus::Ready, false);
+    app.update(now(), Action::StartSelected);
+    let req = StartRequest {
+        start_type: StartType::StartReplication,
+        cdc_start_time: None,
+    };
+    app.update(
+        now(),
+        Msg::Started(
+            TaskRole::Forward,
+            req,
+            Err(BackendError::InvalidState("bad state".into())),
+        ),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("bad state"), "{text}");
+}
+
+#[test]
+fn start_of_a_running_or_unknown_task_is_refused_with_a_reason() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    assert!(app.update(now(), Action::StartSelected).is_empty());
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("already running"), "{text}");
+
+    let mut fresh = self::app();
+    assert!(fresh.update(now(), Action::StartSelected).is_empty());
+    assert!(last_log(&fresh).1.contains("not known yet"));
+}
+
+#[test]
+fn stop_asks_first_and_y_confirms_n_cancels() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    assert!(app.update(now(), Action::StopSelected).is_empty());
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Stop(TaskRole::Forward)))
+    );
+    assert!(app.update(now(), Action::Cancel).is_empty());
+    assert_eq!(app.popup, None);
+
+    app.update(now(), Action::StopSelected);
+    assert_eq!(
+        app.update(now(), Action::Confirm),
+        vec![Command::StopTask(TaskRole::Forward)]
+    );
+    assert_eq!(app.popup, None);
+    app.update(now(), Action::StopSelected);
+    assert!(
+        app.update(now(), Action::Confirm).is_empty(),
+        "stop already in flight"
+    );
+    let cmds = app.update(now(), Msg::Stopped(TaskRole::Forward, Ok(())));
+    assert_eq!(cmds, vec![Command::FetchTask(TaskRole::Forward)]);
+}
+
+#[test]
+fn other_keys_do_nothing_in_a_prompt() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    app.update(now(), Action::StopSelected);
+    let popup = app.popup.clone();
+    for key in [
+        Key::Char('s'),
+        Key::Char('a'),
+        Key::Char('x'),
+        Key::Tab,
+        Key::Char('z'),
+    ] {
+        assert_eq!(action_for(&app, key), None, "{key:?}");
+    }
+    assert_eq!(action_for(&app, Key::Char('y')), Some(Action::Confirm));
+    assert_eq!(action_for(&app, Key::Char('n')), Some(Action::Cancel));
+    assert_eq!(action_for(&app, Key::Esc), Some(Action::Cancel));
+    // And actions that slip through while a prompt is open change nothing.
+    assert!(app.update(now(), Action::Heartbeat(Site::A)).is_empty());
+    assert_eq!(app.popup, popup);
+}
+
+#[test]
+fn stop_of_a_stopped_task_is_refused_without_a_prompt() {
+    let mut app = with_tasks(app(), TaskStatus::Stopped, true);
+    app.update(now(), Action::StopSelected);
+    assert_eq!(app.popup, None);
+    assert!(
+        last_log(&app)
+            .1
+            .contains("only a running or starting task can be stopped")
+    );
+}
+
+#[test]
+fn reload_target_needs_two_confirmations() {
+    let mut app = with_tasks(app(), TaskStatus::Stopped, true);
+    app.update(now(), Action::ReloadSelected);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Reload(TaskRole::Forward)))
+    );
+    assert!(app.update(now(), Action::Confirm).is_empty());
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::ReloadReally(TaskRole::Forward)))
+    );
+    let cmds = app.update(now(), Action::Confirm);
+    assert_eq!(
+        cmds,
+        vec![Command::StartTask(
+            TaskRole::Forward,
+            StartRequest {
+                start_type: StartType::ReloadTarget,
+                cdc_start_time: None
+            }
+        )]
+    );
+}
+
+#[test]
+fn heartbeat_is_sent_once_while_in_flight() {
+    let mut app = app();
+    assert_eq!(
+        app.update(now(), Action::Heartbeat(Site::A)),
+        vec![Command::InsertHeartbeat(Site::A)]
+    );
+    assert!(app.update(now(), Action::Heartbeat(Site::A)).is_empty());
+    assert_eq!(
+        app.update(now(), Action::Heartbeat(Site::B)),
+        vec![Command::InsertHeartbeat(Site::B)]
+    );
+    let row = HeartbeatRow {
+        id: 42,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    let cmds = app.update(now(), Msg::HeartbeatInserted(Site::A, Ok((DbSide::B, row))));
+    assert_eq!(cmds, vec![Command::FetchHeartbeats(DbSide::B)]);
+    assert!(
+        last_log(&app)
+            .1
+            .contains("heartbeat 42 as SITEA inserted into database b")
+    );
+    assert!(!app.busy.contains(&Busy::Heartbeat(Site::A)));
+}
+
+#[test]
+fn heartbeat_failure_is_logged() {
+    let mut app = app();
+    app.update(now(), Action::Heartbeat(Site::B));
+    app.update(
+        now(),
+        Msg::HeartbeatInserted(
+            Site::B,
+            Err(BackendError::Timeout(std::time::Duration::from_secs(5))),
+        ),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(
+        text.contains("heartbeat as SITEB failed: no answer within 5s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn flip_asks_which_site_then_confirms_with_what_was_seen() {
+    let mut app = app();
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)])),
+    );
+    app.update(now(), Action::FlipPrompt);
+    assert_eq!(app.popup, Some(Popup::ChooseFlipSite));
+    assert_eq!(
+        action_for(&app, Key::Char('a')),
+        Some(Action::FlipChoose(Site::A))
+    );
+    assert_eq!(action_for(&app, Key::Char('x')), None);
+    app.update(now(), Action::FlipChoose(Site::A));
+    let seen = item(Site::A, DbSide::A);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: seen.clone(),
+            to: DbSide::B
+        }))
+    );
+    assert_eq!(
+        app.update(now(), Action::Confirm),
+        vec![Command::Flip(Site::A, seen.clone())]
+    );
+    assert!(app.update(now(), Action::FlipPrompt).is_empty());
+    app.update(now(), Action::FlipChoose(Site::A));
+    assert!(
+        app.update(now(), Action::Confirm).is_empty(),
+        "flip in flight"
+    );
+
+    let flipped = item(Site::A, DbSide::B);
+    let cmds = app.update(now(), Msg::Flipped(Site::A, Ok((flipped, DbSide::B))));
+    assert_eq!(cmds, vec![Command::FetchAppMap]);
+    assert!(last_log(&app).1.contains("SITEA now writes to database b"));
+}
+
+#[test]
+fn flip_conflict_is_reported() {
+    let mut app = app();
+    app.update(now(), Msg::AppMap(Ok(vec![item(Site::A, DbSide::A)])));
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Confirm);
+    app.update(
+        now(),
+        Msg::Flipped(
+            Site::A,
+            Err(BackendError::Conflict(
+                "SITEA's mapping changed underneath".into(),
+            )),
+        ),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("changed underneath"));
+}
+
+#[test]
+fn flip_of_an_unknown_or_unmatched_site_is_refused() {
+    let mut app = app();
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::B));
+    assert_eq!(app.popup, None);
+    assert!(last_log(&app).1.contains("not been read yet"));
+
+    let mut odd = item(Site::B, DbSide::B);
+    odd.endpoint = "elsewhere".into();
+    app.update(now(), Msg::AppMap(Ok(vec![odd])));
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::B));
+    assert_eq!(app.popup, None);
+    let text = last_log(&app).1;
+    assert!(text.contains("neither configured database"), "{text}");
+    assert!(
+        text.contains("elsewhere"),
+        "names what the item says: {text}"
+    );
+}
+
+#[test]
+fn read_only_mode_refuses_every_mutation() {
+    let mut app = App::new(mode(true), databases(), Settings::default(), now());
+    app = with_tasks(app, TaskStatus::Running, true);
+    for action in [
+        Action::StartSelected,
+        Action::StopSelected,
+        Action::ReloadSelected,
+        Action::Heartbeat(Site::A),
+        Action::FlipPrompt,
+    ] {
+        let before = app.log.len();
+        assert!(app.update(now(), action).is_empty(), "{action:?}");
+        assert_eq!(app.popup, None, "{action:?}");
+        assert!(app.log.len() > before);
+        assert!(last_log(&app).1.contains("read-only"), "{action:?}");
+    }
+}
+
+#[test]
+fn too_small_window_disables_action_keys_but_not_quit_or_scroll() {
+    let mut app = with_tasks(app(), TaskStatus::Ready, false);
+    app.update(now(), Action::Resize(60, 20));
+    assert!(app.too_small());
+    assert!(app.update(now(), Action::StartSelected).is_empty());
+    assert!(app.update(now(), Action::Heartbeat(Site::A)).is_empty());
+    assert!(last_log(&app).1.contains("enlarge it to at least 80x24"));
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.scroll.tasks.forward, 1);
+    app.update(now(), Action::Resize(80, 24));
+    assert_eq!(app.update(now(), Action::Heartbeat(Site::A)).len(), 1);
+    app.update(now(), Action::Quit);
+    assert!(app.should_quit);
+}
+
+#[test]
+fn focus_cycles_and_scroll_is_bounded_per_panel() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    assert_eq!(app.focus, Focus::Tasks);
+    app.update(now(), Action::FocusPrev);
+    assert_eq!(app.focus, Focus::Log);
+    app.update(now(), Action::FocusNext);
+    app.update(now(), Action::FocusNext);
+    assert_eq!(app.focus, Focus::HeartbeatA);
+    app.update(now(), Action::FocusPrev);
+
+    app.update(now(), Action::PageDown);
+    assert_eq!(app.scroll.tasks.forward, 10);
+    app.update(now(), Action::ScrollBottom);
+    assert_eq!(app.scroll.tasks.forward, 29);
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.scroll.tasks.forward, 29, "bounded by the table");
+    app.update(now(), Action::SelectTask(TaskRole::Backward));
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.scroll.tasks.backward, 1, "each task scrolls on its own");
+    app.update(now(), Action::ScrollTop);
+    assert_eq!(app.scroll.tasks.backward, 0);
+    app.update(now(), Action::PageUp);
+    assert_eq!(app.scroll.tasks.backward, 0);
+}
+
+#[test]
+fn help_toggles_with_question_mark_and_esc() {
+    let mut app = app();
+    assert_eq!(action_for(&app, Key::Char('?')), Some(Action::ToggleHelp));
+    app.update(now(), Action::ToggleHelp);
+    assert_eq!(app.popup, Some(Popup::Help));
+    assert_eq!(action_for(&app, Key::Esc), Some(Action::ToggleHelp));
+    assert_eq!(action_for(&app, Key::Char('s')), None);
+    app.update(now(), Action::ToggleHelp);
+    assert_eq!(app.popup, None);
+}
+
+#[test]
+fn ctrl_c_quits_everywhere() {
+    let mut app = app();
+    assert_eq!(action_for(&app, Key::Ctrl('c')), Some(Action::Quit));
+    app.update(now(), Action::FlipPrompt);
+    assert_eq!(action_for(&app, Key::Ctrl('c')), Some(Action::Quit));
+    assert_eq!(
+        action_for(&app, Key::Char('q')),
+        None,
+        "q is a letter in a prompt"
+    );
+}
+
+#[test]
+fn log_is_bounded() {
+    let mut app = app();
+    for _ in 0..(dms_cockpit::app::LOG_CAPACITY + 20) {
+        app.update(now(), Action::Refresh);
+    }
+    assert_eq!(app.log.len(), dms_cockpit::app::LOG_CAPACITY);
+}
