@@ -79,7 +79,6 @@ pub(crate) struct TaskRow {
     pub last_start: Option<DateTime<Utc>>,
     pub stop_date: Option<DateTime<Utc>>,
     pub full_load_start: Option<DateTime<Utc>>,
-    pub full_load_finish: Option<DateTime<Utc>>,
     pub run_ms_before: i64,
 }
 
@@ -112,7 +111,6 @@ impl TaskRow {
             last_start: clock::parse_opt(r.get("last_start"))?,
             stop_date: clock::parse_opt(r.get("stop_date"))?,
             full_load_start: clock::parse_opt(r.get("full_load_start"))?,
-            full_load_finish: clock::parse_opt(r.get("full_load_finish"))?,
             run_ms_before: r.get("run_ms_before"),
         })
     }
@@ -162,17 +160,33 @@ impl Dms {
     /// Per-table statistics as the task's apply bookkeeping in the target
     /// database records them: the same transaction that applied the rows
     /// counted them, so the numbers are what actually happened.
-    async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
+    /// Also returns when the full load finished: the last table's load
+    /// time once every table is loaded, read from the same rows so the
+    /// percentage and the date never disagree.
+    async fn table_stats(
+        &self,
+        role: TaskRole,
+    ) -> BackendResult<(Vec<TableStats>, Option<DateTime<Utc>>)> {
         let rows = sqlx::query(
-            "SELECT tbl, state, full_load_rows, inserts, updates, deletes, ddls, errors, last_update
+            "SELECT tbl, state, full_load_rows, inserts, updates, deletes, ddls, errors,
+                    last_update, loaded_at
              FROM awsdms_apply_tables WHERE task = ?1",
         )
         .bind(task_id(role))
         .fetch_all(&self.sites[role.target()])
         .await
         .map_err(|e| db_error(&format!("reading table statistics of {}", task_id(role)), e))?;
+        let malformed = |e: String| {
+            BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)))
+        };
         let mut stats = Vec::with_capacity(rows.len());
+        let mut finished = None;
+        let mut all_loaded = !rows.is_empty();
         for r in &rows {
+            match clock::parse_opt(r.get("loaded_at")).map_err(malformed)? {
+                Some(at) => finished = finished.max(Some(at)),
+                None => all_loaded = false,
+            }
             stats.push(TableStats {
                 schema: SCHEMA.to_string(),
                 table: r.get("tbl"),
@@ -184,19 +198,17 @@ impl Dms {
                 ddls: r.get("ddls"),
                 errors: r.get("errors"),
                 validation_state: "Not enabled".to_string(),
-                last_update: clock::parse_opt(r.get("last_update")).map_err(|e| {
-                    BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)))
-                })?,
+                last_update: clock::parse_opt(r.get("last_update")).map_err(malformed)?,
             });
         }
         let rank = |t: &TableStats| TABLES.iter().position(|s| s.name == t.table);
         stats.sort_by_key(rank);
-        Ok(stats)
+        Ok((stats, finished.filter(|_| all_loaded)))
     }
 
     async fn snapshot(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         let task = self.load_task(role).await?;
-        let tables = self.table_stats(role).await?;
+        let (tables, full_load_finish) = self.table_stats(role).await?;
         let count = |state: &str| tables.iter().filter(|t| t.state == state).count() as i32;
         let loaded = count(TABLE_COMPLETED);
         let full_load_percent = (task.is_full_load() && task.first_start.is_some()).then(|| {
@@ -217,7 +229,7 @@ impl Dms {
             start_date: task.last_start,
             stop_date: task.stop_date,
             full_load_start_date: task.full_load_start,
-            full_load_finish_date: task.full_load_finish,
+            full_load_finish_date: full_load_finish,
         };
         Ok(TaskSnapshot {
             role,

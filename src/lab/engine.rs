@@ -110,8 +110,7 @@ impl Dms {
                last_start = ?2, first_start = COALESCE(first_start, ?2), stop_date = NULL,
                fresh_start = CASE WHEN ?3 THEN ?2 ELSE fresh_start END,
                run_ms_before = CASE WHEN ?3 THEN 0 ELSE run_ms_before END,
-               full_load_start = CASE WHEN ?4 THEN ?2 ELSE full_load_start END,
-               full_load_finish = CASE WHEN ?4 THEN NULL ELSE full_load_finish END
+               full_load_start = CASE WHEN ?4 THEN ?2 ELSE full_load_start END
              WHERE role = ?1 AND status = 'starting'",
         )
         .bind(task.role.as_str())
@@ -227,19 +226,7 @@ impl Dms {
                     .await
             }
             Some((spec, _)) => self.load_table(task, spec).await,
-            None => {
-                if task.full_load_start.is_some() && task.full_load_finish.is_none() {
-                    sqlx::query("UPDATE tasks SET full_load_finish = ?2 WHERE role = ?1")
-                        .bind(task.role.as_str())
-                        .bind(clock::now_text())
-                        .execute(&self.control)
-                        .await
-                        .map_err(|e| {
-                            db_error(&format!("finishing the full load of {}", task.id), e)
-                        })?;
-                }
-                self.apply_changes(task).await
-            }
+            None => self.apply_changes(task).await,
         }
     }
 
@@ -304,7 +291,7 @@ impl Dms {
         }
         sqlx::query(
             "UPDATE awsdms_apply_tables SET state = ?3, loaded_seq = ?4, full_load_rows = ?5,
-               last_update = ?6 WHERE task = ?1 AND tbl = ?2",
+               last_update = ?6, loaded_at = ?6 WHERE task = ?1 AND tbl = ?2",
         )
         .bind(&task.id)
         .bind(spec.name)

@@ -177,6 +177,7 @@ CREATE TABLE awsdms_apply_tables (
     ddls INTEGER NOT NULL DEFAULT 0,
     errors INTEGER NOT NULL DEFAULT 0,
     last_update TEXT,
+    loaded_at TEXT,
     PRIMARY KEY (task, tbl)
 );
 ";
@@ -250,7 +251,6 @@ CREATE TABLE tasks (
     last_start TEXT,
     stop_date TEXT,
     full_load_start TEXT,
-    full_load_finish TEXT,
     run_ms_before INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE appmap (
