@@ -578,3 +578,63 @@ async fn traffic_follows_the_appmap_into_both_databases() {
     assert_eq!(report.last_error, None);
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_apply_error_fails_the_task_and_resume_retries_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    let (a, bdb) = (lab.site(DbSide::A), lab.site(DbSide::B));
+    start(&b, TaskRole::Forward, StartType::StartReplication).await;
+    wait_full_load(&b).await;
+    // The target refuses one row, as a constraint missing on the source would.
+    exec(
+        bdb,
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON customers WHEN NEW.name = 'boom'
+         BEGIN SELECT RAISE(ABORT, 'boom is refused here'); END",
+    )
+    .await;
+    exec(
+        a,
+        "INSERT INTO customers VALUES (700, 'fine', NULL, 'SITEA', 'now')",
+    )
+    .await;
+    exec(
+        a,
+        "INSERT INTO customers VALUES (701, 'boom', NULL, 'SITEA', 'now')",
+    )
+    .await;
+    let failed = wait_status(&b, TaskRole::Forward, TaskStatus::Failed).await;
+    assert_eq!(failed.stop_reason.as_deref(), Some("FATAL_ERROR"));
+    let why = failed.last_failure.unwrap_or_default();
+    assert!(
+        why.contains("boom is refused here") && why.contains("lab-forward"),
+        "{why}"
+    );
+    // The failed batch was rolled back whole: not even the good row landed.
+    assert_eq!(
+        count(
+            bdb,
+            "SELECT COUNT(*) FROM customers WHERE customer_id >= 700"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        dml(&describe(&b, TaskRole::Forward).await, "customers"),
+        (0, 0, 0)
+    );
+
+    exec(bdb, "DROP TRIGGER refuse_boom").await;
+    start(&b, TaskRole::Forward, StartType::ResumeProcessing).await;
+    wait_count(
+        bdb,
+        "SELECT COUNT(*) FROM customers WHERE customer_id >= 700",
+        2,
+    )
+    .await;
+    flush(&lab, &b, Site::A).await;
+    let snap = describe(&b, TaskRole::Forward).await;
+    assert_eq!(dml(&snap, "customers"), (2, 0, 0), "{snap:?}");
+    assert_eq!(snap.last_failure, None);
+    lab.shutdown().await;
+}
