@@ -22,6 +22,8 @@ use crate::backend::{AppMapStore, BackendError, BackendResult, DbSide, PerDb, Si
 /// What the generator has done so far, for a status line or a test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrafficReport {
+    /// Write statements issued (an update or delete finding none of its
+    /// site's rows to change still counts).
     pub writes: u64,
     /// The last write that failed, and why (writes continue regardless).
     pub last_error: Option<String>,
