@@ -1,0 +1,347 @@
+//! The simulated DMS's control plane: the two tasks' state in `control.db`,
+//! the `Replication` port over it (describe with real table statistics,
+//! start, stop), and the checks AWS makes before a start or stop. The data
+//! plane (full load, change apply) is in `engine.rs`.
+//!
+//! `StartRequest::cdc_start_time` is accepted and ignored: the lab's
+//! backward task always starts from site B's current change position, which
+//! is what a correctly chosen `CdcStartTime` achieves in AWS.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::SqliteExecutor;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+
+use super::schema::{SCHEMA, TABLES};
+use super::{clock, db_error};
+use crate::backend::{
+    BackendError, BackendResult, PerDb, Replication, StartRequest, StartType, TableStats,
+    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+};
+
+pub(crate) const FULL_LOAD_AND_CDC: &str = "full-load-and-cdc";
+pub(crate) const CDC: &str = "cdc";
+pub(crate) const TABLE_BEFORE_LOAD: &str = "Before load";
+pub(crate) const TABLE_FULL_LOAD: &str = "Full load";
+pub(crate) const TABLE_COMPLETED: &str = "Table completed";
+pub(crate) const TABLE_ERROR: &str = "Table error";
+
+pub(crate) fn task_id(role: TaskRole) -> &'static str {
+    match role {
+        TaskRole::Forward => "lab-forward",
+        TaskRole::Backward => "lab-backward",
+    }
+}
+
+fn migration_type(role: TaskRole) -> &'static str {
+    // At most one task of a bidirectional pair may do a full load.
+    match role {
+        TaskRole::Forward => FULL_LOAD_AND_CDC,
+        TaskRole::Backward => CDC,
+    }
+}
+
+pub(crate) async fn seed_tasks(conn: &mut SqliteConnection) -> sqlx::Result<()> {
+    for role in TaskRole::ALL {
+        let id = task_id(role);
+        sqlx::query(
+            "INSERT INTO tasks (role, id, arn, migration_type, status, status_since)
+             VALUES (?1, ?2, ?3, ?4, 'ready', ?5)",
+        )
+        .bind(role.as_str())
+        .bind(id)
+        .bind(format!("arn:aws:dms:lab:000000000000:task:{id}"))
+        .bind(migration_type(role))
+        .bind(clock::now_text())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One row of `tasks`, parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskRow {
+    pub role: TaskRole,
+    pub id: String,
+    pub arn: String,
+    pub migration_type: String,
+    pub status: TaskStatus,
+    pub status_since: DateTime<Utc>,
+    pub pending_start: Option<StartType>,
+    pub stop_reason: Option<String>,
+    pub last_failure: Option<String>,
+    pub first_start: Option<DateTime<Utc>>,
+    pub fresh_start: Option<DateTime<Utc>>,
+    pub last_start: Option<DateTime<Utc>>,
+    pub stop_date: Option<DateTime<Utc>>,
+    pub full_load_start: Option<DateTime<Utc>>,
+    pub run_ms_before: i64,
+}
+
+impl TaskRow {
+    pub fn is_full_load(&self) -> bool {
+        self.migration_type == FULL_LOAD_AND_CDC
+    }
+
+    fn parse(role: TaskRole, r: &SqliteRow) -> Result<TaskRow, String> {
+        let pending: Option<String> = r.get("pending_start");
+        let pending_start = match pending.as_deref() {
+            None => None,
+            Some("start-replication") => Some(StartType::StartReplication),
+            Some("resume-processing") => Some(StartType::ResumeProcessing),
+            Some("reload-target") => Some(StartType::ReloadTarget),
+            Some(other) => return Err(format!("unknown pending start type `{other}`")),
+        };
+        Ok(TaskRow {
+            role,
+            id: r.get("id"),
+            arn: r.get("arn"),
+            migration_type: r.get("migration_type"),
+            status: TaskStatus::parse(r.get::<&str, _>("status")),
+            status_since: clock::parse(r.get::<&str, _>("status_since"))?,
+            pending_start,
+            stop_reason: r.get("stop_reason"),
+            last_failure: r.get("last_failure"),
+            first_start: clock::parse_opt(r.get("first_start"))?,
+            fresh_start: clock::parse_opt(r.get("fresh_start"))?,
+            last_start: clock::parse_opt(r.get("last_start"))?,
+            stop_date: clock::parse_opt(r.get("stop_date"))?,
+            full_load_start: clock::parse_opt(r.get("full_load_start"))?,
+            run_ms_before: r.get("run_ms_before"),
+        })
+    }
+
+    /// Milliseconds the task has been running, over all its runs.
+    fn elapsed_ms(&self, now: DateTime<Utc>) -> i64 {
+        let current = match (&self.status, self.last_start) {
+            (TaskStatus::Running | TaskStatus::Stopping, Some(start)) => {
+                (now - start).num_milliseconds().max(0)
+            }
+            _ => 0,
+        };
+        self.run_ms_before + current
+    }
+}
+
+async fn read_task<'e>(exec: impl SqliteExecutor<'e>, role: TaskRole) -> BackendResult<TaskRow> {
+    let row = sqlx::query("SELECT * FROM tasks WHERE role = ?1")
+        .bind(role.as_str())
+        .fetch_optional(exec)
+        .await
+        .map_err(|e| db_error(&format!("reading lab task {}", task_id(role)), e))?
+        .ok_or_else(|| {
+            BackendError::NotFound(format!(
+                "lab task {} is missing from control.db: the lab data directory was edited by hand; create a new one",
+                task_id(role)
+            ))
+        })?;
+    TaskRow::parse(role, &row).map_err(|e| {
+        BackendError::Malformed(format!("lab task {} in control.db: {e}", task_id(role)))
+    })
+}
+
+/// The simulated DMS: where the tasks' state lives and which site database
+/// each task reads from and writes to.
+pub(crate) struct Dms {
+    pub control: SqlitePool,
+    pub sites: PerDb<SqlitePool>,
+    pub transition_delay: Duration,
+}
+
+impl Dms {
+    pub(crate) async fn load_task(&self, role: TaskRole) -> BackendResult<TaskRow> {
+        read_task(&self.control, role).await
+    }
+
+    /// Per-table statistics as the task's apply bookkeeping in the target
+    /// database records them: the same transaction that applied the rows
+    /// counted them, so the numbers are what actually happened.
+    /// Also returns when the full load finished: the last table's load
+    /// time once every table is loaded, read from the same rows so the
+    /// percentage and the date never disagree.
+    async fn table_stats(
+        &self,
+        role: TaskRole,
+    ) -> BackendResult<(Vec<TableStats>, Option<DateTime<Utc>>)> {
+        let rows = sqlx::query(
+            "SELECT tbl, state, full_load_rows, inserts, updates, deletes, ddls, errors,
+                    last_update, loaded_at
+             FROM awsdms_apply_tables WHERE task = ?1",
+        )
+        .bind(task_id(role))
+        .fetch_all(&self.sites[role.target()])
+        .await
+        .map_err(|e| db_error(&format!("reading table statistics of {}", task_id(role)), e))?;
+        let malformed = |e: String| {
+            BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)))
+        };
+        let mut stats = Vec::with_capacity(rows.len());
+        let mut finished = None;
+        let mut all_loaded = !rows.is_empty();
+        for r in &rows {
+            match clock::parse_opt(r.get("loaded_at")).map_err(malformed)? {
+                Some(at) => finished = finished.max(Some(at)),
+                None => all_loaded = false,
+            }
+            stats.push(TableStats {
+                schema: SCHEMA.to_string(),
+                table: r.get("tbl"),
+                state: r.get("state"),
+                full_load_rows: r.get("full_load_rows"),
+                inserts: r.get("inserts"),
+                updates: r.get("updates"),
+                deletes: r.get("deletes"),
+                ddls: r.get("ddls"),
+                errors: r.get("errors"),
+                validation_state: "Not enabled".to_string(),
+                last_update: clock::parse_opt(r.get("last_update")).map_err(malformed)?,
+            });
+        }
+        let rank = |t: &TableStats| TABLES.iter().position(|s| s.name == t.table);
+        stats.sort_by_key(rank);
+        Ok((stats, finished.filter(|_| all_loaded)))
+    }
+
+    async fn snapshot(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
+        let task = self.load_task(role).await?;
+        let (tables, full_load_finish) = self.table_stats(role).await?;
+        let count = |state: &str| tables.iter().filter(|t| t.state == state).count() as i32;
+        let loaded = count(TABLE_COMPLETED);
+        let full_load_percent = (task.is_full_load() && task.first_start.is_some()).then(|| {
+            if tables.is_empty() {
+                0
+            } else {
+                loaded * 100 / tables.len() as i32
+            }
+        });
+        let progress = TaskProgress {
+            full_load_percent,
+            tables_loaded: loaded,
+            tables_loading: count(TABLE_FULL_LOAD),
+            tables_queued: count(TABLE_BEFORE_LOAD),
+            tables_errored: count(TABLE_ERROR),
+            elapsed_ms: task.elapsed_ms(Utc::now()),
+            fresh_start_date: task.fresh_start,
+            start_date: task.last_start,
+            stop_date: task.stop_date,
+            full_load_start_date: task.full_load_start,
+            full_load_finish_date: full_load_finish,
+        };
+        Ok(TaskSnapshot {
+            role,
+            id: task.id,
+            arn: task.arn,
+            status: task.status,
+            migration_type: task.migration_type,
+            progress,
+            stop_reason: task.stop_reason,
+            last_failure: task.last_failure,
+            start_date: task.first_start,
+            tables,
+        })
+    }
+
+    async fn request_start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {
+        let err = |e| db_error(&format!("starting lab task {}", task_id(role)), e);
+        let mut tx = self
+            .control
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let task = read_task(&mut *tx, role).await?;
+        match task.status {
+            TaskStatus::Ready | TaskStatus::Stopped | TaskStatus::Failed => {}
+            TaskStatus::Running => {
+                return Err(BackendError::InvalidState(format!(
+                    "lab task {} is already running: stop it before starting it again",
+                    task.id
+                )));
+            }
+            other => {
+                return Err(BackendError::InvalidState(format!(
+                    "lab task {} is {other}: wait until it is ready, stopped or failed, then start it",
+                    task.id
+                )));
+            }
+        }
+        match request.start_type {
+            StartType::ResumeProcessing if task.first_start.is_none() => {
+                return Err(BackendError::InvalidState(format!(
+                    "lab task {} has never run, so there is nothing to resume: start it with start-replication",
+                    task.id
+                )));
+            }
+            StartType::ReloadTarget if !task.is_full_load() => {
+                return Err(BackendError::InvalidState(format!(
+                    "lab task {} is a {} task: reload-target needs a full-load task; use start-replication or resume-processing",
+                    task.id, task.migration_type
+                )));
+            }
+            _ => {}
+        }
+        if request.cdc_start_time.is_some() {
+            tracing::info!(
+                task = task.id,
+                "the lab ignores CdcStartTime: a cdc task starts from its source's current change position"
+            );
+        }
+        sqlx::query(
+            "UPDATE tasks SET status = 'starting', status_since = ?2, pending_start = ?3,
+             stop_reason = NULL, last_failure = NULL WHERE role = ?1",
+        )
+        .bind(role.as_str())
+        .bind(clock::now_text())
+        .bind(request.start_type.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn request_stop(&self, role: TaskRole) -> BackendResult<()> {
+        let err = |e| db_error(&format!("stopping lab task {}", task_id(role)), e);
+        let mut tx = self
+            .control
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let task = read_task(&mut *tx, role).await?;
+        if task.status != TaskStatus::Running {
+            return Err(BackendError::InvalidState(format!(
+                "lab task {} is {}, not running: there is nothing to stop",
+                task.id, task.status
+            )));
+        }
+        sqlx::query("UPDATE tasks SET status = 'stopping', status_since = ?2 WHERE role = ?1")
+            .bind(role.as_str())
+            .bind(clock::now_text())
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+}
+
+/// [`Replication`] over the simulated DMS.
+pub(crate) struct LabReplication {
+    pub(crate) dms: std::sync::Arc<Dms>,
+}
+
+#[async_trait]
+impl Replication for LabReplication {
+    async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
+        self.dms.snapshot(role).await
+    }
+
+    async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {
+        self.dms.request_start(role, request).await
+    }
+
+    async fn stop(&self, role: TaskRole) -> BackendResult<()> {
+        self.dms.request_stop(role).await
+    }
+}
