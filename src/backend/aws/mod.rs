@@ -1,0 +1,218 @@
+//! The AWS adapters: DMS tasks, the DynamoDB appmap and Secrets Manager
+//! passwords, through the official SDK clients.
+//!
+//! Settings follow aws-config's conventions (profile, region, the default
+//! credentials chain, `AWS_ENDPOINT_URL` and the per-service
+//! `AWS_ENDPOINT_URL_<SERVICE>` overrides), so pointing the cockpit at moto
+//! or LocalStack needs no code path of its own. This module also holds the
+//! one translation from SDK errors to [`BackendError`]s, so that every AWS
+//! call phrases failures the same way: what failed, and what to do.
+
+pub mod dms;
+pub mod dynamo;
+pub mod secrets;
+
+use std::error::Error as StdError;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::BackendError;
+
+/// The SDK configuration every AWS client is built from. `region` and
+/// `profile` override what the environment and `~/.aws/config` say; both
+/// may be left to the default chain.
+pub async fn load_sdk_config(region: Option<String>, profile: Option<String>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    loader.load().await
+}
+
+/// Where a service is reached, for error messages only: the endpoint URL
+/// when one is configured (`endpoint_url` on the config, or the service's
+/// `AWS_ENDPOINT_URL_<SERVICE>` variable), else the public AWS host. The
+/// SDK resolves the real endpoint itself; this only names it for a person.
+pub fn endpoint_label(sdk: &SdkConfig, env_suffix: &str, host_prefix: &str) -> String {
+    if let Ok(url) = std::env::var(format!("AWS_ENDPOINT_URL_{env_suffix}"))
+        && !url.is_empty()
+    {
+        return url;
+    }
+    if let Some(url) = sdk.endpoint_url() {
+        return url.to_string();
+    }
+    let region = sdk.region().map(|r| r.as_ref()).unwrap_or("(no region)");
+    format!("https://{host_prefix}.{region}.amazonaws.com")
+}
+
+/// What a failed call was about, so the translated error can say it.
+#[derive(Debug, Clone)]
+pub struct CallContext<'a> {
+    /// The service as people call it: `DMS`, `DynamoDB`, `Secrets Manager`.
+    pub service: &'static str,
+    /// Where the service was called (see [`endpoint_label`]).
+    pub endpoint: &'a str,
+    pub region: &'a str,
+    /// The IAM action the call needs, e.g. `dms:StartReplicationTask`.
+    pub action: &'static str,
+    /// What the call was about, e.g. `task fwd-task`.
+    pub subject: &'a str,
+    /// What to check when the subject does not exist.
+    pub not_found_hint: &'a str,
+}
+
+const NOT_FOUND: &[&str] = &["ResourceNotFoundFault", "ResourceNotFoundException"];
+const INVALID_STATE: &[&str] = &[
+    "InvalidResourceStateFault",
+    "ResourceInUseException",
+    "InvalidRequestException",
+];
+const THROTTLED: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+    "KMSThrottlingFault",
+];
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDeniedFault",
+    "AccessDeniedException",
+    "AccessDenied",
+    "KMSAccessDeniedFault",
+];
+const BAD_CREDENTIALS: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "MissingAuthenticationToken",
+    "IncompleteSignature",
+    "RequestExpired",
+];
+const UNSUPPORTED: &[&str] = &[
+    "UnknownOperationException",
+    "UnsupportedOperation",
+    "InvalidAction",
+    "NotImplemented",
+    "InvalidOperationFault",
+];
+
+/// Translates an SDK error into a [`BackendError`] with a message that says
+/// what failed and what to do. Service errors are told apart by their AWS
+/// error code (so the same table serves DMS, DynamoDB and Secrets Manager);
+/// transport failures by the SDK's error kind. The SDK never puts
+/// credentials into errors, and neither does this.
+pub fn map_sdk_error<E>(err: &SdkError<E>, ctx: &CallContext<'_>) -> BackendError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let CallContext {
+        service,
+        endpoint,
+        region,
+        action,
+        subject,
+        not_found_hint,
+    } = ctx;
+    let chain = DisplayErrorContext(err).to_string();
+    match err {
+        SdkError::ServiceError(service_err) => {
+            let e = service_err.err();
+            let code = e.code().unwrap_or("");
+            let message = e.message().unwrap_or("no message");
+            let status = service_err.raw().status().as_u16();
+            if NOT_FOUND.contains(&code) {
+                BackendError::NotFound(format!(
+                    "{subject} not found in region {region}: {not_found_hint}"
+                ))
+            } else if INVALID_STATE.contains(&code) {
+                BackendError::InvalidState(format!(
+                    "{service} refused {action} on {subject} ({code}: {message})"
+                ))
+            } else if THROTTLED.contains(&code) {
+                BackendError::Unavailable(format!(
+                    "{service} throttled {action} on {subject} ({code}), will retry on the next refresh"
+                ))
+            } else if ACCESS_DENIED.contains(&code) {
+                BackendError::Denied(format!(
+                    "{service} denied {action} on {subject} in region {region} ({code}: {message}): \
+                     the credentials in use need the IAM permission `{action}`"
+                ))
+            } else if BAD_CREDENTIALS.contains(&code) {
+                BackendError::Denied(format!(
+                    "{service} rejected the AWS credentials for {action} in region {region} ({code}): \
+                     check the profile and region in use, and renew an expired session \
+                     (e.g. `aws sso login`)"
+                ))
+            } else if UNSUPPORTED.contains(&code) {
+                BackendError::InvalidState(format!(
+                    "{service} at {endpoint} does not support {action} on {subject} ({code}: {message}): \
+                     real AWS does; an emulator may not"
+                ))
+            } else if status >= 500 {
+                BackendError::Unavailable(format!(
+                    "{service} at {endpoint} failed {action} on {subject} with HTTP {status} \
+                     ({}): a server-side fault, will retry on the next refresh",
+                    if code.is_empty() {
+                        "no error code"
+                    } else {
+                        code
+                    }
+                ))
+            } else {
+                BackendError::Other(format!(
+                    "{service} {action} on {subject} failed with HTTP {status} ({code}: {message})"
+                ))
+            }
+        }
+        SdkError::TimeoutError(_) => BackendError::Unavailable(format!(
+            "no answer from {service} at {endpoint} for {action} in time: check network/endpoint"
+        )),
+        SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
+            BackendError::Unavailable(format!(
+                "no answer from {service} at {endpoint} for {action} in time ({chain}): check network/endpoint"
+            ))
+        }
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
+            if chain.contains("credential") =>
+        {
+            BackendError::Denied(format!(
+                "no usable AWS credentials for {service} ({chain}): set a profile (AWS_PROFILE or \
+                 the config's profile), log in (`aws sso login`) or set AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY"
+            ))
+        }
+        SdkError::DispatchFailure(_) => BackendError::Unavailable(format!(
+            "cannot reach {service} at {endpoint} ({chain}): check network/endpoint"
+        )),
+        SdkError::ConstructionFailure(_) => BackendError::Other(format!(
+            "could not build the {action} request for {subject} ({chain}): \
+             check the region (AWS_REGION or the config's region) and endpoint settings"
+        )),
+        SdkError::ResponseError(_) => BackendError::Malformed(format!(
+            "{service} at {endpoint} sent a reply to {action} that the AWS SDK cannot read ({chain}): \
+             is the endpoint really {service}?"
+        )),
+        _ => BackendError::Other(format!("{service} {action} on {subject} failed: {chain}")),
+    }
+}
+
+/// Converts an SDK timestamp to chrono, dropping values chrono cannot hold
+/// (far outside any date DMS reports) rather than failing the whole call.
+pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// Converts chrono to an SDK timestamp.
+pub(crate) fn from_chrono(t: &chrono::DateTime<chrono::Utc>) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
+}
