@@ -154,7 +154,7 @@ where
                      (e.g. `aws sso login`)"
                 ))
             } else if UNSUPPORTED.contains(&code) {
-                BackendError::InvalidState(format!(
+                BackendError::Other(format!(
                     "{service} at {endpoint} does not support {action} on {subject} ({code}: {message}): \
                      real AWS does; an emulator may not"
                 ))
