@@ -23,7 +23,10 @@ use aws_sdk_databasemigration::types::{
     Filter, ReplicationTask, ReplicationTaskStats, StartReplicationTaskTypeValue, TableStatistics,
 };
 
-use super::{CallContext, endpoint_label, from_chrono, map_sdk_error, to_chrono};
+use super::{
+    CallContext, endpoint_label, env_endpoint_label, from_chrono, map_sdk_error, region_label,
+    to_chrono,
+};
 use crate::backend::{
     BackendError, BackendResult, PerTask, Replication, StartRequest, StartType, TableStats,
     TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
@@ -46,12 +49,8 @@ pub struct DmsReplication {
 impl DmsReplication {
     /// `tasks` holds, per role, the task's ARN or its identifier.
     pub fn new(client: Client, tasks: PerTask<String>) -> Self {
-        let region = client
-            .config()
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "(no region configured)".to_string());
-        let endpoint = format!("https://dms.{region}.amazonaws.com");
+        let region = region_label(client.config().region());
+        let endpoint = env_endpoint_label("DATABASE_MIGRATION_SERVICE", "dms", &region);
         let arns = PerTask::new(|role| is_arn(&tasks[role]).then(|| tasks[role].clone()));
         DmsReplication {
             client,

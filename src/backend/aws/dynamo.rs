@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::{
 };
 use tokio::sync::OnceCell;
 
-use super::{CallContext, endpoint_label, map_sdk_error};
+use super::{CallContext, endpoint_label, env_endpoint_label, map_sdk_error, region_label};
 use crate::backend::ops::same_mapping;
 use crate::backend::{AppMapItem, AppMapStore, BackendError, BackendResult, DatabaseRef};
 
@@ -75,12 +75,8 @@ pub struct DynamoAppMap {
 
 impl DynamoAppMap {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        let region = client
-            .config()
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "(no region configured)".to_string());
-        let endpoint = format!("https://dynamodb.{region}.amazonaws.com");
+        let region = region_label(client.config().region());
+        let endpoint = env_endpoint_label("DYNAMODB", "dynamodb", &region);
         DynamoAppMap {
             client,
             table: table.into(),

@@ -50,6 +50,26 @@ pub fn endpoint_label(sdk: &SdkConfig, env_suffix: &str, host_prefix: &str) -> S
     format!("https://{host_prefix}.{region}.amazonaws.com")
 }
 
+/// [`endpoint_label`] for a client built elsewhere, from the environment
+/// alone (messages only; the SDK resolves the real endpoint itself).
+pub(crate) fn env_endpoint_label(env_suffix: &str, host_prefix: &str, region: &str) -> String {
+    [
+        format!("AWS_ENDPOINT_URL_{env_suffix}"),
+        "AWS_ENDPOINT_URL".to_string(),
+    ]
+    .iter()
+    .filter_map(|var| std::env::var(var).ok())
+    .find(|url| !url.is_empty())
+    .unwrap_or_else(|| format!("https://{host_prefix}.{region}.amazonaws.com"))
+}
+
+/// The region a client was built with, for messages.
+pub(crate) fn region_label(region: Option<&Region>) -> String {
+    region
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "(no region configured)".to_string())
+}
+
 /// What a failed call was about, so the translated error can say it.
 #[derive(Debug, Clone)]
 pub struct CallContext<'a> {
@@ -215,4 +235,103 @@ pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTi
 /// Converts chrono to an SDK timestamp.
 pub(crate) fn from_chrono(t: &chrono::DateTime<chrono::Utc>) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    fn ctx() -> CallContext<'static> {
+        CallContext {
+            service: "DynamoDB",
+            endpoint: "http://127.0.0.1:4566",
+            region: "eu-west-1",
+            action: "dynamodb:GetItem",
+            subject: "appmap table appmap",
+            not_found_hint: "create it with dms-cockpit setup appmap",
+        }
+    }
+
+    fn service(code: &str, status: u16) -> BackendError {
+        let err = GetItemError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("AWS says no")
+                .build(),
+        );
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        map_sdk_error(&SdkError::service_error(err, raw), &ctx())
+    }
+
+    #[test]
+    fn service_error_codes_map_to_kinds_and_advice() {
+        assert_eq!(
+            service("ResourceNotFoundException", 400),
+            BackendError::NotFound(
+                "appmap table appmap not found in region eu-west-1: create it with dms-cockpit setup appmap"
+                    .into()
+            )
+        );
+        assert!(matches!(
+            service("ResourceInUseException", 400),
+            BackendError::InvalidState(m) if m.contains("AWS says no")
+        ));
+        assert!(matches!(
+            service("ProvisionedThroughputExceededException", 400),
+            BackendError::Unavailable(m) if m.contains("will retry on the next refresh")
+        ));
+        assert!(matches!(
+            service("AccessDeniedException", 400),
+            BackendError::Denied(m) if m.contains("IAM permission `dynamodb:GetItem`")
+        ));
+        for code in ["UnrecognizedClientException", "ExpiredToken"] {
+            assert!(matches!(
+                service(code, 400),
+                BackendError::Denied(m) if m.contains(code) && m.contains("aws sso login")
+            ));
+        }
+        assert!(matches!(
+            service("UnknownOperationException", 400),
+            BackendError::Other(m) if m.contains("at http://127.0.0.1:4566 does not support")
+        ));
+        assert!(matches!(
+            service("", 503),
+            BackendError::Unavailable(m) if m.contains("HTTP 503")
+        ));
+        assert!(matches!(
+            service("ValidationException", 400),
+            BackendError::Other(m) if m.contains("ValidationException: AWS says no")
+        ));
+    }
+
+    #[test]
+    fn transport_failures_name_the_endpoint() {
+        let refused = SdkError::<GetItemError>::dispatch_failure(ConnectorError::io(
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused").into(),
+        ));
+        assert!(matches!(
+            map_sdk_error(&refused, &ctx()),
+            BackendError::Unavailable(m)
+                if m.starts_with("cannot reach DynamoDB at http://127.0.0.1:4566")
+                    && m.ends_with("check network/endpoint")
+        ));
+        let slow = SdkError::<GetItemError>::timeout_error("read timed out");
+        assert!(matches!(
+            map_sdk_error(&slow, &ctx()),
+            BackendError::Unavailable(m) if m.contains("no answer from DynamoDB")
+        ));
+        let garbled = SdkError::<GetItemError>::response_error(
+            "expected a number",
+            HttpResponse::new(200.try_into().unwrap(), SdkBody::empty()),
+        );
+        assert!(matches!(
+            map_sdk_error(&garbled, &ctx()),
+            BackendError::Malformed(m) if m.contains("cannot read")
+        ));
+    }
 }

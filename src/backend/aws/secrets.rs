@@ -6,16 +6,13 @@
 
 use aws_sdk_secretsmanager::Client;
 
-use super::{CallContext, map_sdk_error};
+use super::{CallContext, env_endpoint_label, map_sdk_error, region_label};
 use crate::backend::{BackendError, BackendResult};
 
 /// The `password` field of the JSON secret `secret_id` (a name or ARN).
 pub async fn secret_password(client: &Client, secret_id: &str) -> BackendResult<String> {
-    let region = client
-        .config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| "(no region configured)".to_string());
+    let region = region_label(client.config().region());
+    let endpoint = env_endpoint_label("SECRETS_MANAGER", "secretsmanager", &region);
     let out = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -27,7 +24,7 @@ pub async fn secret_password(client: &Client, secret_id: &str) -> BackendResult<
                 &e,
                 &CallContext {
                     service: "Secrets Manager",
-                    endpoint: &format!("https://secretsmanager.{region}.amazonaws.com"),
+                    endpoint: &endpoint,
                     region: &region,
                     action: "secretsmanager:GetSecretValue",
                     subject: &subject,
