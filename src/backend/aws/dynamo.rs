@@ -11,6 +11,10 @@
 //!
 //! Attributes other than the six routing ones are carried over on a flip,
 //! whatever their type; only string ones are shown in [`AppMapItem::extra`].
+//! A same-key flip is an `Update` of the routing attributes, so attributes
+//! added meanwhile survive too; a key-moving flip copies the attributes read
+//! just before the transaction (its condition covers the routing attributes
+//! only, so an extra attribute written in that instant is not carried over).
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -309,6 +309,18 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn the_given_region_wins_over_the_environment() {
+        let sdk = load_sdk_config(Some("ap-southeast-2".into()), None).await;
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("ap-southeast-2"));
+        assert_eq!(
+            endpoint_label(&sdk, "DMSC_TEST_NO_SUCH_SERVICE", "dms"),
+            sdk.endpoint_url()
+                .map(str::to_string)
+                .unwrap_or_else(|| "https://dms.ap-southeast-2.amazonaws.com".into())
+        );
+    }
+
     #[test]
     fn transport_failures_name_the_endpoint() {
         let refused = SdkError::<GetItemError>::dispatch_failure(ConnectorError::io(
