@@ -2,6 +2,7 @@
 //! PostgreSQL, Oracle, the lab), and the values they exchange. The app, the
 //! ui and the headless commands only ever see these, never an SDK.
 
+pub mod aws;
 pub mod model;
 pub mod ops;
 pub mod pair;

@@ -272,6 +272,11 @@ pub struct TaskSnapshot {
     /// what tells `start-replication` from `resume-processing`.
     pub start_date: Option<DateTime<Utc>>,
     pub tables: Vec<TableStats>,
+    /// Why `tables` could not be read, when the task itself could: the
+    /// status is still worth showing while the statistics call fails (AWS
+    /// refuses it for a task that never ran; emulators lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables_error: Option<String>,
 }
 
 /// How a task is started.

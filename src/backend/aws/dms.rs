@@ -1,0 +1,409 @@
+//! The [`Replication`] port on AWS DMS: the two configured tasks, described
+//! with every page of their table statistics, started and stopped.
+//!
+//! Tasks are configured by ARN or by replication task identifier; an
+//! identifier is resolved to its ARN once (DMS's start and stop calls only
+//! take ARNs) and the ARN is remembered until DMS says it no longer exists,
+//! so a task recreated under the same identifier is found again.
+//!
+//! Table statistics are a second call (`DescribeTableStatistics`) that can
+//! fail on its own: AWS refuses it for some task states and emulators lack
+//! it. Such a failure does not hide the task's status: `describe` still
+//! succeeds, with no tables and the reason in
+//! [`TaskSnapshot::tables_error`]. Only a failure to describe the task
+//! itself fails `describe`.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_databasemigration::Client;
+use aws_sdk_databasemigration::error::SdkError;
+use aws_sdk_databasemigration::types::{
+    Filter, ReplicationTask, ReplicationTaskStats, StartReplicationTaskTypeValue, TableStatistics,
+};
+
+use super::{
+    CallContext, endpoint_label, env_endpoint_label, from_chrono, map_sdk_error, region_label,
+    to_chrono,
+};
+use crate::backend::{
+    BackendError, BackendResult, PerTask, Replication, StartRequest, StartType, TableStats,
+    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+};
+
+/// `DescribeTableStatistics` allows at most 500 rows a page.
+const TABLE_PAGE_SIZE: i32 = 500;
+
+/// The two DMS tasks of the migration, reached through one SDK client.
+pub struct DmsReplication {
+    client: Client,
+    /// As configured: an ARN or a replication task identifier.
+    tasks: PerTask<String>,
+    /// ARNs learned from DMS, so identifiers are resolved once.
+    arns: Mutex<PerTask<Option<String>>>,
+    region: String,
+    endpoint: String,
+}
+
+impl DmsReplication {
+    /// `tasks` holds, per role, the task's ARN or its identifier.
+    pub fn new(client: Client, tasks: PerTask<String>) -> Self {
+        let region = region_label(client.config().region());
+        let endpoint = env_endpoint_label("DATABASE_MIGRATION_SERVICE", "dms", &region);
+        let arns = PerTask::new(|role| is_arn(&tasks[role]).then(|| tasks[role].clone()));
+        DmsReplication {
+            client,
+            tasks,
+            arns: Mutex::new(arns),
+            region,
+            endpoint,
+        }
+    }
+
+    /// Builds the client from `sdk` and names its endpoint in messages.
+    pub fn from_sdk_config(sdk: &SdkConfig, tasks: PerTask<String>) -> Self {
+        Self::new(Client::new(sdk), tasks).with_endpoint_label(endpoint_label(
+            sdk,
+            "DATABASE_MIGRATION_SERVICE",
+            "dms",
+        ))
+    }
+
+    /// How error messages name the endpoint (the SDK does not expose the
+    /// one it resolved).
+    pub fn with_endpoint_label(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = endpoint.into();
+        self
+    }
+
+    fn subject(&self, role: TaskRole) -> String {
+        format!("{role} task {}", self.tasks[role])
+    }
+
+    fn map_err<E>(&self, err: &SdkError<E>, role: TaskRole, action: &'static str) -> BackendError
+    where
+        E: aws_sdk_databasemigration::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+    {
+        let subject = self.subject(role);
+        let hint = format!("check [tasks] {role} in the config");
+        map_sdk_error(
+            err,
+            &CallContext {
+                service: "DMS",
+                endpoint: &self.endpoint,
+                region: &self.region,
+                action,
+                subject: &subject,
+                not_found_hint: &hint,
+            },
+        )
+    }
+
+    fn cached_arn(&self, role: TaskRole) -> Option<String> {
+        self.arns.lock().expect("arn cache poisoned")[role].clone()
+    }
+
+    fn remember_arn(&self, role: TaskRole, arn: Option<String>) {
+        // An ARN given in the config is never forgotten: it is what the
+        // operator asked for.
+        let arn = if is_arn(&self.tasks[role]) {
+            Some(self.tasks[role].clone())
+        } else {
+            arn
+        };
+        self.arns.lock().expect("arn cache poisoned")[role] = arn;
+    }
+
+    /// The task as `DescribeReplicationTasks` reports it, found by ARN
+    /// when known, else by identifier.
+    async fn find_task(&self, role: TaskRole) -> BackendResult<ReplicationTask> {
+        let (name, value) = match self.cached_arn(role) {
+            Some(arn) => ("replication-task-arn", arn),
+            None => ("replication-task-id", self.tasks[role].clone()),
+        };
+        let filter = Filter::builder()
+            .name(name)
+            .values(value.clone())
+            .build()
+            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))?;
+        let result = self
+            .client
+            .describe_replication_tasks()
+            .filters(filter)
+            .without_settings(true)
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(err) => {
+                let mapped = self.map_err(&err, role, "dms:DescribeReplicationTasks");
+                if matches!(mapped, BackendError::NotFound(_)) {
+                    self.remember_arn(role, None);
+                }
+                return Err(mapped);
+            }
+        };
+        let found = out.replication_tasks().iter().find(|t| {
+            t.replication_task_arn() == Some(value.as_str())
+                || t.replication_task_identifier() == Some(value.as_str())
+        });
+        match found {
+            Some(task) => {
+                self.remember_arn(role, task.replication_task_arn().map(str::to_string));
+                Ok(task.clone())
+            }
+            None => {
+                self.remember_arn(role, None);
+                Err(BackendError::NotFound(format!(
+                    "{} not found in region {}: check [tasks] {role} in the config",
+                    self.subject(role),
+                    self.region
+                )))
+            }
+        }
+    }
+
+    async fn task_arn(&self, role: TaskRole) -> BackendResult<String> {
+        if let Some(arn) = self.cached_arn(role) {
+            return Ok(arn);
+        }
+        let task = self.find_task(role).await?;
+        task.replication_task_arn()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                BackendError::Malformed(format!(
+                    "DMS described {} without a ReplicationTaskArn",
+                    self.subject(role)
+                ))
+            })
+    }
+
+    /// Every page of `DescribeTableStatistics`, following `Marker`.
+    async fn table_stats(&self, role: TaskRole, arn: &str) -> BackendResult<Vec<TableStats>> {
+        let mut rows = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .describe_table_statistics()
+                .replication_task_arn(arn)
+                .max_records(TABLE_PAGE_SIZE)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| self.map_err(&e, role, "dms:DescribeTableStatistics"))?;
+            rows.extend(page.table_statistics().iter().map(table_stats));
+            match page.marker() {
+                Some(next) if !next.is_empty() => {
+                    // A marker that does not move would loop forever.
+                    if marker.as_deref() == Some(next) {
+                        return Err(BackendError::Malformed(format!(
+                            "DMS returned the same table statistics Marker twice for {}; \
+                             stopped after {} rows",
+                            self.subject(role),
+                            rows.len()
+                        )));
+                    }
+                    marker = Some(next.to_string());
+                }
+                _ => return Ok(rows),
+            }
+        }
+    }
+
+    /// Adds the task's current status and what to do to a refusal, so
+    /// "invalid state" says which state and how to get out of it.
+    async fn explain_refusal(
+        &self,
+        role: TaskRole,
+        err: BackendError,
+        doing: Doing,
+    ) -> BackendError {
+        let BackendError::InvalidState(msg) = err else {
+            return err;
+        };
+        let Ok(task) = self.find_task(role).await else {
+            return BackendError::InvalidState(msg);
+        };
+        let status = TaskStatus::parse(task.status().unwrap_or("unknown"));
+        let advice = advice(doing, &status, task.replication_task_start_date().is_some());
+        BackendError::InvalidState(format!("{msg}; the task is {status}: {advice}"))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Doing {
+    Start(StartType),
+    Stop,
+}
+
+/// What to do when DMS refuses to start or stop a task in `status`.
+fn advice(doing: Doing, status: &TaskStatus, ran_before: bool) -> String {
+    use TaskStatus as S;
+    match (doing, status) {
+        (Doing::Start(_), S::Running | S::Starting) => {
+            "it is already running; stop it first to restart it".into()
+        }
+        (_, S::Stopping) => "wait until it is stopped, then refresh".into(),
+        (_, S::Creating | S::Modifying | S::Deleting) => {
+            format!("wait until it is no longer {status}, then refresh")
+        }
+        (Doing::Start(StartType::StartReplication), _) if ran_before => {
+            "it ran before: use resume-processing, or reload-target to load the target again".into()
+        }
+        (Doing::Start(StartType::ResumeProcessing), _) if !ran_before => {
+            "it never ran: use start-replication for the first run".into()
+        }
+        (Doing::Start(_), _) => {
+            "check the task's LastFailureMessage and settings in the DMS console".into()
+        }
+        (Doing::Stop, _) => "only a running task can be stopped".into(),
+    }
+}
+
+#[async_trait]
+impl Replication for DmsReplication {
+    async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
+        let task = self.find_task(role).await?;
+        let arn = task.replication_task_arn().unwrap_or_default().to_string();
+        let (tables, tables_error) = match self.table_stats(role, &arn).await {
+            Ok(tables) => (tables, None),
+            Err(err) => (Vec::new(), Some(err.to_string())),
+        };
+        Ok(TaskSnapshot {
+            role,
+            id: task
+                .replication_task_identifier()
+                .unwrap_or(&self.tasks[role])
+                .to_string(),
+            arn,
+            status: TaskStatus::parse(task.status().unwrap_or("unknown")),
+            migration_type: task
+                .migration_type()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+            progress: progress(task.replication_task_stats()),
+            stop_reason: task.stop_reason().map(str::to_string),
+            last_failure: task.last_failure_message().map(str::to_string),
+            start_date: task.replication_task_start_date().and_then(to_chrono),
+            tables,
+            tables_error,
+        })
+    }
+
+    async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {
+        let arn = self.task_arn(role).await?;
+        let start_type = match request.start_type {
+            StartType::StartReplication => StartReplicationTaskTypeValue::StartReplication,
+            StartType::ResumeProcessing => StartReplicationTaskTypeValue::ResumeProcessing,
+            StartType::ReloadTarget => StartReplicationTaskTypeValue::ReloadTarget,
+        };
+        // CdcStartTime only, never CdcStartPosition as well: DMS rejects both.
+        let result = self
+            .client
+            .start_replication_task()
+            .replication_task_arn(arn)
+            .start_replication_task_type(start_type)
+            .set_cdc_start_time(request.cdc_start_time.as_ref().map(from_chrono))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = self.map_err(&e, role, "dms:StartReplicationTask");
+                Err(self
+                    .explain_refusal(role, err, Doing::Start(request.start_type))
+                    .await)
+            }
+        }
+    }
+
+    async fn stop(&self, role: TaskRole) -> BackendResult<()> {
+        let arn = self.task_arn(role).await?;
+        let result = self
+            .client
+            .stop_replication_task()
+            .replication_task_arn(arn)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = self.map_err(&e, role, "dms:StopReplicationTask");
+                Err(self.explain_refusal(role, err, Doing::Stop).await)
+            }
+        }
+    }
+}
+
+fn is_arn(s: &str) -> bool {
+    s.starts_with("arn:")
+}
+
+fn progress(stats: Option<&ReplicationTaskStats>) -> TaskProgress {
+    let Some(s) = stats else {
+        return TaskProgress::default();
+    };
+    TaskProgress {
+        full_load_percent: Some(s.full_load_progress_percent()),
+        tables_loaded: s.tables_loaded(),
+        tables_loading: s.tables_loading(),
+        tables_queued: s.tables_queued(),
+        tables_errored: s.tables_errored(),
+        elapsed_ms: s.elapsed_time_millis(),
+        fresh_start_date: s.fresh_start_date().and_then(to_chrono),
+        start_date: s.start_date().and_then(to_chrono),
+        stop_date: s.stop_date().and_then(to_chrono),
+        full_load_start_date: s.full_load_start_date().and_then(to_chrono),
+        full_load_finish_date: s.full_load_finish_date().and_then(to_chrono),
+    }
+}
+
+fn table_stats(t: &TableStatistics) -> TableStats {
+    TableStats {
+        schema: t.schema_name().unwrap_or_default().to_string(),
+        table: t.table_name().unwrap_or_default().to_string(),
+        state: t.table_state().unwrap_or_default().to_string(),
+        full_load_rows: t.full_load_rows(),
+        inserts: t.inserts(),
+        updates: t.updates(),
+        deletes: t.deletes(),
+        ddls: t.ddls(),
+        errors: t.full_load_error_rows(),
+        validation_state: t.validation_state().unwrap_or_default().to_string(),
+        last_update: t.last_update_time().and_then(to_chrono),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_names_the_way_out() {
+        let start = Doing::Start(StartType::StartReplication);
+        assert!(advice(start, &TaskStatus::Running, true).contains("stop it first"));
+        assert!(advice(start, &TaskStatus::Stopped, true).contains("resume-processing"));
+        assert!(
+            advice(
+                Doing::Start(StartType::ResumeProcessing),
+                &TaskStatus::Ready,
+                false
+            )
+            .contains("start-replication")
+        );
+        assert!(advice(Doing::Stop, &TaskStatus::Stopped, true).contains("only a running task"));
+        assert!(advice(Doing::Stop, &TaskStatus::Creating, false).contains("no longer creating"));
+    }
+
+    #[test]
+    fn arns_are_told_from_identifiers() {
+        assert!(is_arn("arn:aws:dms:us-east-1:123456789012:task:ABC"));
+        assert!(!is_arn("forward-task"));
+    }
+}

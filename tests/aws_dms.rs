@@ -1,0 +1,696 @@
+//! The DMS adapter with the real AWS SDK client: the task lifecycle against
+//! moto server over HTTP, and what moto cannot do (table statistics, their
+//! pagination, start types, AWS error codes) with `aws-smithy-mocks`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_databasemigration::config::Credentials;
+use aws_sdk_databasemigration::error::ErrorMetadata;
+use aws_sdk_databasemigration::operation::describe_replication_tasks::{
+    DescribeReplicationTasksError, DescribeReplicationTasksOutput,
+};
+use aws_sdk_databasemigration::operation::describe_table_statistics::DescribeTableStatisticsOutput;
+use aws_sdk_databasemigration::operation::start_replication_task::{
+    StartReplicationTaskError, StartReplicationTaskOutput,
+};
+use aws_sdk_databasemigration::types::error::{
+    AccessDeniedFault, InvalidResourceStateFault, ResourceNotFoundFault,
+};
+use aws_sdk_databasemigration::types::{
+    MigrationTypeValue, ReplicationEndpointTypeValue, ReplicationTask, ReplicationTaskStats,
+    StartReplicationTaskTypeValue, TableStatistics,
+};
+use aws_sdk_databasemigration::{Client, config::retry::RetryConfig as ClientRetry};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::body::SdkBody;
+use chrono::{TimeZone, Utc};
+use dms_cockpit::backend::aws::dms::DmsReplication;
+use dms_cockpit::backend::{
+    BackendError, PerTask, Replication, StartRequest, StartType, TaskRole, TaskStatus,
+};
+
+const TASK_ARN: &str = "arn:aws:dms:us-east-1:123456789012:task:FWDTASK";
+
+fn moto_url() -> String {
+    std::env::var("DMSC_TEST_MOTO_URL").unwrap_or_else(|_| {
+        panic!("DMSC_TEST_MOTO_URL is not set: run `bash tests/run-all.sh` (it starts moto)")
+    })
+}
+
+/// A config pointed at `endpoint` with fake credentials and no retries, so
+/// moto's HTTP 500 for DescribeTableStatistics costs one round trip.
+async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// A replication instance, two endpoints and two tasks (forward
+/// full-load-and-cdc, backward cdc), as the migration has them. Returns the
+/// forward task's identifier and the backward task's ARN.
+async fn create_task_pair(client: &Client) -> (String, String) {
+    let instance = client
+        .create_replication_instance()
+        .replication_instance_identifier(unique("ri"))
+        .replication_instance_class("dms.t3.micro")
+        .send()
+        .await
+        .expect("create replication instance")
+        .replication_instance
+        .unwrap()
+        .replication_instance_arn
+        .unwrap();
+    let mut endpoints = Vec::new();
+    for (kind, engine, port) in [
+        (ReplicationEndpointTypeValue::Source, "oracle", 1521),
+        (ReplicationEndpointTypeValue::Target, "postgres", 5432),
+    ] {
+        let arn = client
+            .create_endpoint()
+            .endpoint_identifier(unique(engine))
+            .endpoint_type(kind)
+            .engine_name(engine)
+            .server_name(format!("{engine}.example"))
+            .port(port)
+            .database_name("orders")
+            .username("dms")
+            .password("not-a-real-password")
+            .send()
+            .await
+            .expect("create endpoint")
+            .endpoint
+            .unwrap()
+            .endpoint_arn
+            .unwrap();
+        endpoints.push(arn);
+    }
+    let mappings = r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"CUSTOMER_ORDERS","table-name":"%"},"rule-action":"include"}]}"#;
+    let forward_id = unique("forward");
+    let backward_id = unique("backward");
+    let mut arns = Vec::new();
+    for (id, kind, source, target) in [
+        (
+            &forward_id,
+            MigrationTypeValue::FullLoadAndCdc,
+            &endpoints[0],
+            &endpoints[1],
+        ),
+        (
+            &backward_id,
+            MigrationTypeValue::Cdc,
+            &endpoints[1],
+            &endpoints[0],
+        ),
+    ] {
+        let arn = client
+            .create_replication_task()
+            .replication_task_identifier(id)
+            .source_endpoint_arn(source)
+            .target_endpoint_arn(target)
+            .replication_instance_arn(&instance)
+            .migration_type(kind)
+            .table_mappings(mappings)
+            .send()
+            .await
+            .expect("create replication task")
+            .replication_task
+            .unwrap()
+            .replication_task_arn
+            .unwrap();
+        arns.push(arn);
+    }
+    (forward_id, arns.pop().unwrap())
+}
+
+/// Fails the test rather than hanging it when a call does not come back.
+async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within 30 s"))
+}
+
+#[tokio::test]
+#[ignore = "needs moto server, run tests/run-all.sh"]
+async fn task_lifecycle_against_moto() {
+    let sdk = sdk_config(&moto_url()).await;
+    let client = Client::new(&sdk);
+    let (forward_id, backward_arn) = create_task_pair(&client).await;
+    let dms = DmsReplication::from_sdk_config(
+        &sdk,
+        PerTask {
+            forward: forward_id.clone(),
+            backward: backward_arn.clone(),
+        },
+    );
+
+    // moto leaves new tasks `creating` (AWS would say `ready`) and has no
+    // DescribeTableStatistics: the status still comes through.
+    let snap = within("describe", dms.describe(TaskRole::Forward))
+        .await
+        .unwrap();
+    assert_eq!(snap.id, forward_id);
+    assert!(
+        snap.arn.starts_with("arn:aws:dms:us-east-1:"),
+        "{}",
+        snap.arn
+    );
+    assert_eq!(snap.status, TaskStatus::Creating);
+    assert_eq!(snap.migration_type, "full-load-and-cdc");
+    assert_eq!(snap.start_date, None);
+    assert!(snap.tables.is_empty());
+    let tables_error = snap.tables_error.expect("moto has no table statistics");
+    assert!(
+        tables_error.contains("DescribeTableStatistics"),
+        "{tables_error}"
+    );
+
+    let back = within("describe backward", dms.describe(TaskRole::Backward))
+        .await
+        .unwrap();
+    assert_eq!(back.arn, backward_arn);
+    assert_eq!(back.migration_type, "cdc");
+
+    let start = StartRequest {
+        start_type: StartType::StartReplication,
+        cdc_start_time: None,
+    };
+    within("start", dms.start(TaskRole::Forward, start))
+        .await
+        .unwrap();
+    let snap = within("describe", dms.describe(TaskRole::Forward))
+        .await
+        .unwrap();
+    assert_eq!(snap.status, TaskStatus::Running);
+    let started = snap.start_date.expect("a started task has a start date");
+    assert!((Utc::now() - started).num_minutes().abs() < 5, "{started}");
+    assert_eq!(snap.progress.full_load_percent, Some(100));
+
+    within("stop", dms.stop(TaskRole::Forward)).await.unwrap();
+    let snap = within("describe", dms.describe(TaskRole::Forward))
+        .await
+        .unwrap();
+    assert_eq!(snap.status, TaskStatus::Stopped);
+
+    // Stopping a stopped task: DMS refuses, and the message says the state.
+    let err = within("stop again", dms.stop(TaskRole::Forward))
+        .await
+        .unwrap_err();
+    let BackendError::InvalidState(msg) = &err else {
+        panic!("expected InvalidState, got {err:?}");
+    };
+    assert!(msg.contains("the task is stopped"), "{msg}");
+    assert!(msg.contains("only a running task can be stopped"), "{msg}");
+
+    let resume = StartRequest {
+        start_type: StartType::ResumeProcessing,
+        cdc_start_time: None,
+    };
+    within("resume", dms.start(TaskRole::Forward, resume))
+        .await
+        .unwrap();
+    let snap = within("describe", dms.describe(TaskRole::Forward))
+        .await
+        .unwrap();
+    assert_eq!(snap.status, TaskStatus::Running);
+}
+
+#[tokio::test]
+#[ignore = "needs moto server, run tests/run-all.sh"]
+async fn a_missing_task_is_not_found_against_moto() {
+    let sdk = sdk_config(&moto_url()).await;
+    for task in [
+        unique("no-such-task"),
+        "arn:aws:dms:us-east-1:123456789012:task:NOSUCHTASK".to_string(),
+    ] {
+        let dms = DmsReplication::from_sdk_config(
+            &sdk,
+            PerTask {
+                forward: task.clone(),
+                backward: task.clone(),
+            },
+        );
+        let err = within("describe", dms.describe(TaskRole::Backward))
+            .await
+            .unwrap_err();
+        let BackendError::NotFound(msg) = &err else {
+            panic!("expected NotFound, got {err:?}");
+        };
+        assert!(msg.contains(&task), "{msg}");
+        assert!(msg.contains("us-east-1"), "{msg}");
+        assert!(
+            msg.contains("check [tasks] backward in the config"),
+            "{msg}"
+        );
+
+        let start = StartRequest {
+            start_type: StartType::StartReplication,
+            cdc_start_time: None,
+        };
+        let err = within("start", dms.start(TaskRole::Backward, start))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BackendError::NotFound(_)), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_unavailable_and_named() {
+    // Port 1 on loopback: nothing listens there, the connect is refused.
+    let endpoint = "http://127.0.0.1:1";
+    let sdk = sdk_config(endpoint).await;
+    let dms = DmsReplication::new(
+        Client::new(&sdk),
+        PerTask {
+            forward: "fwd".into(),
+            backward: "bwd".into(),
+        },
+    )
+    .with_endpoint_label(endpoint);
+    let err = within("describe", dms.describe(TaskRole::Forward))
+        .await
+        .unwrap_err();
+    let BackendError::Unavailable(msg) = &err else {
+        panic!("expected Unavailable, got {err:?}");
+    };
+    assert!(
+        msg.contains("cannot reach DMS at http://127.0.0.1:1"),
+        "{msg}"
+    );
+    assert!(msg.contains("check network/endpoint"), "{msg}");
+    assert!(!msg.contains("testing"), "credentials leaked: {msg}");
+}
+
+// ---- aws-smithy-mocks: what moto cannot show ----
+
+fn task_output() -> DescribeReplicationTasksOutput {
+    let at = |s: i64| aws_smithy_types::DateTime::from_secs(s);
+    DescribeReplicationTasksOutput::builder()
+        .replication_tasks(
+            ReplicationTask::builder()
+                .replication_task_identifier("fwd-task")
+                .replication_task_arn(TASK_ARN)
+                .status("running")
+                .migration_type(MigrationTypeValue::FullLoadAndCdc)
+                .stop_reason("NORMAL")
+                .replication_task_start_date(at(1_700_000_000))
+                .replication_task_stats(
+                    ReplicationTaskStats::builder()
+                        .full_load_progress_percent(73)
+                        .tables_loaded(876)
+                        .tables_loading(8)
+                        .tables_queued(300)
+                        .tables_errored(16)
+                        .elapsed_time_millis(123_456)
+                        .start_date(at(1_700_000_000))
+                        .full_load_start_date(at(1_700_000_010))
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn table(i: usize) -> TableStatistics {
+    TableStatistics::builder()
+        .schema_name("CUSTOMER_ORDERS")
+        .table_name(format!("T{i:04}"))
+        .table_state("Table completed")
+        .full_load_rows(i as i64 * 10)
+        .inserts(i as i64)
+        .updates(2)
+        .deletes(1)
+        .ddls(0)
+        .full_load_error_rows(if i == 7 { 3 } else { 0 })
+        .validation_state("Not enabled")
+        .last_update_time(aws_smithy_types::DateTime::from_secs(1_700_000_100))
+        .build()
+}
+
+fn page(range: std::ops::Range<usize>, marker: Option<&str>) -> DescribeTableStatisticsOutput {
+    DescribeTableStatisticsOutput::builder()
+        .replication_task_arn(TASK_ARN)
+        .set_table_statistics(Some(range.map(table).collect()))
+        .set_marker(marker.map(str::to_string))
+        .build()
+}
+
+fn one_task() -> PerTask<String> {
+    PerTask {
+        forward: "fwd-task".into(),
+        backward: "bwd-task".into(),
+    }
+}
+
+fn meta(code: &str, message: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message(message).build()
+}
+
+#[tokio::test]
+async fn describe_reads_every_page_of_table_statistics() {
+    let describe = mock!(Client::describe_replication_tasks)
+        .match_requests(|r| {
+            r.filters()
+                .iter()
+                .any(|f| f.name() == "replication-task-id" && f.values() == ["fwd-task"])
+        })
+        .then_output(task_output);
+    let full_page = |r: &aws_sdk_databasemigration::operation::describe_table_statistics::DescribeTableStatisticsInput| {
+        r.replication_task_arn() == Some(TASK_ARN) && r.max_records() == Some(500)
+    };
+    let page1 = mock!(Client::describe_table_statistics)
+        .match_requests(move |r| full_page(r) && r.marker().is_none())
+        .then_output(|| page(0..500, Some("m-500")));
+    let page2 = mock!(Client::describe_table_statistics)
+        .match_requests(move |r| full_page(r) && r.marker() == Some("m-500"))
+        .then_output(|| page(500..1000, Some("m-1000")));
+    let page3 = mock!(Client::describe_table_statistics)
+        .match_requests(move |r| full_page(r) && r.marker() == Some("m-1000"))
+        .then_output(|| page(1000..1200, None));
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::MatchAny,
+        &[&describe, &page1, &page2, &page3]
+    );
+    let dms = DmsReplication::new(client, one_task());
+
+    let snap = dms.describe(TaskRole::Forward).await.unwrap();
+    assert_eq!(snap.tables_error, None);
+    assert_eq!(snap.tables.len(), 1200);
+    assert_eq!(
+        (page1.num_calls(), page2.num_calls(), page3.num_calls()),
+        (1, 1, 1)
+    );
+    for (i, t) in snap.tables.iter().enumerate() {
+        assert_eq!(t.table, format!("T{i:04}"));
+    }
+    let t7 = &snap.tables[7];
+    assert_eq!(t7.schema, "CUSTOMER_ORDERS");
+    assert_eq!(t7.state, "Table completed");
+    assert_eq!(
+        (
+            t7.full_load_rows,
+            t7.inserts,
+            t7.updates,
+            t7.deletes,
+            t7.ddls,
+            t7.errors
+        ),
+        (70, 7, 2, 1, 0, 3)
+    );
+    assert_eq!(t7.validation_state, "Not enabled");
+    assert_eq!(
+        t7.last_update,
+        Some(Utc.timestamp_opt(1_700_000_100, 0).unwrap())
+    );
+
+    assert_eq!(snap.id, "fwd-task");
+    assert_eq!(snap.arn, TASK_ARN);
+    assert_eq!(snap.status, TaskStatus::Running);
+    assert_eq!(snap.stop_reason.as_deref(), Some("NORMAL"));
+    assert_eq!(
+        snap.start_date,
+        Some(Utc.timestamp_opt(1_700_000_000, 0).unwrap())
+    );
+    let p = &snap.progress;
+    assert_eq!(p.full_load_percent, Some(73));
+    assert_eq!(
+        (
+            p.tables_loaded,
+            p.tables_loading,
+            p.tables_queued,
+            p.tables_errored
+        ),
+        (876, 8, 300, 16)
+    );
+    assert_eq!(p.elapsed_ms, 123_456);
+    assert_eq!(
+        p.full_load_start_date,
+        Some(Utc.timestamp_opt(1_700_000_010, 0).unwrap())
+    );
+
+    // The ARN is remembered: the next describe filters by it.
+    let by_arn = mock!(Client::describe_replication_tasks)
+        .match_requests(|r| {
+            r.filters()
+                .iter()
+                .any(|f| f.name() == "replication-task-arn" && f.values() == [TASK_ARN])
+        })
+        .then_output(task_output);
+    let by_id = mock!(Client::describe_replication_tasks)
+        .match_requests(|r| {
+            r.filters()
+                .iter()
+                .any(|f| f.name() == "replication-task-id")
+        })
+        .then_output(task_output);
+    let stats = mock!(Client::describe_table_statistics)
+        .sequence()
+        .output(|| page(0..3, None))
+        .times(2)
+        .build();
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::MatchAny,
+        &[&by_id, &by_arn, &stats]
+    );
+    let dms = DmsReplication::new(client, one_task());
+    dms.describe(TaskRole::Forward).await.unwrap();
+    let again = dms.describe(TaskRole::Forward).await.unwrap();
+    assert_eq!(again.tables.len(), 3);
+    assert_eq!((by_id.num_calls(), by_arn.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_table_statistics_failure_keeps_the_status() {
+    let describe = mock!(Client::describe_replication_tasks).then_output(task_output);
+    // What moto does: HTTP 500 with a body that is no AWS error.
+    let stats = mock!(Client::describe_table_statistics).then_http_response(|| {
+        HttpResponse::new(
+            500.try_into().unwrap(),
+            SdkBody::from("<h1>Internal Server Error</h1>"),
+        )
+    });
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::Sequential,
+        &[&describe, &stats],
+        |c| c.retry_config(ClientRetry::disabled())
+    );
+    let dms = DmsReplication::new(client, one_task());
+    let snap = dms.describe(TaskRole::Forward).await.unwrap();
+    assert_eq!(snap.status, TaskStatus::Running);
+    assert!(snap.tables.is_empty());
+    let err = snap.tables_error.expect("the failure is reported");
+    assert!(err.contains("HTTP 500"), "{err}");
+    assert!(err.contains("dms:DescribeTableStatistics"), "{err}");
+}
+
+#[tokio::test]
+async fn start_sends_the_type_and_the_cdc_start_time() {
+    let cdc_time = Utc.with_ymd_and_hms(2025, 3, 1, 12, 30, 0).unwrap();
+    let cases = [
+        (
+            StartType::StartReplication,
+            None,
+            StartReplicationTaskTypeValue::StartReplication,
+        ),
+        (
+            StartType::ResumeProcessing,
+            None,
+            StartReplicationTaskTypeValue::ResumeProcessing,
+        ),
+        (
+            StartType::ReloadTarget,
+            None,
+            StartReplicationTaskTypeValue::ReloadTarget,
+        ),
+        (
+            StartType::StartReplication,
+            Some(cdc_time),
+            StartReplicationTaskTypeValue::StartReplication,
+        ),
+    ];
+    for (start_type, cdc_start_time, expected) in cases {
+        let seen = Arc::new(Mutex::new(None));
+        let seen_in = seen.clone();
+        let describe = mock!(Client::describe_replication_tasks).then_output(task_output);
+        let start = mock!(Client::start_replication_task)
+            .match_requests(|r| r.replication_task_arn() == Some(TASK_ARN))
+            .then_compute_output(move |r| {
+                *seen_in.lock().unwrap() = Some((
+                    r.start_replication_task_type().cloned(),
+                    r.cdc_start_time().cloned(),
+                    r.cdc_start_position().map(str::to_string),
+                ));
+                StartReplicationTaskOutput::builder().build()
+            });
+        let client = mock_client!(
+            aws_sdk_databasemigration,
+            RuleMode::Sequential,
+            &[&describe, &start]
+        );
+        let dms = DmsReplication::new(client, one_task());
+        dms.start(
+            TaskRole::Forward,
+            StartRequest {
+                start_type,
+                cdc_start_time,
+            },
+        )
+        .await
+        .unwrap();
+        let (sent_type, sent_time, sent_position) = seen.lock().unwrap().take().unwrap();
+        assert_eq!(sent_type, Some(expected));
+        assert_eq!(
+            sent_time,
+            cdc_start_time.map(|t| aws_smithy_types::DateTime::from_secs(t.timestamp()))
+        );
+        assert_eq!(sent_position, None, "never CdcStartPosition");
+    }
+}
+
+#[tokio::test]
+async fn aws_error_codes_become_messages_that_say_what_to_do() {
+    let start_error = |make: fn() -> StartReplicationTaskError| {
+        let describe = mock!(Client::describe_replication_tasks).then_output(task_output);
+        let start = mock!(Client::start_replication_task).then_error(make);
+        (describe, start)
+    };
+    let start = StartRequest {
+        start_type: StartType::StartReplication,
+        cdc_start_time: None,
+    };
+
+    // Access denied names the IAM action.
+    let (d, s) = start_error(|| {
+        StartReplicationTaskError::AccessDeniedFault(
+            AccessDeniedFault::builder()
+                .message("User: arn:aws:iam::123456789012:user/op is not authorized")
+                .meta(meta("AccessDeniedFault", "not authorized"))
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_databasemigration, RuleMode::Sequential, &[&d, &s]);
+    let err = DmsReplication::new(client, one_task())
+        .start(TaskRole::Forward, start.clone())
+        .await
+        .unwrap_err();
+    let BackendError::Denied(msg) = &err else {
+        panic!("expected Denied, got {err:?}")
+    };
+    assert!(msg.contains("`dms:StartReplicationTask`"), "{msg}");
+
+    // Expired credentials: Denied, with what to renew.
+    let (d, s) = start_error(|| {
+        StartReplicationTaskError::generic(meta("ExpiredTokenException", "token expired"))
+    });
+    let client = mock_client!(aws_sdk_databasemigration, RuleMode::Sequential, &[&d, &s]);
+    let err = DmsReplication::new(client, one_task())
+        .start(TaskRole::Forward, start.clone())
+        .await
+        .unwrap_err();
+    let BackendError::Denied(msg) = &err else {
+        panic!("expected Denied, got {err:?}")
+    };
+    assert!(msg.contains("aws sso login"), "{msg}");
+
+    // Throttling: unavailable for now, retried by the next refresh.
+    let (d, s) = start_error(|| {
+        StartReplicationTaskError::generic(meta("ThrottlingException", "Rate exceeded"))
+    });
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::Sequential,
+        &[&d, &s],
+        |c| c.retry_config(ClientRetry::disabled())
+    );
+    let err = DmsReplication::new(client, one_task())
+        .start(TaskRole::Forward, start.clone())
+        .await
+        .unwrap_err();
+    let BackendError::Unavailable(msg) = &err else {
+        panic!("expected Unavailable, got {err:?}")
+    };
+    assert!(msg.contains("throttled"), "{msg}");
+    assert!(msg.contains("will retry on the next refresh"), "{msg}");
+
+    // Invalid state: the message says the task's state and the way out.
+    let (d, s) = start_error(|| {
+        StartReplicationTaskError::InvalidResourceStateFault(
+            InvalidResourceStateFault::builder()
+                .message("Task is running")
+                .meta(meta("InvalidResourceStateFault", "Task is running"))
+                .build(),
+        )
+    });
+    let after = mock!(Client::describe_replication_tasks).then_output(task_output);
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::Sequential,
+        &[&d, &s, &after]
+    );
+    let err = DmsReplication::new(client, one_task())
+        .start(TaskRole::Forward, start.clone())
+        .await
+        .unwrap_err();
+    let BackendError::InvalidState(msg) = &err else {
+        panic!("expected InvalidState, got {err:?}")
+    };
+    assert!(msg.contains("the task is running"), "{msg}");
+    assert!(msg.contains("stop it first"), "{msg}");
+
+    // Not found on describe: names the task, the region and the config key.
+    let missing = mock!(Client::describe_replication_tasks).then_error(|| {
+        DescribeReplicationTasksError::ResourceNotFoundFault(
+            ResourceNotFoundFault::builder()
+                .message("No Tasks found matching provided filters")
+                .meta(meta(
+                    "ResourceNotFoundFault",
+                    "No Tasks found matching provided filters",
+                ))
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_databasemigration, RuleMode::Sequential, &[&missing]);
+    let err = DmsReplication::new(client, one_task())
+        .describe(TaskRole::Forward)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        BackendError::NotFound(
+            "forward task fwd-task not found in region us-east-1: check [tasks] forward in the config"
+                .into()
+        )
+    );
+
+    // An operation the endpoint does not know (an emulator): a hint.
+    let (d, s) = start_error(|| {
+        StartReplicationTaskError::generic(meta("UnknownOperationException", "unknown"))
+    });
+    let client = mock_client!(aws_sdk_databasemigration, RuleMode::Sequential, &[&d, &s]);
+    let err = DmsReplication::new(client, one_task())
+        .start(TaskRole::Forward, start)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BackendError::Other(m) if m.contains("an emulator may not")),
+        "{err:?}"
+    );
+}
