@@ -2,9 +2,11 @@
 //! PostgreSQL, Oracle, the lab), and the values they exchange. The app, the
 //! ui and the headless commands only ever see these, never an SDK.
 
+pub mod heartbeat_sql;
 pub mod model;
 pub mod ops;
 pub mod pair;
+pub mod postgres;
 pub mod routing;
 
 use std::sync::Arc;
