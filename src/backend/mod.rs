@@ -5,6 +5,7 @@
 pub mod heartbeat_sql;
 pub mod model;
 pub mod ops;
+pub mod oracle;
 pub mod pair;
 pub mod postgres;
 pub mod routing;
