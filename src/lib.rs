@@ -4,3 +4,4 @@
 pub mod app;
 pub mod backend;
 pub mod lab;
+pub mod setup_sql;

@@ -3,9 +3,12 @@
 //! ui and the headless commands only ever see these, never an SDK.
 
 pub mod aws;
+pub mod heartbeat_sql;
 pub mod model;
 pub mod ops;
+pub mod oracle;
 pub mod pair;
+pub mod postgres;
 pub mod routing;
 
 use std::sync::Arc;

@@ -1,0 +1,348 @@
+//! The heartbeat table of a PostgreSQL database, through sqlx.
+//!
+//! The pool is created lazily so the cockpit starts (and shows a clear error
+//! in the panel) while the database is down, and it reconnects by itself
+//! when the database comes back: every connection is pinged before it is
+//! handed out, so a connection that died with the server is replaced, not
+//! reused. Each call is bounded twice: the server cancels statements after
+//! `statement_timeout` (set per connection at startup), and the whole call,
+//! connecting included, is cut off client-side so a silent network never
+//! makes a caller hang.
+//!
+//! Errors are turned into [`BackendError`]s that say what to do next (start
+//! the server, check the password source, run the setup); the password is
+//! never part of any message.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::heartbeat_sql::{self, HeartbeatNames, Password};
+use super::{BackendError, BackendResult, DbSide, HeartbeatRow, HeartbeatStore, Site};
+
+/// At most this many connections per database: the cockpit issues one read
+/// and the occasional insert, never a burst.
+const MAX_CONNECTIONS: u32 = 2;
+
+/// Everything needed to reach one PostgreSQL heartbeat table.
+#[derive(Debug, Clone)]
+pub struct PgConnect {
+    /// Which configured database this is, for the setup hint in errors.
+    pub side: DbSide,
+    pub host: String,
+    pub port: u16,
+    pub dbname: String,
+    pub username: String,
+    /// `None` leaves libpq's `PGPASSWORD` convention in charge.
+    pub password: Option<Password>,
+    pub names: HeartbeatNames,
+    /// How long to try to open a connection before giving up.
+    pub connect_timeout: Duration,
+    /// The server-side limit for each statement.
+    pub statement_timeout: Duration,
+    /// libpq's `sslmode`: disable, allow, prefer, require, verify-ca or
+    /// verify-full. `None` keeps sqlx's default (`prefer`, or `PGSSLMODE`).
+    pub ssl_mode: Option<String>,
+    /// CA bundle for verify-ca / verify-full.
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+impl PgConnect {
+    /// `host:port/dbname`, how messages name the database.
+    pub fn address(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.dbname)
+    }
+
+    /// The sqlx connect options, checked. Exposed so the setup command can
+    /// open its own pool with exactly the settings the adapter uses.
+    pub fn connect_options(&self) -> Result<PgConnectOptions, BackendError> {
+        // Without pgpass: sqlx would look the password up before we set the
+        // host, i.e. for the wrong server.
+        let mut options = PgConnectOptions::new_without_pgpass()
+            .host(&self.host)
+            .port(self.port)
+            .database(&self.dbname)
+            .username(&self.username)
+            .application_name("dms-cockpit")
+            .options([(
+                "statement_timeout",
+                format!("{}ms", self.statement_timeout.as_millis().max(1)),
+            )]);
+        if let Some(password) = &self.password {
+            options = options.password(password.expose());
+        }
+        if let Some(mode) = &self.ssl_mode {
+            let mode = PgSslMode::from_str(mode).map_err(|_| {
+                BackendError::Other(format!(
+                    "invalid ssl_mode `{mode}` for PostgreSQL at {}: expected disable, allow, prefer, require, verify-ca or verify-full",
+                    self.address()
+                ))
+            })?;
+            options = options.ssl_mode(mode);
+        }
+        if let Some(cert) = &self.ssl_root_cert {
+            options = options.ssl_root_cert(cert);
+        }
+        Ok(options)
+    }
+}
+
+/// The [`HeartbeatStore`] of one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgHeartbeat {
+    pool: PgPool,
+    opts: PgConnect,
+    // Arc<str>: each query clones the text cheaply into sqlx.
+    latest_sql: Arc<str>,
+    insert_sql: Arc<str>,
+}
+
+impl PgHeartbeat {
+    /// Builds the adapter without connecting: the first call connects.
+    pub fn connect_lazy(opts: PgConnect) -> Result<Self, BackendError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(opts.connect_timeout)
+            .idle_timeout(Duration::from_secs(120))
+            .test_before_acquire(true)
+            .connect_lazy_with(opts.connect_options()?);
+        Ok(PgHeartbeat {
+            pool,
+            latest_sql: heartbeat_sql::pg_latest(&opts.names).into(),
+            insert_sql: heartbeat_sql::pg_insert(&opts.names).into(),
+            opts,
+        })
+    }
+
+    /// The pool, for the setup command to apply the DDL through.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Client-side bound of one call: connecting plus one statement, with a
+    /// little slack so the server's own statement timeout wins when it can
+    /// (its message is the better one).
+    fn call_limit(&self) -> Duration {
+        self.opts.connect_timeout + self.opts.statement_timeout + Duration::from_millis(500)
+    }
+
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> BackendResult<T> {
+        let limit = self.call_limit();
+        match tokio::time::timeout(limit, fut).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(map_error(&err, &self.opts)),
+            Err(_) => Err(BackendError::Timeout(limit)),
+        }
+    }
+}
+
+#[async_trait]
+impl HeartbeatStore for PgHeartbeat {
+    async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
+        let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        let rows = self
+            .bounded(
+                sqlx::query(trusted(&self.latest_sql))
+                    .bind(limit)
+                    .fetch_all(&self.pool),
+            )
+            .await?;
+        rows.iter().map(|row| decode_row(row, &self.opts)).collect()
+    }
+
+    async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
+        let row = self
+            .bounded(
+                sqlx::query(trusted(&self.insert_sql))
+                    .bind(site.as_str())
+                    .fetch_one(&self.pool),
+            )
+            .await?;
+        decode_row(&row, &self.opts)
+    }
+}
+
+/// The heartbeat SQL is built from names that [`HeartbeatNames::parse`]
+/// restricted to plain identifiers, which is what makes splicing them safe.
+fn trusted(sql: &Arc<str>) -> AssertSqlSafe<Arc<str>> {
+    AssertSqlSafe(Arc::clone(sql))
+}
+
+fn decode_row(row: &PgRow, opts: &PgConnect) -> BackendResult<HeartbeatRow> {
+    let malformed = |err: sqlx::Error| {
+        BackendError::Malformed(format!(
+            "heartbeat table {} at {} has an unexpected shape: {err}; expected heartbeat_id number, last_update_dt timestamp, last_update_site text",
+            opts.names.table(),
+            opts.address()
+        ))
+    };
+    let id: i64 = row.try_get("heartbeat_id").map_err(malformed)?;
+    // The original scripts declare `timestamp` (no time zone) and write UTC
+    // into it; a deployment that chose `timestamptz` is read as what it is.
+    let at = match row.try_get::<NaiveDateTime, _>("last_update_dt") {
+        Ok(naive) => naive.and_utc(),
+        Err(_) => row
+            .try_get::<DateTime<Utc>, _>("last_update_dt")
+            .map_err(malformed)?,
+    };
+    let site: String = row.try_get("last_update_site").map_err(malformed)?;
+    Ok(HeartbeatRow {
+        id,
+        at,
+        site: site.trim_end().to_string(),
+    })
+}
+
+/// Turns a sqlx error into a message that says what to check. Pure apart
+/// from reading the error, so every branch is unit-tested.
+pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
+    let addr = opts.address();
+    let setup_hint = format!(
+        "run `dms-cockpit setup sql --database {} --apply`",
+        opts.side
+    );
+    match err {
+        sqlx::Error::PoolTimedOut => BackendError::Unavailable(format!(
+            "cannot connect to PostgreSQL at {addr} within {}: is it running and reachable?",
+            humantime::format_duration(opts.connect_timeout)
+        )),
+        sqlx::Error::Io(io) => {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionRefused | NotFound | AddrNotAvailable | HostUnreachable
+                | NetworkUnreachable => BackendError::Unavailable(format!(
+                    "cannot connect to PostgreSQL at {addr} ({io}): is it running and reachable?"
+                )),
+                TimedOut => BackendError::Timeout(opts.connect_timeout),
+                _ => BackendError::Unavailable(format!(
+                    "lost the connection to PostgreSQL at {addr} ({io}); the next call reconnects"
+                )),
+            }
+        }
+        sqlx::Error::Tls(tls) => BackendError::Unavailable(format!(
+            "TLS with PostgreSQL at {addr} failed ({tls}): check ssl_mode ({}) and ssl_root_cert",
+            opts.ssl_mode.as_deref().unwrap_or("default prefer")
+        )),
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let msg = db.message();
+            match code.as_str() {
+                // invalid_password, invalid_authorization_specification
+                "28P01" | "28000" => BackendError::Denied(format!(
+                    "PostgreSQL at {addr} refused user `{}` ({msg}): check the username and the password source (config, environment or secret) for database {}",
+                    opts.username, opts.side
+                )),
+                // invalid_catalog_name: the database itself is missing
+                "3D000" => BackendError::NotFound(format!(
+                    "PostgreSQL at {}:{} has no database `{}` ({msg}): check dbname in the config",
+                    opts.host, opts.port, opts.dbname
+                )),
+                // undefined_table (also a missing sequence), invalid_schema_name
+                "42P01" | "3F000" => BackendError::NotFound(format!(
+                    "{msg} in PostgreSQL at {addr} (heartbeat {}): {setup_hint}",
+                    opts.names
+                )),
+                "42501" => BackendError::Denied(format!(
+                    "user `{}` may not use the heartbeat objects at {addr} ({msg}): grant it access, see sql/postgresql/ or {setup_hint}",
+                    opts.username
+                )),
+                // query_canceled: statement_timeout fired
+                "57014" => BackendError::Timeout(opts.statement_timeout),
+                // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+                "57P01" | "57P02" | "57P03" | "53300" => BackendError::Unavailable(format!(
+                    "PostgreSQL at {addr} is not accepting work ({msg}); retry when it is back"
+                )),
+                _ => BackendError::Other(format!(
+                    "PostgreSQL at {addr} failed: {msg} (SQLSTATE {code})"
+                )),
+            }
+        }
+        sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::RowNotFound => BackendError::Malformed(format!(
+            "heartbeat table {} at {addr} answered in an unexpected shape: {err}",
+            opts.names.table()
+        )),
+        other => BackendError::Other(format!("PostgreSQL at {addr}: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> PgConnect {
+        PgConnect {
+            side: DbSide::B,
+            host: "db.example".into(),
+            port: 5433,
+            dbname: "orders".into(),
+            username: "app".into(),
+            password: Some(Password::new("s3cret-value")),
+            names: HeartbeatNames::default(),
+            connect_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+            ssl_mode: Some("require".into()),
+            ssl_root_cert: None,
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let text = format!("{:?}", opts());
+        assert!(!text.contains("s3cret-value"), "{text}");
+        assert!(text.contains("***"), "{text}");
+    }
+
+    #[test]
+    fn bad_ssl_mode_is_named() {
+        let mut o = opts();
+        o.ssl_mode = Some("sometimes".into());
+        let err = PgHeartbeat::connect_lazy(o).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid ssl_mode `sometimes` for PostgreSQL at db.example:5433/orders: expected disable, allow, prefer, require, verify-ca or verify-full"
+        );
+    }
+
+    #[tokio::test]
+    async fn connect_lazy_does_not_connect() {
+        // Nothing listens on db.example; building must still succeed.
+        assert!(PgHeartbeat::connect_lazy(opts()).is_ok());
+    }
+
+    #[test]
+    fn pool_timeout_and_refused_say_where() {
+        let o = opts();
+        assert_eq!(
+            map_error(&sqlx::Error::PoolTimedOut, &o),
+            BackendError::Unavailable(
+                "cannot connect to PostgreSQL at db.example:5433/orders within 3s: is it running and reachable?".into()
+            )
+        );
+        let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let BackendError::Unavailable(msg) = map_error(&refused, &o) else {
+            panic!("refused must be Unavailable")
+        };
+        assert!(
+            msg.starts_with("cannot connect to PostgreSQL at db.example:5433/orders"),
+            "{msg}"
+        );
+        let reset = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let BackendError::Unavailable(msg) = map_error(&reset, &o) else {
+            panic!("reset must be Unavailable")
+        };
+        assert!(msg.starts_with("lost the connection"), "{msg}");
+    }
+}
