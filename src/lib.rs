@@ -3,3 +3,5 @@
 
 pub mod app;
 pub mod backend;
+pub mod format;
+pub mod ui;
