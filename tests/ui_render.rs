@@ -500,14 +500,22 @@ fn failed_task_shows_reason_and_failure() {
     let mut task = backward_task();
     task.status = TaskStatus::Failed;
     task.stop_reason = Some("FATAL_ERROR".into());
-    task.last_failure = Some("logical replication slot missing".into());
+    task.last_failure = Some(
+        "Last Error Could not find replication slot dms_slot_orders on the source; \
+         create the logical replication slot, then resume the task. Task error \
+         notification received."
+            .into(),
+    );
     app.tasks.backward.set(ago(2), Ok(task));
     let text = screen(&app, 80, 24);
     assert!(text.contains("✖ failed"), "{text}");
     assert!(
-        text.contains("stop reason FATAL_ERROR · ✖ last failure: logical replication"),
+        text.contains("stop reason FATAL_ERROR · ✖ last failure: Last Error"),
         "{text}"
     );
+    // The message wraps rather than being cut at the screen's edge.
+    assert!(text.contains("then resume the task"), "{text}");
+    insta::assert_snapshot!(text);
 }
 
 #[test]
@@ -545,4 +553,27 @@ fn plain_theme_draws_no_colour_at_all() {
         render_to_string(&app, &Theme::plain(), 160, 48),
         render_to_string(&app, &Theme::color(), 160, 48)
     );
+}
+
+#[test]
+fn scrolled_panels_show_later_rows_and_say_so() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.scroll.tasks.forward = 2;
+    app.scroll.heartbeats.a = 1;
+    app.scroll.log = 1;
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Σ 4 tables, 3-4 shown"), "{text}");
+    assert!(text.contains("order_items"), "{text}");
+    assert!(!text.contains("customers "), "scrolled past: {text}");
+    assert!(
+        text.lines()
+            .all(|l| !l.chars().take(40).collect::<String>().contains("1000007")),
+        "database a's newest row scrolled away:\n{text}"
+    );
+    assert!(text.contains("scrolled up 1"), "{text}");
+    assert!(
+        !text.contains("heartbeat 1000007 as SITEA inserted"),
+        "the newest log entry is below the view:\n{text}"
+    );
+    assert!(text.contains("stop failed: no answer within 5s"), "{text}");
 }

@@ -135,7 +135,13 @@ fn layout_body(app: &App, body: Rect) -> Areas {
     };
     let log_reserved = if wide { 0 } else { log_min };
     let room = h.saturating_sub(bottom + log_reserved);
-    let heartbeats_h = heartbeats_want.min(5.max(room.saturating_sub(tasks_min) / 3));
+    let mut heartbeats_h = heartbeats_want.min(5.max(room.saturating_sub(tasks_min) / 3));
+    // Long failure messages make the tasks tall: the heartbeats give up a
+    // row so the statistics keep at least one.
+    let tasks_least = tasks_min.saturating_sub(2);
+    if room.saturating_sub(heartbeats_h) < tasks_least {
+        heartbeats_h = heartbeats_h.min(4.max(room.saturating_sub(tasks_least)));
+    }
     let tasks_cap = tasks_min.max(room * 3 / 5);
     let tasks_h = tasks_want
         .min(tasks_cap)

@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Table};
 
-use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block};
+use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block, wrap};
 use crate::app::{App, Focus};
 use crate::backend::{TableStats, TaskRole, TaskSnapshot};
 use crate::format;
@@ -117,13 +117,34 @@ fn summary_height(app: &App, role: TaskRole, width: u16) -> u16 {
     let panel = &app.tasks[role];
     let notices = notice_height(panel, app, width.saturating_sub(2));
     match &panel.data {
-        Some(task) => 2 + u16::from(has_stop_line(task)) + notices,
+        Some(task) => 2 + stop_lines(task, width).len() as u16 + notices,
         None => 1 + notices,
     }
 }
 
-fn has_stop_line(task: &TaskSnapshot) -> bool {
-    task.stop_reason.is_some() || task.last_failure.is_some()
+/// The stop reason and the last failure message, wrapped to `width`; the and the last failure message; the
+/// failure wraps over up to three lines, as it is what says what to fix.
+fn stop_lines(task: &TaskSnapshot, width: u16) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(reason) = &task.stop_reason {
+        parts.push(format!("stop reason {reason}"));
+    }
+    if let Some(failure) = &task.last_failure {
+        parts.push(format!("✖ last failure: {failure}"));
+    }
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    wrap(&parts.join(" · "), usize::from(width.saturating_sub(3)), 3)
+}
+
+/// A stop that was not the operator's choice, or any failure message.
+fn is_trouble(task: &TaskSnapshot) -> bool {
+    task.last_failure.is_some()
+        || task
+            .stop_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("ERROR"))
 }
 
 fn key_of(role: TaskRole) -> &'static str {
@@ -184,26 +205,16 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
                     format::opt_time(app.now, p.stop_date)
                 )),
             ]));
-            if has_stop_line(task) {
-                let mut spans = vec![Span::raw("   ")];
-                if let Some(reason) = &task.stop_reason {
-                    let style = if reason.contains("ERROR") {
-                        theme.error
-                    } else {
-                        Default::default()
-                    };
-                    spans.push(Span::styled(format!("stop reason {reason}"), style));
-                }
-                if let Some(failure) = &task.last_failure {
-                    if task.stop_reason.is_some() {
-                        spans.push(Span::styled(" · ", theme.dim));
-                    }
-                    spans.push(Span::styled(
-                        format!("✖ last failure: {failure}"),
-                        theme.error,
-                    ));
-                }
-                lines.push(Line::from(spans));
+            let stop_style = if is_trouble(task) {
+                theme.error
+            } else {
+                Default::default()
+            };
+            for line in stop_lines(task, area.width) {
+                lines.push(Line::from(vec![
+                    Span::raw("   "),
+                    Span::styled(line, stop_style),
+                ]));
             }
         }
         None => {
@@ -266,7 +277,8 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         return;
     }
     let all = &task.tables;
-    let visible = usize::from(area.height.saturating_sub(2)).max(1);
+    // The totals row never scrolls away: rows get what header and totals leave.
+    let visible = usize::from(area.height.saturating_sub(2));
     let offset = app.scroll.tasks[role].min(all.len().saturating_sub(visible));
     let shown = &all[offset.min(all.len())..(offset + visible).min(all.len())];
 
@@ -281,7 +293,9 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         None => "schema.table".to_string(),
     };
     let mut total_name = format!("Σ {} tables", all.len());
-    if shown.len() < all.len() {
+    if shown.is_empty() && !all.is_empty() {
+        total_name.push_str(", 0 shown");
+    } else if shown.len() < all.len() {
         total_name.push_str(&format!(", {}-{} shown", offset + 1, offset + shown.len()));
     }
     let headers = [
@@ -300,7 +314,7 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         .iter()
         .map(|t| cells(app, t, common_schema.is_none()))
         .collect();
-    if shown.is_empty() {
+    if all.is_empty() {
         let mut empty = vec![String::new(); headers.len()];
         empty[0] = "no table statistics yet".to_string();
         rows.push(empty);
