@@ -577,3 +577,31 @@ fn scrolled_panels_show_later_rows_and_say_so() {
     );
     assert!(text.contains("stop failed: no answer within 5s"), "{text}");
 }
+
+#[test]
+fn too_small_message_wraps_on_a_tiny_screen() {
+    let app = sized(app_with_data(), 30, 8);
+    let text = screen(&app, 30, 8);
+    assert!(text.contains("Window too small"), "{text}");
+    assert!(text.contains("80x24"), "{text}");
+    assert!(text.contains("(now 30x8)"), "{text}");
+}
+
+#[test]
+fn only_the_selected_task_is_highlighted() {
+    let app = sized(app_with_data(), 80, 24);
+    let buffer = render_to_buffer(&app, &Theme::color(), 80, 24);
+    let text = dms_cockpit::ui::buffer_to_string(&buffer);
+    let row_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not on screen")) as u16
+    };
+    let selected = row_of("1 forward lab-forward");
+    let other = row_of("2 backward lab-backward");
+    assert_eq!(buffer[(0, selected)].symbol(), "»");
+    assert_ne!(buffer[(2, selected)].bg, Color::Reset);
+    for x in 0..4 {
+        assert_eq!(buffer[(x, other)].bg, Color::Reset, "column {x}");
+    }
+}

@@ -313,35 +313,36 @@ fn take_width(s: &str, width: usize) -> String {
 
 fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     frame.render_widget(Clear, area);
-    let lines = vec![
-        Line::styled("Window too small", theme.warn),
-        Line::raw(format!(
-            "Enlarge it to at least {MIN_WIDTH}x{MIN_HEIGHT} (now {}x{}).",
-            area.width, area.height
-        )),
-        Line::raw("Action keys are off until then; q quits."),
+    let paras = [
+        ("Window too small".to_string(), theme.warn),
+        (
+            format!(
+                "Enlarge it to at least {MIN_WIDTH}x{MIN_HEIGHT} (now {}x{}).",
+                area.width, area.height
+            ),
+            Style::default(),
+        ),
+        (
+            "Action keys are off until then; q quits.".to_string(),
+            Style::default(),
+        ),
     ];
-    let text_height = lines.len() as u16;
-    let mut rendered = Vec::new();
-    for line in lines {
-        let s: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-        for l in wrap(&s, usize::from(area.width), 3) {
-            rendered.push(Line::styled(l, line.style));
-        }
-    }
-    let height = (rendered.len() as u16).max(text_height).min(area.height);
+    let lines: Vec<Line> = paras
+        .iter()
+        .flat_map(|(text, style)| {
+            wrap(text, usize::from(area.width), usize::MAX)
+                .into_iter()
+                .map(|l| Line::styled(l, *style))
+        })
+        .collect();
+    let height = (lines.len() as u16).min(area.height);
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(height),
         Constraint::Fill(1),
     ])
     .areas(area);
-    frame.render_widget(
-        Paragraph::new(rendered)
-            .alignment(Alignment::Center)
-            .style(Style::default()),
-        middle,
-    );
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), middle);
 }
 
 #[cfg(test)]

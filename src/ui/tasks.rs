@@ -162,7 +162,11 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
     let selected = app.selected == role;
 
     let mut first = vec![
-        Span::styled(if selected { "» " } else { "  " }, theme.selected),
+        if selected {
+            Span::styled("» ", theme.selected)
+        } else {
+            Span::raw("  ")
+        },
         Span::styled(
             format!("{} {}", key_of(role), role),
             if selected {
