@@ -3,5 +3,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod format;
 pub mod lab;
 pub mod setup_sql;
+pub mod ui;

@@ -1,0 +1,81 @@
+//! The header: which mode this is (drawn as a badge, never to be mistaken),
+//! what stands in for what, `READ-ONLY`, how old each panel's data is, and
+//! which backends are failing right now.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::Theme;
+use crate::app::{App, Panel};
+use crate::backend::{DbSide, TaskRole};
+use crate::format;
+
+pub const HEIGHT: u16 = 2;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut first = vec![
+        Span::styled(format!(" {} ", app.mode.name), theme.mode),
+        Span::raw(" "),
+    ];
+    if app.mode.read_only {
+        first.push(Span::styled(" READ-ONLY ", theme.read_only));
+        first.push(Span::raw(" "));
+    }
+    first.push(Span::styled("dms-cockpit", theme.title));
+    first.push(Span::raw(" · "));
+    first.push(Span::raw(app.mode.description.clone()));
+
+    let mut items: Vec<(String, String, bool)> = Vec::new();
+    for role in TaskRole::ALL {
+        let short = match role {
+            TaskRole::Forward => "fwd",
+            TaskRole::Backward => "bwd",
+        };
+        let panel = &app.tasks[role];
+        items.push((short.to_string(), age(panel, app), panel.error.is_some()));
+    }
+    for db in DbSide::ALL {
+        let panel = &app.heartbeats[db];
+        items.push((format::db_label(db), age(panel, app), panel.error.is_some()));
+    }
+    items.push((
+        "appmap".to_string(),
+        age(&app.appmap, app),
+        app.appmap.error.is_some(),
+    ));
+
+    let failing: Vec<&str> = items
+        .iter()
+        .filter(|(_, _, failed)| *failed)
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    // The error marker comes first so a narrow screen never cuts it off.
+    let mut second = if failing.is_empty() {
+        vec![Span::styled("✓ backends ok", theme.ok)]
+    } else {
+        vec![Span::styled(
+            format!("✖ error: {}", failing.join(", ")),
+            theme.error,
+        )]
+    };
+    second.push(Span::styled(" │ data age ", theme.dim));
+    for (i, (name, age, _)) in items.iter().enumerate() {
+        if i > 0 {
+            second.push(Span::styled(" · ", theme.dim));
+        }
+        second.push(Span::raw(format!("{name} {age}")));
+    }
+    let lines = vec![Line::from(first), Line::from(second)];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `2s`, `…` while the first fetch is out, `never` before any.
+fn age<T>(panel: &Panel<T>, app: &App) -> String {
+    match panel.fetched_at {
+        Some(at) => format::duration_short(app.now - at),
+        None if panel.loading => "…".to_string(),
+        None => "never".to_string(),
+    }
+}

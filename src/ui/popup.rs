@@ -1,0 +1,208 @@
+//! The prompts drawn over the panels: which site to flip, and the y/n
+//! confirmations. Each says exactly what will happen, naming the task or
+//! the site and both databases, because these are the doors that close.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+
+use super::{Theme, wrap};
+use crate::app::{App, Pending, Popup};
+use crate::backend::{Site, TaskRole, routing};
+use crate::format;
+
+/// Widest a popup gets, so its lines stay easy to read on a big screen.
+const MAX_WIDTH: u16 = 76;
+
+/// A paragraph of a popup: wrapped to the popup's width, in one style.
+pub(super) struct Para {
+    pub text: String,
+    pub style: Style,
+}
+
+pub(super) fn para(text: impl Into<String>, style: Style) -> Para {
+    Para {
+        text: text.into(),
+        style,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, popup: &Popup, theme: &Theme) {
+    let (title, paras) = match popup {
+        Popup::Help => return,
+        Popup::ChooseFlipSite => ("flip a site", choose_site(app, theme)),
+        Popup::Confirm(pending) => ("confirm", confirm(app, pending, theme)),
+    };
+    show(frame, area, title, paras, theme);
+}
+
+/// Draws `paras` in a double-bordered box centred on `area`, clearing what
+/// is underneath.
+pub(super) fn show(frame: &mut Frame, area: Rect, title: &str, paras: Vec<Para>, theme: &Theme) {
+    let width = area.width.saturating_sub(4).min(MAX_WIDTH);
+    let inner_width = usize::from(width.saturating_sub(4));
+    let mut lines = Vec::new();
+    for p in paras {
+        if p.text.is_empty() {
+            lines.push(Line::raw(""));
+            continue;
+        }
+        // `y / n` is glued with no-break spaces so it never splits.
+        let glued = p.text.replace(" y / n", "\u{a0}y\u{a0}/\u{a0}n");
+        for l in wrap(&glued, inner_width, usize::MAX) {
+            lines.push(Line::styled(l.replace('\u{a0}', " "), p.style));
+        }
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.focus_border)
+        .title(Line::styled(format!(" {title} "), theme.title))
+        .padding(ratatui::widgets::Padding::horizontal(1));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// A `width` x `height` rectangle in the middle of `area`.
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn choose_site(app: &App, theme: &Theme) -> Vec<Para> {
+    let mut paras = vec![
+        para(
+            "Flip which site? a = SITEA, b = SITEB, Esc cancels",
+            theme.title,
+        ),
+        para("", Style::default()),
+    ];
+    for site in Site::ALL {
+        let key = match site {
+            Site::A => "a",
+            Site::B => "b",
+        };
+        let now = match &app.appmap.data {
+            None => "the appmap has not been read yet".to_string(),
+            Some(items) => match routing::item_for(items, site) {
+                Err(e) => format!("⚠ {e}"),
+                Ok(item) => match app.database_of(item) {
+                    Some(db) => format!(
+                        "now writes to {} → would move to {}",
+                        format::db_long(&app.databases[db]),
+                        format::db_label(db.other())
+                    ),
+                    None => format!(
+                        "⚠ points at {}, neither configured database",
+                        item.describe()
+                    ),
+                },
+            },
+        };
+        paras.push(para(format!("{key} = {site}: {now}"), Style::default()));
+    }
+    paras
+}
+
+fn task_name(app: &App, role: TaskRole) -> String {
+    match &app.tasks[role].data {
+        Some(task) => format!("the {role} task {}", task.id),
+        None => format!("the {role} task"),
+    }
+}
+
+fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
+    let yes_no = para("y = yes, go ahead · n or Esc = cancel", theme.key);
+    let blank = || para("", Style::default());
+    match pending {
+        Pending::Stop(role) => vec![
+            para(
+                format!("Stop {}? y / n", task_name(app, *role)),
+                theme.title,
+            ),
+            blank(),
+            para(
+                format!(
+                    "Replication from {} to {} pauses until the task is resumed (s).",
+                    format::db_long(&app.databases[role.source()]),
+                    format::db_long(&app.databases[role.target()]),
+                ),
+                Style::default(),
+            ),
+            blank(),
+            yes_no,
+        ],
+        Pending::Reload(role) => vec![
+            para(
+                format!("Reload the target of {}? y / n", task_name(app, *role)),
+                theme.title,
+            ),
+            blank(),
+            para(
+                format!(
+                    "⚠ reload-target reloads the target tables: every table of the task in {} is loaded again from {}, replacing what is there.",
+                    format::db_long(&app.databases[role.target()]),
+                    format::db_long(&app.databases[role.source()]),
+                ),
+                theme.warn,
+            ),
+            para("You will be asked once more.", Style::default()),
+            blank(),
+            yes_no,
+        ],
+        Pending::ReloadReally(role) => vec![
+            para(
+                format!(
+                    "Really reload the target tables in {}? y / n",
+                    format::db_long(&app.databases[role.target()]),
+                ),
+                theme.error,
+            ),
+            blank(),
+            para(
+                format!(
+                    "⚠ Second and last confirmation: {} will run reload-target and overwrite the target tables. Rows written only in {} are lost.",
+                    task_name(app, *role),
+                    format::db_label(role.target()),
+                ),
+                theme.warn,
+            ),
+            blank(),
+            yes_no,
+        ],
+        Pending::Flip { site, seen, to } => {
+            let from = match app.database_of(seen) {
+                Some(db) => format::db_long(&app.databases[db]),
+                None => seen.describe(),
+            };
+            vec![
+                para(
+                    format!(
+                        "Flip {site} from {from} to {}? y / n",
+                        format::db_long(&app.databases[*to])
+                    ),
+                    theme.title,
+                ),
+                blank(),
+                para(
+                    format!(
+                        "{site}'s writers will then write to {}. The flip only happens if the appmap item still reads as shown; a change by someone else in the meantime is refused, not overwritten.",
+                        format::db_label(*to)
+                    ),
+                    Style::default(),
+                ),
+                blank(),
+                yes_no,
+            ]
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! Render tests of the whole screen: `TestBackend` frames as text, snapshot
+//! with insta, plus plain assertions on the strings that matter so a
+//! failure says what broke rather than only "the picture changed".
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ratatui::style::Color;
+
+use dms_cockpit::app::{Action, App, Busy, Focus, LogLevel, Pending, Popup, Settings};
+use dms_cockpit::backend::{
+    AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
+    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+};
+use dms_cockpit::format;
+use dms_cockpit::ui::{Theme, render_to_buffer, render_to_string};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 30).unwrap()
+}
+
+fn ago(secs: i64) -> DateTime<Utc> {
+    now() - Duration::seconds(secs)
+}
+
+fn databases() -> PerDb<DatabaseRef> {
+    PerDb {
+        a: DatabaseRef {
+            side: DbSide::A,
+            engine: Engine::Oracle,
+            endpoint: "ora.lab".into(),
+            port: 1521,
+            dbname: "ORCL".into(),
+            username: "customer_orders".into(),
+        },
+        b: DatabaseRef {
+            side: DbSide::B,
+            engine: Engine::Postgresql,
+            endpoint: "pg.lab".into(),
+            port: 5432,
+            dbname: "orders".into(),
+            username: "customer_orders".into(),
+        },
+    }
+}
+
+fn mode(read_only: bool) -> ModeInfo {
+    ModeInfo {
+        name: "LAB".into(),
+        description: "SQLite files stand in for Oracle (a) and PostgreSQL (b); DMS is simulated"
+            .into(),
+        read_only,
+    }
+}
+
+fn stats(table: &str, full: i64, ins: i64, upd: i64, del: i64, at: i64) -> TableStats {
+    TableStats {
+        schema: "customer_orders".into(),
+        table: table.into(),
+        state: "Table completed".into(),
+        full_load_rows: full,
+        inserts: ins,
+        updates: upd,
+        deletes: del,
+        ddls: 0,
+        errors: 0,
+        validation_state: "Not enabled".into(),
+        last_update: Some(ago(at)),
+    }
+}
+
+fn forward_task() -> TaskSnapshot {
+    TaskSnapshot {
+        role: TaskRole::Forward,
+        id: "lab-forward".into(),
+        arn: "arn:aws:dms:lab:000000000000:task:lab-forward".into(),
+        status: TaskStatus::Running,
+        migration_type: "full-load-and-cdc".into(),
+        progress: TaskProgress {
+            full_load_percent: Some(100),
+            tables_loaded: 4,
+            tables_loading: 0,
+            tables_queued: 0,
+            tables_errored: 0,
+            elapsed_ms: 1_800_000,
+            fresh_start_date: Some(ago(1800)),
+            start_date: Some(ago(1800)),
+            stop_date: None,
+            full_load_start_date: Some(ago(1800)),
+            full_load_finish_date: Some(ago(1700)),
+        },
+        stop_reason: None,
+        last_failure: None,
+        start_date: Some(ago(1800)),
+        tables: vec![
+            stats("customers", 12_500, 31, 7, 0, 40),
+            stats("orders", 250_000, 1_204, 388, 12, 3),
+            stats("order_items", 1_250_000, 4_410, 25, 40, 3),
+            stats("heartbeat", 20, 6, 0, 0, 5),
+        ],
+    }
+}
+
+fn backward_task() -> TaskSnapshot {
+    TaskSnapshot {
+        role: TaskRole::Backward,
+        id: "lab-backward".into(),
+        arn: "arn:aws:dms:lab:000000000000:task:lab-backward".into(),
+        status: TaskStatus::Stopped,
+        migration_type: "cdc".into(),
+        progress: TaskProgress {
+            full_load_percent: None,
+            stop_date: Some(ago(600)),
+            start_date: Some(ago(1700)),
+            ..TaskProgress::default()
+        },
+        stop_reason: Some("NORMAL".into()),
+        last_failure: None,
+        start_date: Some(ago(1700)),
+        tables: vec![
+            stats("customers", 0, 2, 1, 0, 700),
+            stats("orders", 0, 15, 4, 0, 650),
+            stats("heartbeat", 0, 3, 0, 0, 620),
+        ],
+    }
+}
+
+fn hb(id: i64, secs_ago: i64, site: &str) -> HeartbeatRow {
+    HeartbeatRow {
+        id,
+        at: ago(secs_ago),
+        site: site.into(),
+    }
+}
+
+fn item(site: &str, db: &DatabaseRef) -> AppMapItem {
+    AppMapItem {
+        site: site.into(),
+        dbengine: db.engine.as_str().into(),
+        endpoint: db.endpoint.clone(),
+        port: db.port.to_string(),
+        dbname: db.dbname.clone(),
+        username: "app_user".into(),
+        extra: Default::default(),
+    }
+}
+
+/// A cockpit that has fetched everything once: the forward task running,
+/// the backward one stopped, heartbeats where the newest row of database a
+/// has not reached b yet, SITEA on a and SITEB on b.
+fn app_with_data() -> App {
+    let dbs = databases();
+    let mut app = App::new(mode(false), dbs.clone(), Settings::default(), now());
+    app.tasks.forward.set(ago(2), Ok(forward_task()));
+    app.tasks.backward.set(ago(2), Ok(backward_task()));
+    app.heartbeats.a.set(
+        ago(1),
+        Ok(vec![
+            hb(1_000_007, 2, "SITEA"),
+            hb(1_000_006, 12, "SITEA"),
+            hb(2_000_003, 25, "SITEB"),
+            hb(1_000_005, 40, "SITEA"),
+            hb(1_000_004, 70, "SITEA"),
+            hb(2_000_002, 90, "SITEB"),
+            hb(1_000_003, 130, "SITEA"),
+        ]),
+    );
+    app.heartbeats.b.set(
+        ago(1),
+        Ok(vec![
+            hb(2_000_003, 25, "SITEB"),
+            hb(1_000_006, 12, "SITEA"),
+            hb(1_000_005, 40, "SITEA"),
+            hb(2_000_002, 90, "SITEB"),
+            hb(1_000_004, 70, "SITEA"),
+            hb(1_000_003, 130, "SITEA"),
+            hb(2_000_001, 160, "SITEB"),
+        ]),
+    );
+    app.appmap.set(
+        ago(4),
+        Ok(vec![item("SITEA", &dbs.a), item("SITEB", &dbs.b)]),
+    );
+    app.push_log(ago(300), LogLevel::Info, "refresh requested");
+    app.push_log(ago(290), LogLevel::Info, "backward task: resume-processing");
+    app.push_log(
+        ago(288),
+        LogLevel::Success,
+        "backward task: resume-processing accepted",
+    );
+    app.push_log(ago(200), LogLevel::Info, "inserting a heartbeat as SITEB");
+    app.push_log(
+        ago(199),
+        LogLevel::Success,
+        "heartbeat 2000002 as SITEB inserted into database b (postgresql)",
+    );
+    app.push_log(ago(120), LogLevel::Info, "stopping the backward task");
+    app.push_log(ago(118), LogLevel::Success, "backward task: stop accepted");
+    app.push_log(ago(30), LogLevel::Info, "refresh requested");
+    app.push_log(ago(20), LogLevel::Info, "inserting a heartbeat as SITEA");
+    app.push_log(
+        ago(19),
+        LogLevel::Success,
+        "heartbeat 1000006 as SITEA inserted into database a (oracle)",
+    );
+    app.push_log(
+        ago(10),
+        LogLevel::Error,
+        "backward task: stop failed: no answer within 5s",
+    );
+    app.push_log(
+        ago(2),
+        LogLevel::Success,
+        "heartbeat 1000007 as SITEA inserted into database a (oracle)",
+    );
+    app
+}
+
+fn sized(mut app: App, w: u16, h: u16) -> App {
+    app.size = (w, h);
+    app
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    render_to_string(app, &Theme::color(), w, h)
+}
+
+/// The line of `text` that contains `needle`, for assertions on one row.
+fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line contains {needle:?} in:\n{text}"))
+}
+
+#[test]
+fn main_screen_80x24() {
+    let app = sized(app_with_data(), 80, 24);
+    let text = screen(&app, 80, 24);
+    for expected in [
+        " LAB ",
+        "stand in for Oracle",
+        "✓ backends ok",
+        "» 1 forward",
+        "● running",
+        "■ stopped",
+        "stop reason NORMAL",
+        "Σ 4 tables",
+        "db a · 1s ago · oracle ora.lab",
+        "⇄ replicated",
+        "SITEA",
+        "→ db a",
+        "→ db b",
+        "heartbeat 1000007 as SITEA inserted",
+        "?:help",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("READ-ONLY"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn main_screen_160x48_shows_both_tables_side_by_side() {
+    let app = sized(app_with_data(), 160, 48);
+    let text = screen(&app, 160, 48);
+    let header = line_with(&text, "customer_orders.tab");
+    assert_eq!(
+        header.matches("customer_orders.tab").count(),
+        2,
+        "both tasks' tables share a row at 160 columns:\n{text}"
+    );
+    assert!(text.contains("Σ 4 tables") && text.contains("Σ 3 tables"));
+    assert!(
+        text.contains("2025-06-01 12:00:28"),
+        "dated timestamps:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn totals_row_sums_every_table() {
+    let app = sized(app_with_data(), 80, 24);
+    let text = screen(&app, 80, 24);
+    let totals = line_with(&text, "Σ 4 tables");
+    // 12,500 + 250,000 + 1,250,000 + 20 full-load rows; 31+1204+4410+6
+    // inserts; 7+388+25 updates; 12+40 deletes.
+    for expected in ["1,512,520", "5,651", "420", "52"] {
+        assert!(
+            totals.contains(expected),
+            "{expected} missing in {totals:?}"
+        );
+    }
+    let sum = format::totals(&forward_task().tables);
+    assert_eq!(sum.full_load_rows, 1_512_520);
+    assert_eq!(sum.inserts, 5_651);
+}
+
+/// The left half of each line (database a's panel) that mentions `id`.
+fn left_half_row(text: &str, id: &str, width: usize) -> String {
+    text.lines()
+        .map(|l| l.chars().take(width / 2).collect::<String>())
+        .find(|l| l.contains(id))
+        .unwrap_or_else(|| panic!("no row {id} in database a's panel:\n{text}"))
+}
+
+#[test]
+fn replicated_marker_only_on_rows_in_both_databases() {
+    let app = sized(app_with_data(), 100, 30);
+    let text = screen(&app, 100, 30);
+    // 1000006 is in both databases; 1000007 only in a (not yet carried).
+    assert!(app.is_replicated(DbSide::A, 1_000_006));
+    assert!(left_half_row(&text, "1000006", 100).contains("⇄ replicated"));
+    let newest = left_half_row(&text, "1000007", 100);
+    assert!(!newest.contains("replicated"), "{newest:?}");
+    assert!(newest.contains('▸'), "the newest row is marked: {newest:?}");
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.popup = Some(Popup::Help);
+    let text = screen(&app, 80, 24);
+    for (keys, what) in dms_cockpit::app::keymap::HELP {
+        assert!(text.contains(keys), "key {keys:?} missing:\n{text}");
+        assert!(text.contains(what), "help {what:?} missing:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn stop_confirmation_names_the_task() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.update(now(), Action::StopSelected);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Stop(TaskRole::Forward)))
+    );
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Stop the forward task lab-forward? y / n"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn reload_asks_twice_and_warns() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.selected = TaskRole::Backward;
+    app.update(now(), Action::ReloadSelected);
+    let first = screen(&app, 80, 24);
+    assert!(
+        first.contains("Reload the target of the backward task lab-backward? y / n"),
+        "{first}"
+    );
+    assert!(first.contains("reloads the target tables"), "{first}");
+    app.update(now(), Action::Confirm);
+    let second = screen(&app, 80, 24);
+    assert!(
+        second.contains("Really reload the target tables"),
+        "{second}"
+    );
+    assert!(second.contains("Second and last confirmation"), "{second}");
+    insta::assert_snapshot!("reload_first", first);
+    insta::assert_snapshot!("reload_second", second);
+}
+
+#[test]
+fn flip_site_choice_shows_where_each_site_points() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.update(now(), Action::FlipPrompt);
+    assert_eq!(app.popup, Some(Popup::ChooseFlipSite));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Flip which site? a = SITEA, b = SITEB, Esc cancels"),
+        "{text}"
+    );
+    assert!(text.contains("a = SITEA: now writes to db a"), "{text}");
+    assert!(text.contains("b = SITEB: now writes to db b"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn flip_confirmation_names_both_databases() {
+    let mut app = sized(app_with_data(), 160, 48);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    assert!(matches!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip { .. }))
+    ));
+    let text = screen(&app, 160, 48);
+    // The popup wraps at its own width: join its lines to read the sentence.
+    let joined: String = text
+        .lines()
+        .filter(|l| l.contains('║'))
+        .map(|l| l.split('║').nth(1).unwrap_or("").trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains(
+            "Flip SITEA from db a (oracle ora.lab:1521/ORCL) to db b (postgresql pg.lab:5432/orders)? y / n"
+        ),
+        "{joined}\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn panel_errors_show_inside_the_panel_with_stale_data() {
+    let mut app = sized(app_with_data(), 80, 24);
+    // Database b's heartbeats: old data, then a failure.
+    app.heartbeats.b.fetched_at = Some(ago(120));
+    app.heartbeats
+        .b
+        .set(ago(12), Err("connection refused by pg.lab:5432".into()));
+    // The appmap never answered.
+    app.appmap = Default::default();
+    app.appmap.set(ago(5), Err("no answer within 5s".into()));
+    let text = screen(&app, 80, 24);
+    // The error wraps inside its half of the screen.
+    assert!(
+        text.contains("✖ connection refused by pg.lab:5432"),
+        "{text}"
+    );
+    assert!(text.contains("(12s ago)"), "{text}");
+    assert!(
+        line_with(&text, "postgresql pg.lab").contains("2m ago"),
+        "stale data keeps its age:\n{text}"
+    );
+    let right_halves: Vec<String> = text
+        .lines()
+        .map(|l| l.chars().skip(41).collect::<String>())
+        .collect();
+    assert!(
+        right_halves.iter().any(|l| l.contains("1000006")),
+        "stale rows are still shown:\n{text}"
+    );
+    assert!(text.contains("✖ no answer within 5s (5s ago)"), "{text}");
+    assert!(
+        text.contains("✖ error: db b, appmap"),
+        "header marker:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn loading_state_before_the_first_answers() {
+    let mut app = App::new(mode(true), databases(), Settings::default(), now());
+    app.size = (80, 24);
+    app.poll_all();
+    let text = screen(&app, 80, 24);
+    assert!(text.matches(format::LOADING).count() >= 5, "{text}");
+    assert!(text.contains("READ-ONLY"), "{text}");
+    assert!(text.contains("nothing has happened yet"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn too_small_says_how_big_to_make_it() {
+    let app = sized(app_with_data(), 60, 20);
+    let text = screen(&app, 60, 20);
+    assert!(text.contains("Window too small"), "{text}");
+    assert!(text.contains("at least 80x24 (now 60x20)"), "{text}");
+    assert!(!text.contains("DMS tasks"), "no panels: {text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn focus_is_marked_without_colour() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.focus = Focus::HeartbeatB;
+    let text = screen(&app, 80, 24);
+    let title = line_with(&text, "postgresql pg.lab");
+    assert!(title.contains("▶ db b · 1s ago"), "{title}");
+    assert!(!title.contains(" ▶ db a"), "{title}");
+    assert!(!line_with(&text, "DMS tasks").contains('▶'));
+    app.focus = Focus::AppMap;
+    let text = screen(&app, 80, 24);
+    let title = line_with(&text, "which database each site");
+    assert!(title.contains("▶ appmap"), "{title}");
+    assert!(title.contains('═'), "focused rule is doubled: {title}");
+    assert!(line_with(&text, "DMS tasks").contains('─'), "others single");
+}
+
+#[test]
+fn footer_shows_actions_in_flight() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.busy.insert(Busy::Stop(TaskRole::Backward));
+    app.busy.insert(Busy::Heartbeat(Site::B));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("◌ in flight: stopping the backward task, heartbeat as SITEB"),
+        "{text}"
+    );
+    assert!(text.contains("?:help"), "{text}");
+}
+
+#[test]
+fn failed_task_shows_reason_and_failure() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let mut task = backward_task();
+    task.status = TaskStatus::Failed;
+    task.stop_reason = Some("FATAL_ERROR".into());
+    task.last_failure = Some(
+        "Last Error Could not find replication slot dms_slot_orders on the source; \
+         create the logical replication slot, then resume the task. Task error \
+         notification received."
+            .into(),
+    );
+    app.tasks.backward.set(ago(2), Ok(task));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("✖ failed"), "{text}");
+    assert!(
+        text.contains("stop reason FATAL_ERROR · ✖ last failure: Last Error"),
+        "{text}"
+    );
+    // The message wraps rather than being cut at the screen's edge.
+    assert!(text.contains("then resume the task"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn appmap_item_matching_neither_database_is_flagged() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let mut stray = item("SITEB", &databases().b);
+    stray.endpoint = "elsewhere.example".into();
+    app.appmap
+        .set(ago(1), Ok(vec![item("SITEA", &databases().a), stray]));
+    let text = screen(&app, 80, 24);
+    assert!(line_with(&text, "elsewhere.example").contains("⚠ matches neither"));
+}
+
+#[test]
+fn plain_theme_draws_no_colour_at_all() {
+    let mut app = sized(app_with_data(), 160, 48);
+    app.tasks
+        .forward
+        .set(ago(1), Err("throttled by DMS".into()));
+    for popup in [None, Some(Popup::Help), Some(Popup::ChooseFlipSite)] {
+        app.popup = popup;
+        let buffer = render_to_buffer(&app, &Theme::plain(), 160, 48);
+        for cell in &buffer.content {
+            assert_eq!(cell.fg, Color::Reset, "fg on {:?}", cell.symbol());
+            assert_eq!(cell.bg, Color::Reset, "bg on {:?}", cell.symbol());
+        }
+    }
+    // The same screen in colour does use colour, so the check above means
+    // something.
+    app.popup = None;
+    let coloured = render_to_buffer(&app, &Theme::color(), 160, 48);
+    assert!(coloured.content.iter().any(|c| c.fg != Color::Reset));
+    // And plain text is the same text.
+    assert_eq!(
+        render_to_string(&app, &Theme::plain(), 160, 48),
+        render_to_string(&app, &Theme::color(), 160, 48)
+    );
+}
+
+#[test]
+fn scrolled_panels_show_later_rows_and_say_so() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.scroll.tasks.forward = 2;
+    app.scroll.heartbeats.a = 1;
+    app.scroll.log = 1;
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Σ 4 tables, 3-4 shown"), "{text}");
+    assert!(text.contains("order_items"), "{text}");
+    assert!(!text.contains("customers "), "scrolled past: {text}");
+    assert!(
+        text.lines()
+            .all(|l| !l.chars().take(40).collect::<String>().contains("1000007")),
+        "database a's newest row scrolled away:\n{text}"
+    );
+    assert!(text.contains("scrolled up 1"), "{text}");
+    assert!(
+        !text.contains("heartbeat 1000007 as SITEA inserted"),
+        "the newest log entry is below the view:\n{text}"
+    );
+    assert!(text.contains("stop failed: no answer within 5s"), "{text}");
+}
+
+#[test]
+fn too_small_message_wraps_on_a_tiny_screen() {
+    let app = sized(app_with_data(), 30, 8);
+    let text = screen(&app, 30, 8);
+    assert!(text.contains("Window too small"), "{text}");
+    assert!(text.contains("80x24"), "{text}");
+    assert!(text.contains("(now 30x8)"), "{text}");
+}
+
+#[test]
+fn only_the_selected_task_is_highlighted() {
+    let app = sized(app_with_data(), 80, 24);
+    let buffer = render_to_buffer(&app, &Theme::color(), 80, 24);
+    let text = dms_cockpit::ui::buffer_to_string(&buffer);
+    let row_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not on screen")) as u16
+    };
+    let selected = row_of("1 forward lab-forward");
+    let other = row_of("2 backward lab-backward");
+    assert_eq!(buffer[(0, selected)].symbol(), "»");
+    assert_ne!(buffer[(2, selected)].bg, Color::Reset);
+    for x in 0..4 {
+        assert_eq!(buffer[(x, other)].bg, Color::Reset, "column {x}");
+    }
+}
