@@ -3,3 +3,4 @@
 
 pub mod app;
 pub mod backend;
+pub mod setup;
