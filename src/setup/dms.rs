@@ -110,11 +110,19 @@ pub fn write_task_arns(config_path: &Path, arns: &PerTask<String>) -> Result<(),
     })?;
     for (key, arn) in [("forward", &arns.forward), ("backward", &arns.backward)] {
         let mut value = toml_edit::Value::from(arn.as_str());
-        // Keep a trailing comment on the line (`forward = "x" # old task`).
-        if let Some(old) = tasks.get(key).and_then(|item| item.as_value()) {
-            *value.decor_mut() = old.decor().clone();
+        match tasks.get_mut(key) {
+            // Replaced in place, so the key keeps the comment above it and
+            // the value keeps its trailing one (`forward = "x" # old task`).
+            Some(item) => {
+                if let Some(old) = item.as_value() {
+                    *value.decor_mut() = old.decor().clone();
+                }
+                *item = toml_edit::Item::Value(value);
+            }
+            None => {
+                tasks.insert(key, toml_edit::Item::Value(value));
+            }
         }
-        tasks.insert(key, toml_edit::Item::Value(value));
     }
 
     let dir = config_path

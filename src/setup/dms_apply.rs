@@ -142,13 +142,6 @@ fn filter(name: &str, value: &str) -> Result<Filter, String> {
         .map_err(|e| format!("cannot build DMS filter {name}={value}: {e}"))
 }
 
-/// True when DMS says the thing looked up does not exist; DMS answers a
-/// filtered describe that matches nothing with `ResourceNotFoundFault`
-/// rather than an empty list (moto answers with the empty list).
-fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.as_service_error().and_then(|e| e.code()) == Some("ResourceNotFoundFault")
-}
-
 /// `{what} failed: {AWS code: message}. {what to do}`.
 fn aws_error<E, R>(what: &str, action: &str, err: &SdkError<E, R>) -> String
 where
@@ -203,7 +196,14 @@ async fn ensure_instance(client: &Client, plan: &InstancePlan) -> Result<Resourc
             .iter()
             .find(|i| i.replication_instance_identifier() == Some(id.as_str()))
             .cloned(),
-        Err(e) if is_not_found(&e) => None,
+        // DMS answers a filtered describe that matches nothing with
+        // ResourceNotFoundFault; moto answers with an empty list.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_fault()) =>
+        {
+            None
+        }
         Err(e) => {
             return Err(aws_error(
                 &format!("looking up replication instance {id}"),
@@ -321,7 +321,14 @@ async fn ensure_endpoint(client: &Client, plan: &EndpointPlan) -> Result<Resourc
             .iter()
             .find(|e| e.endpoint_identifier() == Some(id.as_str()))
             .cloned(),
-        Err(e) if is_not_found(&e) => None,
+        // DMS answers a filtered describe that matches nothing with
+        // ResourceNotFoundFault; moto answers with an empty list.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_fault()) =>
+        {
+            None
+        }
         Err(e) => {
             return Err(aws_error(
                 &format!("looking up endpoint {id}"),
@@ -445,7 +452,14 @@ async fn ensure_task(
             .iter()
             .find(|t| t.replication_task_identifier() == Some(id.as_str()))
             .cloned(),
-        Err(e) if is_not_found(&e) => None,
+        // DMS answers a filtered describe that matches nothing with
+        // ResourceNotFoundFault; moto answers with an empty list.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_fault()) =>
+        {
+            None
+        }
         Err(e) => {
             return Err(aws_error(
                 &format!("looking up {role} replication task {id}"),
