@@ -320,6 +320,16 @@ fn dry_run_masks_passwords_and_is_an_array_of_requests() {
         .filter(|r| r["body"]["Password"] == "***")
         .count();
     assert_eq!(masked, 4);
+    // The JSON the task fields carry is shown as JSON, not as escaped text.
+    let backward = &requests[6]["body"];
+    assert_eq!(
+        backward["ReplicationTaskSettings"]["LoopbackPreventionSettings"]["SourceSchema"],
+        "customer_orders"
+    );
+    assert_eq!(
+        backward["TableMappings"]["rules"][0]["rule-type"],
+        "selection"
+    );
     // Debug output of the spec does not leak either.
     let debug = format!("{:?}", spec("dmsc"));
     assert!(

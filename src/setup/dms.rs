@@ -17,8 +17,9 @@
 //! * **Only DML is loop-protected.** DDL would bounce between the databases,
 //!   so the backward task ignores DDL (`ChangeProcessingDdlHandlingPolicy`
 //!   all false); schema changes go through the forward direction only.
-//! * **`BatchApplyEnabled` is false** in both tasks: batch apply is not
-//!   supported with loopback prevention.
+//! * **`BatchApplyEnabled` is false** in both tasks: AWS's bidirectional
+//!   setup requires transactional apply, which is what loopback prevention
+//!   relies on to tell applied changes from the applications' own.
 //! * **At most one task of the pair is `full-load-and-cdc`**: the forward
 //!   task loads the new database and then streams changes; the backward task
 //!   is `cdc` only. A second full load would copy the new database back over

@@ -303,12 +303,25 @@ pub fn plan(spec: &DmsSpec) -> Vec<PlannedRequest> {
         .collect()
 }
 
+/// Fields the API takes as JSON text; a person reads them better as JSON.
+const EMBEDDED_JSON: [&str; 2] = ["TableMappings", "ReplicationTaskSettings"];
+
 /// The plan as pretty JSON, an array of `{action, identifier, body}`, for
-/// `--dry-run`. Passwords are masked.
+/// `--dry-run`. Passwords are masked. `TableMappings` and
+/// `ReplicationTaskSettings`, which the API takes as JSON text, are shown as
+/// the JSON they contain, so the printout can be read and reviewed.
 pub fn dry_run_json(spec: &DmsSpec) -> String {
     let requests: Vec<Value> = plan(spec)
         .into_iter()
-        .map(|r| json!({ "action": r.action, "identifier": r.identifier, "body": r.body }))
+        .map(|mut r| {
+            for field in EMBEDDED_JSON {
+                let parsed = r.body[field].as_str().map(serde_json::from_str::<Value>);
+                if let Some(Ok(value)) = parsed {
+                    r.body[field] = value;
+                }
+            }
+            json!({ "action": r.action, "identifier": r.identifier, "body": r.body })
+        })
         .collect();
     serde_json::to_string_pretty(&requests).expect("a JSON value always serializes")
 }
