@@ -5,5 +5,6 @@ pub mod app;
 pub mod backend;
 pub mod format;
 pub mod lab;
+pub mod setup;
 pub mod setup_sql;
 pub mod ui;

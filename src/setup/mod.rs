@@ -1,0 +1,8 @@
+//! `dms-cockpit setup`: creates (or finds) the AWS resources the cockpit
+//! operates, so a person goes from two databases to a working two-way door
+//! with one idempotent command instead of a console session. Each part is
+//! find-or-create, so re-running it is safe and creates nothing twice.
+
+pub mod dms;
+mod dms_apply;
+mod dms_plan;

@@ -1,0 +1,861 @@
+//! `setup dms`: the pure plan (what the two tasks must look like for a safe
+//! two-way door), the dry-run printout, the config rewrite, and — against a
+//! moto server with the real AWS SDK — find-or-create and idempotence.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_databasemigration::Client;
+use aws_sdk_databasemigration::types::{Filter, ReplicationEndpointTypeValue};
+use dms_cockpit::backend::{DatabaseRef, DbSide, Engine, PerDb, PerTask};
+use dms_cockpit::setup::dms::{
+    DmsSpec, EndpointSpec, Outcome, PlannedRequest, apply, dry_run_json, plan, validate,
+    write_task_arns,
+};
+use serde_json::Value;
+
+const SECRET_A: &str = "oracle-Secr3t!pw";
+const SECRET_B: &str = "pg-Secr3t!pw";
+
+fn spec(instance: &str) -> DmsSpec {
+    DmsSpec {
+        replication_instance: instance.to_string(),
+        instance_class: "dms.t3.medium".into(),
+        allocated_storage: 50,
+        schemas: vec!["customer_orders".into(), "billing".into()],
+        tasks: PerTask {
+            forward: format!("{instance}-ora2pg"),
+            backward: format!("{instance}-pg2ora"),
+        },
+        databases: PerDb {
+            a: EndpointSpec {
+                db: DatabaseRef {
+                    side: DbSide::A,
+                    engine: Engine::Oracle,
+                    endpoint: "ora.example.internal".into(),
+                    port: 1521,
+                    dbname: "ORCL".into(),
+                    username: "dms_user".into(),
+                },
+                password: Some(SECRET_A.into()),
+            },
+            b: EndpointSpec {
+                db: DatabaseRef {
+                    side: DbSide::B,
+                    engine: Engine::Postgresql,
+                    endpoint: "pg.example.internal".into(),
+                    port: 5432,
+                    dbname: "appdb".into(),
+                    username: "dms_user".into(),
+                },
+                password: Some(SECRET_B.into()),
+            },
+        },
+    }
+}
+
+fn find<'a>(plan: &'a [PlannedRequest], identifier: &str) -> &'a PlannedRequest {
+    plan.iter()
+        .find(|r| r.identifier == identifier)
+        .unwrap_or_else(|| panic!("no request for {identifier} in {plan:#?}"))
+}
+
+/// The API takes TableMappings and ReplicationTaskSettings as JSON text.
+fn embedded(body: &Value, field: &str) -> Value {
+    let text = body[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} is not a string: {body}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{field} is not JSON ({e}): {text}"))
+}
+
+#[test]
+fn plan_has_instance_four_endpoints_and_two_tasks_in_dependency_order() {
+    let plan = plan(&spec("dmsc"));
+    let actions: Vec<&str> = plan.iter().map(|r| r.action).collect();
+    assert_eq!(
+        actions,
+        [
+            "CreateReplicationInstance",
+            "CreateEndpoint",
+            "CreateEndpoint",
+            "CreateEndpoint",
+            "CreateEndpoint",
+            "CreateReplicationTask",
+            "CreateReplicationTask",
+        ]
+    );
+    let instance = &plan[0].body;
+    assert_eq!(instance["ReplicationInstanceIdentifier"], "dmsc");
+    assert_eq!(instance["ReplicationInstanceClass"], "dms.t3.medium");
+    assert_eq!(instance["AllocatedStorage"], 50);
+    assert_eq!(instance["PubliclyAccessible"], false);
+
+    let expected = [
+        (
+            "dmsc-a-source",
+            "source",
+            "oracle",
+            "ora.example.internal",
+            1521,
+            "ORCL",
+        ),
+        (
+            "dmsc-a-target",
+            "target",
+            "oracle",
+            "ora.example.internal",
+            1521,
+            "ORCL",
+        ),
+        (
+            "dmsc-b-source",
+            "source",
+            "postgres",
+            "pg.example.internal",
+            5432,
+            "appdb",
+        ),
+        (
+            "dmsc-b-target",
+            "target",
+            "postgres",
+            "pg.example.internal",
+            5432,
+            "appdb",
+        ),
+    ];
+    for (id, kind, engine, host, port, db) in expected {
+        let body = &find(&plan, id).body;
+        assert_eq!(body["EndpointIdentifier"], id);
+        assert_eq!(body["EndpointType"], kind, "{id}");
+        assert_eq!(body["EngineName"], engine, "{id}");
+        assert_eq!(body["ServerName"], host, "{id}");
+        assert_eq!(body["Port"], port, "{id}");
+        assert_eq!(body["DatabaseName"], db, "{id}");
+        assert_eq!(body["Username"], "dms_user", "{id}");
+        assert_eq!(body["Password"], "***", "{id}");
+    }
+}
+
+#[test]
+fn forward_is_the_only_full_load_and_tasks_are_wired_crosswise() {
+    let plan = plan(&spec("dmsc"));
+    let forward = &find(&plan, "dmsc-ora2pg").body;
+    let backward = &find(&plan, "dmsc-pg2ora").body;
+    assert_eq!(forward["MigrationType"], "full-load-and-cdc");
+    assert_eq!(backward["MigrationType"], "cdc");
+    let full_loads = plan
+        .iter()
+        .filter(|r| r.body["MigrationType"] == "full-load-and-cdc")
+        .count();
+    assert_eq!(
+        full_loads, 1,
+        "at most one of the pair may be full-load-and-cdc"
+    );
+
+    assert!(
+        forward["SourceEndpointArn"]
+            .as_str()
+            .unwrap()
+            .contains("dmsc-a-source")
+    );
+    assert!(
+        forward["TargetEndpointArn"]
+            .as_str()
+            .unwrap()
+            .contains("dmsc-b-target")
+    );
+    assert!(
+        backward["SourceEndpointArn"]
+            .as_str()
+            .unwrap()
+            .contains("dmsc-b-source")
+    );
+    assert!(
+        backward["TargetEndpointArn"]
+            .as_str()
+            .unwrap()
+            .contains("dmsc-a-target")
+    );
+    for task in [forward, backward] {
+        assert!(
+            task["ReplicationInstanceArn"]
+                .as_str()
+                .unwrap()
+                .contains("dmsc")
+        );
+    }
+}
+
+#[test]
+fn loopback_prevention_is_on_in_both_tasks_with_mirrored_schemas() {
+    let plan = plan(&spec("dmsc"));
+    let forward = embedded(&find(&plan, "dmsc-ora2pg").body, "ReplicationTaskSettings");
+    let backward = embedded(&find(&plan, "dmsc-pg2ora").body, "ReplicationTaskSettings");
+
+    let f = &forward["LoopbackPreventionSettings"];
+    let b = &backward["LoopbackPreventionSettings"];
+    assert_eq!(f["EnableLoopbackPrevention"], true);
+    assert_eq!(b["EnableLoopbackPrevention"], true);
+    // a is Oracle: upper-cased there; b is PostgreSQL: as configured.
+    assert_eq!(f["SourceSchema"], "CUSTOMER_ORDERS");
+    assert_eq!(f["TargetSchema"], "customer_orders");
+    assert_eq!(b["SourceSchema"], f["TargetSchema"]);
+    assert_eq!(b["TargetSchema"], f["SourceSchema"]);
+
+    for settings in [&forward, &backward] {
+        assert_eq!(settings["TargetMetadata"]["BatchApplyEnabled"], false);
+    }
+    // Only DML is loop-protected: DDL is dropped in the backward task.
+    let ddl = &backward["ChangeProcessingDdlHandlingPolicy"];
+    for key in [
+        "HandleSourceTableDropped",
+        "HandleSourceTableTruncated",
+        "HandleSourceTableAltered",
+    ] {
+        assert_eq!(ddl[key], false, "backward {key}");
+        assert_eq!(
+            forward["ChangeProcessingDdlHandlingPolicy"][key], true,
+            "forward {key}"
+        );
+    }
+}
+
+#[test]
+fn oracle_side_of_the_loopback_follows_the_engine_not_the_side() {
+    // Swapped engines: a is PostgreSQL, b is Oracle.
+    let mut s = spec("dmsc");
+    s.databases.a.db.engine = Engine::Postgresql;
+    s.databases.b.db.engine = Engine::Oracle;
+    let plan = plan(&s);
+    let forward = embedded(&find(&plan, "dmsc-ora2pg").body, "ReplicationTaskSettings");
+    assert_eq!(
+        forward["LoopbackPreventionSettings"]["SourceSchema"],
+        "customer_orders"
+    );
+    assert_eq!(
+        forward["LoopbackPreventionSettings"]["TargetSchema"],
+        "CUSTOMER_ORDERS"
+    );
+    assert_eq!(find(&plan, "dmsc-a-source").body["EngineName"], "postgres");
+}
+
+#[test]
+fn table_mappings_select_every_schema_and_convert_case_between_engines() {
+    let plan = plan(&spec("dmsc"));
+    for (task, source_names, case_action) in [
+        (
+            "dmsc-ora2pg",
+            ["CUSTOMER_ORDERS", "BILLING"],
+            "convert-lowercase",
+        ),
+        (
+            "dmsc-pg2ora",
+            ["customer_orders", "billing"],
+            "convert-uppercase",
+        ),
+    ] {
+        let mappings = embedded(&find(&plan, task).body, "TableMappings");
+        let rules = mappings["rules"].as_array().expect("rules array");
+        let selected: Vec<&Value> = rules
+            .iter()
+            .filter(|r| r["rule-type"] == "selection")
+            .collect();
+        assert_eq!(selected.len(), 2, "{task}: one selection rule per schema");
+        for (rule, name) in selected.iter().zip(source_names) {
+            assert_eq!(rule["object-locator"]["schema-name"], name, "{task}");
+            assert_eq!(rule["object-locator"]["table-name"], "%", "{task}");
+            assert_eq!(rule["rule-action"], "include", "{task}");
+        }
+        let transforms: Vec<&Value> = rules
+            .iter()
+            .filter(|r| r["rule-type"] == "transformation")
+            .collect();
+        assert_eq!(
+            transforms.len(),
+            6,
+            "{task}: schema, table and column per schema"
+        );
+        assert!(
+            transforms.iter().all(|r| r["rule-action"] == case_action),
+            "{task}"
+        );
+        let mut ids: Vec<&str> = rules
+            .iter()
+            .map(|r| r["rule-id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), rules.len(), "{task}: rule ids are unique");
+    }
+}
+
+#[test]
+fn same_engine_on_both_sides_needs_no_case_conversion() {
+    let mut s = spec("dmsc");
+    s.databases.a.db.engine = Engine::Postgresql;
+    let plan = plan(&s);
+    let mappings = embedded(&find(&plan, "dmsc-ora2pg").body, "TableMappings");
+    assert!(
+        mappings["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["rule-type"] == "selection")
+    );
+}
+
+#[test]
+fn dry_run_masks_passwords_and_is_an_array_of_requests() {
+    let text = dry_run_json(&spec("dmsc"));
+    assert!(!text.contains(SECRET_A), "password of a leaked: {text}");
+    assert!(!text.contains(SECRET_B), "password of b leaked: {text}");
+    let parsed: Value = serde_json::from_str(&text).expect("dry run is JSON");
+    let requests = parsed.as_array().expect("an array");
+    assert_eq!(requests.len(), 7);
+    for r in requests {
+        assert!(r["action"].is_string() && r["identifier"].is_string() && r["body"].is_object());
+    }
+    let masked = requests
+        .iter()
+        .filter(|r| r["body"]["Password"] == "***")
+        .count();
+    assert_eq!(masked, 4);
+    // The JSON the task fields carry is shown as JSON, not as escaped text.
+    let backward = &requests[6]["body"];
+    assert_eq!(
+        backward["ReplicationTaskSettings"]["LoopbackPreventionSettings"]["SourceSchema"],
+        "customer_orders"
+    );
+    assert_eq!(
+        backward["TableMappings"]["rules"][0]["rule-type"],
+        "selection"
+    );
+    // Debug output of the spec does not leak either.
+    let debug = format!("{:?}", spec("dmsc"));
+    assert!(
+        !debug.contains(SECRET_A) && !debug.contains(SECRET_B),
+        "{debug}"
+    );
+}
+
+#[test]
+fn no_password_means_no_password_field_in_the_plan() {
+    let mut s = spec("dmsc");
+    s.databases.b.password = None;
+    let plan = plan(&s);
+    assert!(find(&plan, "dmsc-b-source").body.get("Password").is_none());
+    assert_eq!(find(&plan, "dmsc-a-source").body["Password"], "***");
+}
+
+/// A change that makes a spec invalid.
+type Breaker = fn(&mut DmsSpec);
+
+#[test]
+fn validate_names_the_bad_setting() {
+    assert_eq!(validate(&spec("dmsc")), Ok(()));
+    let cases: Vec<(Breaker, &str)> = vec![
+        (
+            |s: &mut DmsSpec| s.replication_instance = "1abc".into(),
+            "replication instance `1abc`",
+        ),
+        (
+            |s: &mut DmsSpec| s.replication_instance = "a--b".into(),
+            "replication instance `a--b`",
+        ),
+        (
+            |s: &mut DmsSpec| s.tasks.backward = s.tasks.forward.clone(),
+            "different identifiers",
+        ),
+        (
+            |s: &mut DmsSpec| s.tasks.forward = "ora_2_pg".into(),
+            "forward task identifier `ora_2_pg`",
+        ),
+        (|s: &mut DmsSpec| s.schemas.clear(), "no schemas"),
+        (|s: &mut DmsSpec| s.schemas = vec!["%".into()], "schema `%`"),
+        (
+            |s: &mut DmsSpec| s.allocated_storage = 0,
+            "allocated storage 0",
+        ),
+        (
+            |s: &mut DmsSpec| s.instance_class = "t3.medium".into(),
+            "dms.t3.medium",
+        ),
+        (
+            |s: &mut DmsSpec| s.databases.b.db.port = 0,
+            "database b has port 0",
+        ),
+    ];
+    for (break_it, expected) in cases {
+        let mut s = spec("dmsc");
+        break_it(&mut s);
+        let err = validate(&s).expect_err(expected);
+        assert!(
+            err.contains(expected),
+            "`{err}` should mention `{expected}`"
+        );
+    }
+}
+
+#[test]
+fn write_task_arns_keeps_comments_and_other_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dms-cockpit.toml");
+    let original = r#"# dms-cockpit configuration
+region = "eu-west-1" # where DMS runs
+
+[tasks]
+# the two DMS tasks
+forward = "old-forward" # set by setup
+backward = "old-backward"
+timeout_secs = 10
+
+[databases.a]
+engine = "oracle" # the old one
+"#;
+    std::fs::write(&path, original).unwrap();
+    let arns = PerTask {
+        forward: "arn:aws:dms:eu-west-1:123:task:FWD".to_string(),
+        backward: "arn:aws:dms:eu-west-1:123:task:BWD".to_string(),
+    };
+    write_task_arns(&path, &arns).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    let expected = original
+        .replace("\"old-forward\"", "\"arn:aws:dms:eu-west-1:123:task:FWD\"")
+        .replace("\"old-backward\"", "\"arn:aws:dms:eu-west-1:123:task:BWD\"");
+    assert_eq!(written, expected);
+}
+
+#[test]
+fn write_task_arns_adds_the_tasks_table_when_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "# keep me\nregion = \"us-east-1\"\n").unwrap();
+    let arns = PerTask {
+        forward: "arn:f".to_string(),
+        backward: "arn:b".to_string(),
+    };
+    write_task_arns(&path, &arns).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.starts_with("# keep me\nregion = \"us-east-1\"\n"),
+        "{written}"
+    );
+    let parsed: toml::Table = written.parse().unwrap();
+    assert_eq!(parsed["tasks"]["forward"].as_str(), Some("arn:f"));
+    assert_eq!(parsed["tasks"]["backward"].as_str(), Some("arn:b"));
+}
+
+#[test]
+fn write_task_arns_refuses_broken_files_and_leaves_them_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    let arns = PerTask {
+        forward: "arn:f".to_string(),
+        backward: "arn:b".to_string(),
+    };
+    std::fs::write(&path, "tasks = \"not a table\"\n").unwrap();
+    let err = write_task_arns(&path, &arns).unwrap_err();
+    assert!(err.contains("`tasks` must be a table"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "tasks = \"not a table\"\n"
+    );
+
+    std::fs::write(&path, "[tasks\n").unwrap();
+    let err = write_task_arns(&path, &arns).unwrap_err();
+    assert!(err.contains("not valid TOML"), "{err}");
+
+    let missing = dir.path().join("missing.toml");
+    let err = write_task_arns(&missing, &arns).unwrap_err();
+    assert!(err.contains("cannot read config file"), "{err}");
+}
+
+// ---- AWS's own answers, through aws-smithy-mocks --------------------------
+// moto answers a describe that matches nothing with an empty list; AWS with
+// ResourceNotFoundFault. These pin down the AWS behaviour and error paths.
+
+mod aws_mocked {
+    use super::*;
+    use aws_sdk_databasemigration::error::ErrorMetadata;
+    use aws_sdk_databasemigration::operation::create_endpoint::{
+        CreateEndpointError, CreateEndpointOutput,
+    };
+    use aws_sdk_databasemigration::operation::create_replication_instance::CreateReplicationInstanceOutput;
+    use aws_sdk_databasemigration::operation::create_replication_task::CreateReplicationTaskOutput;
+    use aws_sdk_databasemigration::operation::describe_endpoints::DescribeEndpointsError;
+    use aws_sdk_databasemigration::operation::describe_replication_instances::DescribeReplicationInstancesError;
+    use aws_sdk_databasemigration::operation::describe_replication_tasks::DescribeReplicationTasksError;
+    use aws_sdk_databasemigration::types::error::{AccessDeniedFault, ResourceNotFoundFault};
+    use aws_sdk_databasemigration::types::{
+        Endpoint, MigrationTypeValue, ReplicationInstance, ReplicationTask,
+    };
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+    fn not_found() -> ResourceNotFoundFault {
+        ResourceNotFoundFault::builder()
+            .message("not found")
+            .meta(
+                ErrorMetadata::builder()
+                    .code("ResourceNotFoundFault")
+                    .message("not found")
+                    .build(),
+            )
+            .build()
+    }
+
+    fn arn(kind: &str, id: &str) -> String {
+        format!("arn:aws:dms:us-east-1:123456789012:{kind}:{id}")
+    }
+
+    fn absent_everywhere() -> Vec<Rule> {
+        vec![
+            mock!(Client::describe_replication_instances).then_error(|| {
+                DescribeReplicationInstancesError::ResourceNotFoundFault(not_found())
+            }),
+            mock!(Client::describe_endpoints)
+                .then_error(|| DescribeEndpointsError::ResourceNotFoundFault(not_found())),
+            mock!(Client::describe_replication_tasks)
+                .then_error(|| DescribeReplicationTasksError::ResourceNotFoundFault(not_found())),
+            mock!(Client::create_replication_instance).then_compute_output(|req| {
+                let id = req.replication_instance_identifier().unwrap_or_default();
+                CreateReplicationInstanceOutput::builder()
+                    .replication_instance(
+                        ReplicationInstance::builder()
+                            .replication_instance_arn(arn("rep", id))
+                            .build(),
+                    )
+                    .build()
+            }),
+        ]
+    }
+
+    #[tokio::test]
+    async fn not_found_faults_count_as_absent_and_the_tasks_get_the_created_arns() {
+        let spec = spec("dmsc");
+        // Each endpoint must be sent the real password of its database.
+        let endpoints = mock!(Client::create_endpoint)
+            .match_requests(|req| {
+                let id = req.endpoint_identifier().unwrap_or_default();
+                let expected = if id.starts_with("dmsc-a-") {
+                    SECRET_A
+                } else {
+                    SECRET_B
+                };
+                req.password() == Some(expected)
+            })
+            .then_compute_output(|req| {
+                let id = req.endpoint_identifier().unwrap_or_default();
+                CreateEndpointOutput::builder()
+                    .endpoint(
+                        Endpoint::builder()
+                            .endpoint_arn(arn("endpoint", id))
+                            .build(),
+                    )
+                    .build()
+            });
+        let wired =
+            |id: &'static str, src: &'static str, dst: &'static str, kind: MigrationTypeValue| {
+                mock!(Client::create_replication_task)
+                    .match_requests(move |req| {
+                        req.replication_task_identifier() == Some(id)
+                            && req.replication_instance_arn() == Some(arn("rep", "dmsc").as_str())
+                            && req.source_endpoint_arn() == Some(arn("endpoint", src).as_str())
+                            && req.target_endpoint_arn() == Some(arn("endpoint", dst).as_str())
+                            && req.migration_type() == Some(&kind)
+                    })
+                    .then_compute_output(|req| {
+                        let id = req.replication_task_identifier().unwrap_or_default();
+                        CreateReplicationTaskOutput::builder()
+                            .replication_task(
+                                ReplicationTask::builder()
+                                    .replication_task_arn(arn("task", id))
+                                    .build(),
+                            )
+                            .build()
+                    })
+            };
+        let forward = wired(
+            "dmsc-ora2pg",
+            "dmsc-a-source",
+            "dmsc-b-target",
+            MigrationTypeValue::FullLoadAndCdc,
+        );
+        let backward = wired(
+            "dmsc-pg2ora",
+            "dmsc-b-source",
+            "dmsc-a-target",
+            MigrationTypeValue::Cdc,
+        );
+        let mut rules = absent_everywhere();
+        rules.extend([endpoints.clone(), forward.clone(), backward.clone()]);
+        let client = mock_client!(aws_sdk_databasemigration, RuleMode::MatchAny, &rules);
+
+        let report = apply(&client, &spec).await.expect("apply");
+        assert!(
+            report
+                .resources
+                .iter()
+                .all(|r| r.outcome == Outcome::Created)
+        );
+        assert_eq!(endpoints.num_calls(), 4);
+        assert_eq!(forward.num_calls(), 1);
+        assert_eq!(backward.num_calls(), 1);
+        assert_eq!(report.tasks.forward, arn("task", "dmsc-ora2pg"));
+        assert_eq!(report.tasks.backward, arn("task", "dmsc-pg2ora"));
+    }
+
+    #[tokio::test]
+    async fn access_denied_names_the_resource_the_message_and_the_permission() {
+        let denied = mock!(Client::create_endpoint).then_error(|| {
+            let msg = "User: arn:aws:iam::123456789012:user/ops is not authorized to perform: dms:CreateEndpoint";
+            CreateEndpointError::AccessDeniedFault(
+                AccessDeniedFault::builder()
+                    .message(msg)
+                    .meta(ErrorMetadata::builder().code("AccessDeniedFault").message(msg).build())
+                    .build(),
+            )
+        });
+        let mut rules = absent_everywhere();
+        rules.push(denied.clone());
+        let client = mock_client!(aws_sdk_databasemigration, RuleMode::MatchAny, &rules);
+
+        let err = apply(&client, &spec("dmsc")).await.expect_err("denied");
+        assert!(
+            err.contains("creating endpoint dmsc-a-source failed"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "AccessDeniedFault: User: arn:aws:iam::123456789012:user/ops is not authorized"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("allowed `dms:CreateEndpoint`"), "{err}");
+        assert!(
+            err.contains("This run already created: replication instance dmsc"),
+            "{err}"
+        );
+        assert!(!err.contains(SECRET_A), "{err}");
+        assert_eq!(denied.num_calls(), 1, "stops at the first failure");
+    }
+}
+
+// ---- against moto ----------------------------------------------------------
+
+async fn moto_client() -> Client {
+    let url = std::env::var("DMSC_TEST_MOTO_URL").unwrap_or_else(|_| {
+        panic!("DMSC_TEST_MOTO_URL is not set: run `bash tests/run-all.sh`, which starts moto and exports it")
+    });
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_databasemigration::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// A fresh identifier per test: moto is shared by tests running in parallel.
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}{}x{nanos}", std::process::id())
+}
+
+async fn endpoints_named(client: &Client, prefix: &str) -> Vec<String> {
+    let out = client
+        .describe_endpoints()
+        .send()
+        .await
+        .expect("describe endpoints");
+    out.endpoints()
+        .iter()
+        .filter_map(|e| e.endpoint_identifier())
+        .filter(|id| id.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+async fn tasks_on(
+    client: &Client,
+    instance_arn: &str,
+) -> Vec<aws_sdk_databasemigration::types::ReplicationTask> {
+    let out = client
+        .describe_replication_tasks()
+        .filters(
+            Filter::builder()
+                .name("replication-instance-arn")
+                .values(instance_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("describe tasks");
+    out.replication_tasks().to_vec()
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn apply_creates_everything_then_finds_everything() {
+    let client = moto_client().await;
+    let instance = unique("setup");
+    let spec = spec(&instance);
+
+    let first = apply(&client, &spec).await.expect("first apply");
+    assert_eq!(first.resources.len(), 7);
+    assert!(
+        first
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Created),
+        "{:#?}",
+        first.resources
+    );
+    assert_eq!(first.lines.len(), 7);
+    assert!(first.lines.iter().all(|l| l.starts_with("created")));
+    assert!(!first.lines.concat().contains(SECRET_A));
+
+    let instance_arn = first.resources[0].arn.clone();
+    let tasks = tasks_on(&client, &instance_arn).await;
+    assert_eq!(tasks.len(), 2);
+    let by_id = |id: &str| {
+        tasks
+            .iter()
+            .find(|t| t.replication_task_identifier() == Some(id))
+            .unwrap_or_else(|| panic!("task {id} not in moto"))
+    };
+    let forward = by_id(&spec.tasks.forward);
+    let backward = by_id(&spec.tasks.backward);
+    assert_eq!(
+        forward.replication_task_arn(),
+        Some(first.tasks.forward.as_str())
+    );
+    assert_eq!(
+        backward.replication_task_arn(),
+        Some(first.tasks.backward.as_str())
+    );
+    assert_eq!(
+        forward.migration_type().map(|m| m.as_str()),
+        Some("full-load-and-cdc")
+    );
+    assert_eq!(backward.migration_type().map(|m| m.as_str()), Some("cdc"));
+    let endpoint_arn = |id: String| {
+        first
+            .resources
+            .iter()
+            .find(|r| r.identifier == id)
+            .map(|r| r.arn.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        forward.source_endpoint_arn().map(str::to_string),
+        Some(endpoint_arn(format!("{instance}-a-source")))
+    );
+    assert_eq!(
+        backward.target_endpoint_arn().map(str::to_string),
+        Some(endpoint_arn(format!("{instance}-a-target")))
+    );
+    for task in [forward, backward] {
+        let settings: Value =
+            serde_json::from_str(task.replication_task_settings().unwrap()).unwrap();
+        assert_eq!(
+            settings["LoopbackPreventionSettings"]["EnableLoopbackPrevention"],
+            true
+        );
+    }
+
+    let endpoints = endpoints_named(&client, &instance).await;
+    assert_eq!(endpoints.len(), 4, "{endpoints:?}");
+
+    let second = apply(&client, &spec).await.expect("second apply");
+    assert!(
+        second
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Existed),
+        "{:#?}",
+        second.resources
+    );
+    assert!(second.lines.iter().all(|l| l.starts_with("existed")));
+    assert_eq!(second.tasks, first.tasks);
+    let arns = |r: &dms_cockpit::setup::dms::SetupReport| -> Vec<String> {
+        r.resources.iter().map(|x| x.arn.clone()).collect()
+    };
+    assert_eq!(arns(&second), arns(&first));
+    assert_eq!(tasks_on(&client, &instance_arn).await.len(), 2);
+    assert_eq!(endpoints_named(&client, &instance).await.len(), 4);
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn existing_endpoint_that_differs_stops_the_run_before_any_task() {
+    let client = moto_client().await;
+    let instance = unique("clash");
+    let spec = spec(&instance);
+    // Someone else's endpoint under the identifier setup would use.
+    client
+        .create_endpoint()
+        .endpoint_identifier(format!("{instance}-b-target"))
+        .endpoint_type(ReplicationEndpointTypeValue::Target)
+        .engine_name("mysql")
+        .server_name("other.example")
+        .port(3306)
+        .database_name("other")
+        .username("u")
+        .password("p")
+        .send()
+        .await
+        .expect("create clashing endpoint");
+
+    let err = apply(&client, &spec)
+        .await
+        .expect_err("must refuse the clash");
+    assert!(
+        err.contains(&format!("endpoint {instance}-b-target exists")),
+        "{err}"
+    );
+    assert!(
+        err.contains("EngineName: has mysql, planned postgres"),
+        "{err}"
+    );
+    assert!(err.contains("This run already created"), "{err}");
+    let created = client
+        .describe_replication_tasks()
+        .filters(
+            Filter::builder()
+                .name("replication-task-id")
+                .values(&spec.tasks.forward)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    let count = created.map(|o| o.replication_tasks().len()).unwrap_or(0);
+    assert_eq!(count, 0, "no task may be created on a wrong endpoint");
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn missing_password_is_reported_for_the_endpoint_that_needs_it() {
+    let client = moto_client().await;
+    let instance = unique("nopw");
+    let mut spec = spec(&instance);
+    spec.databases.b.password = None;
+    let err = apply(&client, &spec)
+        .await
+        .expect_err("cannot create b's endpoints");
+    assert!(
+        err.contains(&format!("endpoint {instance}-b-source does not exist")),
+        "{err}"
+    );
+    assert!(
+        err.contains("configure the password of database b"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET_A), "{err}");
+}
