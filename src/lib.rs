@@ -1,10 +1,22 @@
 //! dms-cockpit: a terminal cockpit for a two-way AWS DMS migration.
-//! See DESIGN.md in the project's shared folder and the README.
+//!
+//! Layout (see the README): `app` holds state and decides (no I/O), `ui`
+//! draws it, `backend` defines the ports and their adapters, `lab` is the
+//! embedded system, `runtime` connects terminal, events and backend tasks,
+//! `commands` are the subcommands, `cli` and `config` turn input into
+//! checked settings, `format` is the text both the TUI and the headless
+//! output use, `setup` and `setup_sql` create the DMS resources and the
+//! database objects.
 
 pub mod app;
 pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod format;
 pub mod lab;
+pub mod logging;
+pub mod runtime;
 pub mod setup;
 pub mod setup_sql;
 pub mod ui;

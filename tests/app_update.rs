@@ -59,6 +59,7 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: ran.then(now),
+        tables_error: None,
         tables: (0..30)
             .map(|i| TableStats {
                 schema: "customer_orders".into(),

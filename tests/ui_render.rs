@@ -90,6 +90,7 @@ fn forward_task() -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: Some(ago(1800)),
+        tables_error: None,
         tables: vec![
             stats("customers", 12_500, 31, 7, 0, 40),
             stats("orders", 250_000, 1_204, 388, 12, 3),
@@ -115,6 +116,7 @@ fn backward_task() -> TaskSnapshot {
         stop_reason: Some("NORMAL".into()),
         last_failure: None,
         start_date: Some(ago(1700)),
+        tables_error: None,
         tables: vec![
             stats("customers", 0, 2, 1, 0, 700),
             stats("orders", 0, 15, 4, 0, 650),

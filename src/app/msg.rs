@@ -26,7 +26,8 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     Action(Action),
-    Msg(Msg),
+    /// Boxed: a task snapshot is large and actions are tiny.
+    Msg(Box<Msg>),
 }
 
 impl From<Action> for Input {
@@ -37,7 +38,7 @@ impl From<Action> for Input {
 
 impl From<Msg> for Input {
     fn from(m: Msg) -> Self {
-        Input::Msg(m)
+        Input::Msg(Box::new(m))
     }
 }
 

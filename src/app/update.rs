@@ -14,7 +14,7 @@ impl App {
         self.now = now;
         match input.into() {
             Input::Action(action) => self.on_action(action),
-            Input::Msg(msg) => self.on_msg(msg),
+            Input::Msg(msg) => self.on_msg(*msg),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod heartbeat_sql;
+pub mod live;
 pub mod model;
 pub mod ops;
 pub mod oracle;

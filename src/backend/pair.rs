@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{DbSide, TaskRole};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PerTask<T> {
     pub forward: T,
     pub backward: T,
@@ -41,7 +41,7 @@ impl<T> IndexMut<TaskRole> for PerTask<T> {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PerDb<T> {
     pub a: T,
     pub b: T,

@@ -11,7 +11,7 @@ pub fn database_of(item: &AppMapItem, databases: &PerDb<DatabaseRef>) -> Option<
 }
 
 /// The item for `site` (sites compare case-sensitively, as DynamoDB keys do).
-pub fn item_for<'a>(items: &'a [AppMapItem], site: Site) -> Result<&'a AppMapItem, String> {
+pub fn item_for(items: &[AppMapItem], site: Site) -> Result<&AppMapItem, String> {
     let mut found = items.iter().filter(|i| i.site == site.as_str());
     match (found.next(), found.next()) {
         (Some(item), None) => Ok(item),

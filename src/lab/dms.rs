@@ -242,6 +242,7 @@ impl Dms {
             last_failure: task.last_failure,
             start_date: task.first_start,
             tables,
+            tables_error: None,
         })
     }
 

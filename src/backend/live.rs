@@ -1,0 +1,168 @@
+//! The real system, assembled from the config: DMS and the DynamoDB appmap
+//! through the AWS SDK, each database's heartbeat table through the
+//! adapter for its engine. Passwords are resolved on first use, so a
+//! missing secret or variable shows as that database panel's error while
+//! the rest of the cockpit works.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+
+use super::aws;
+use super::aws::dms::DmsReplication;
+use super::aws::dynamo::DynamoAppMap;
+use super::heartbeat_sql::Password;
+use super::oracle::{OracleConnect, OracleHeartbeat};
+use super::postgres::{PgConnect, PgHeartbeat};
+use super::{
+    BackendError, BackendResult, Backends, Engine, HeartbeatRow, HeartbeatStore, ModeInfo, PerDb,
+    Site,
+};
+use crate::config::{Config, DatabaseConfig, PasswordSource};
+
+/// Builds every adapter for `config`. Nothing is contacted yet: the first
+/// refresh does that, and each panel shows its own failure.
+pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, BackendError> {
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "no region set".into());
+    let replication = Arc::new(DmsReplication::from_sdk_config(&sdk, config.tasks.clone()));
+    let appmap = Arc::new(DynamoAppMap::from_sdk_config(
+        &sdk,
+        config.appmap_table.clone(),
+    ));
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let heartbeats = PerDb::new(|side| {
+        Arc::new(DeferredHeartbeat {
+            config: config.databases[side].clone(),
+            timeout: config.timeout,
+            secrets: secrets.clone(),
+            store: OnceCell::new(),
+        }) as Arc<dyn HeartbeatStore>
+    });
+    Ok(Backends {
+        mode: ModeInfo {
+            name: "LIVE".into(),
+            description: format!(
+                "AWS {region} · tasks {} / {} · appmap {} · config {}",
+                config.tasks.forward,
+                config.tasks.backward,
+                config.appmap_table,
+                config.path.display()
+            ),
+            read_only,
+        },
+        replication,
+        appmap,
+        heartbeats,
+        databases: PerDb::new(|side| config.databases[side].db.clone()),
+        timeout: config.timeout,
+    })
+}
+
+/// A heartbeat store created on first use, once its password is known.
+/// A failed attempt is not cached: the next refresh tries again.
+struct DeferredHeartbeat {
+    config: DatabaseConfig,
+    timeout: Duration,
+    secrets: aws_sdk_secretsmanager::Client,
+    store: OnceCell<Arc<dyn HeartbeatStore>>,
+}
+
+impl DeferredHeartbeat {
+    async fn store(&self) -> BackendResult<&Arc<dyn HeartbeatStore>> {
+        self.store
+            .get_or_try_init(|| async {
+                let password = self.password().await?;
+                build_store(&self.config, password, self.timeout)
+            })
+            .await
+    }
+
+    async fn password(&self) -> BackendResult<Option<Password>> {
+        resolve_password(&self.config, &self.secrets).await
+    }
+}
+
+/// The password of a configured database, from its secret or variable.
+/// The error names where it was looked for, never a value.
+pub async fn resolve_password(
+    config: &DatabaseConfig,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> BackendResult<Option<Password>> {
+    let side = config.db.side;
+    match &config.password {
+        PasswordSource::None => Ok(None),
+        PasswordSource::Env(var) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(Some(Password::new(v))),
+            _ => Err(BackendError::Denied(format!(
+                "the password of database {side} comes from ${var}, which is not set: export it, or change databases.{side}.password_env"
+            ))),
+        },
+        PasswordSource::Secret(id) => aws::secrets::secret_password(secrets, id)
+            .await
+            .map(|p| Some(Password::new(p))),
+    }
+}
+
+/// How the PostgreSQL adapter reaches a configured database.
+pub fn pg_connect(
+    config: &DatabaseConfig,
+    password: Option<Password>,
+    timeout: Duration,
+) -> PgConnect {
+    let db = &config.db;
+    PgConnect {
+        side: db.side,
+        host: db.endpoint.clone(),
+        port: db.port,
+        dbname: db.dbname.clone(),
+        username: db.username.clone(),
+        password,
+        names: config.heartbeat.clone(),
+        connect_timeout: timeout,
+        statement_timeout: timeout,
+        ssl_mode: config.ssl_mode.clone(),
+        ssl_root_cert: config.ssl_root_cert.clone(),
+    }
+}
+
+/// The adapter for the database's engine.
+pub fn build_store(
+    config: &DatabaseConfig,
+    password: Option<Password>,
+    timeout: Duration,
+) -> BackendResult<Arc<dyn HeartbeatStore>> {
+    let db = &config.db;
+    Ok(match db.engine {
+        Engine::Postgresql => Arc::new(PgHeartbeat::connect_lazy(pg_connect(
+            config, password, timeout,
+        ))?),
+        Engine::Oracle => Arc::new(OracleHeartbeat::new(OracleConnect {
+            side: db.side,
+            host: db.endpoint.clone(),
+            port: db.port,
+            service: db.dbname.clone(),
+            username: db.username.clone(),
+            password,
+            names: config.heartbeat.clone(),
+            connect_timeout: timeout,
+            statement_timeout: timeout,
+        })),
+    })
+}
+
+#[async_trait]
+impl HeartbeatStore for DeferredHeartbeat {
+    async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
+        self.store().await?.latest(n).await
+    }
+
+    async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
+        self.store().await?.insert(site).await
+    }
+}

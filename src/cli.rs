@@ -1,0 +1,306 @@
+//! The command line: every flag and subcommand, parsed by clap (derive).
+//! Values are checked here as far as they can be without I/O, so a bad
+//! flag fails with exit code 2 before anything is created or connected.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backend::{DbSide, Engine, Site, TaskRole};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the action failed (a backend refused or is unreachable, a task is failed)
+  2  bad input or configuration (nothing was changed)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dms-cockpit",
+    version,
+    about = "Terminal cockpit for a two-way AWS DMS migration (Oracle <-> PostgreSQL)",
+    long_about = "Terminal cockpit for a two-way AWS DMS migration: the forward and backward \
+                  tasks, the heartbeat rows of both databases, the DynamoDB appmap that routes \
+                  each application site, and an event log. With no subcommand it opens the TUI \
+                  on the configuration it finds; `dms-cockpit lab` runs it on an embedded lab \
+                  that needs no AWS account, no Oracle and no server.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Configuration file [default: $DMS_COCKPIT_CONFIG, ./dms-cockpit.toml,
+    /// then the user's config directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// No colour (also when NO_COLOR is set and non-empty)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Refuse every change: no start, stop, heartbeat or flip
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Where logs go [default: dms-cockpit.log in the user's state or cache
+    /// directory]; logs never go to the screen
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the cockpit on the embedded lab (SQLite sites, simulated DMS)
+    Lab(LabArgs),
+    /// Print one snapshot of everything the cockpit shows (text or --json)
+    Status(StatusArgs),
+    /// Insert heartbeats as a site into the database the appmap names
+    Heartbeat(HeartbeatArgs),
+    /// Start or stop a DMS task
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Point a site at the other database (conditional appmap write)
+    Flip(FlipArgs),
+    /// Create the appmap, the DMS resources or the database objects
+    #[command(subcommand)]
+    Setup(SetupCommand),
+    /// Write a commented configuration template
+    Init(InitArgs),
+}
+
+/// Options of the lab itself, shared by `lab` and the headless `--lab`.
+#[derive(Debug, Args, Clone)]
+pub struct LabDirArgs {
+    /// Lab data directory; reusing one resumes its state [default: a fresh
+    /// temporary directory]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LabArgs {
+    #[command(flatten)]
+    pub dir: LabDirArgs,
+    /// Built-in traffic generator: application writes per second, routed
+    /// by the appmap
+    #[arg(long, value_name = "RATE", value_parser = parse_rate, allow_negative_numbers = true)]
+    pub traffic: Option<f64>,
+    /// How often the panels refresh
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub refresh: Duration,
+    /// How long the simulated DMS spends in starting/stopping
+    #[arg(long, value_name = "DURATION", default_value = "800ms", value_parser = parse_duration)]
+    pub transition_delay: Duration,
+}
+
+/// Where a headless command runs: the configured system, or the lab.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Run against the embedded lab instead of the configured system
+    #[arg(long)]
+    pub lab: bool,
+    /// The lab's data directory (with --lab)
+    #[arg(long, value_name = "DIR", requires = "lab")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Print JSON (a documented, stable interface) instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Heartbeat rows per database
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub rows: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct HeartbeatArgs {
+    /// The application site to write as: SITEA or SITEB
+    #[arg(value_parser = parse_site)]
+    pub site: Site,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How many heartbeats to insert
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+    /// Pause between heartbeats when --count > 1
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub every: Duration,
+    /// Latest rows to print afterwards
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub rows: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Start a task: start-replication the first time, resume-processing
+    /// after a stop, or --type reload (reloads the target: destructive)
+    Start(TaskStartArgs),
+    /// Stop a task (asks first; --yes to skip)
+    Stop(TaskStopArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StartTypeArg {
+    /// resume-processing
+    Resume,
+    /// reload-target: reloads the target tables
+    Reload,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskStartArgs {
+    #[arg(value_parser = parse_role)]
+    pub task: TaskRole,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[arg(long = "type", value_enum)]
+    pub start_type: Option<StartTypeArg>,
+    /// CDC start time (RFC 3339), e.g. for the backward task
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub cdc_start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskStopArgs {
+    #[arg(value_parser = parse_role)]
+    pub task: TaskRole,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FlipArgs {
+    /// SITEA or SITEB
+    #[arg(value_parser = parse_site)]
+    pub site: Site,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyShapeArg {
+    /// Partition key `site` and sort key `dbengine`, as the original scripts
+    #[value(name = "site-dbengine")]
+    SiteDbengine,
+    /// Partition key `site` only
+    Site,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// Create the appmap table if missing and load SITEA/SITEB from the config
+    Appmap(SetupAppmapArgs),
+    /// Create (or find) the replication instance, endpoints and both tasks
+    Dms(SetupDmsArgs),
+    /// Print (or --apply) the DDL for a configured database or an engine
+    Sql(SetupSqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetupAppmapArgs {
+    #[arg(long, value_enum, default_value = "site-dbengine")]
+    pub key: KeyShapeArg,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupDmsArgs {
+    /// Print every request as JSON and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the resulting task ARNs into the config file
+    #[arg(long)]
+    pub write_config: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["database", "engine"])))]
+pub struct SetupSqlArgs {
+    /// The configured database (a or b)
+    #[arg(long, value_parser = parse_db)]
+    pub database: Option<DbSide>,
+    /// Print the DDL for an engine with default names, no config needed
+    #[arg(long, value_parser = parse_engine, conflicts_with = "apply")]
+    pub engine: Option<Engine>,
+    /// Run it against the database (PostgreSQL only), idempotently
+    #[arg(long)]
+    pub apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the template
+    #[arg(long, default_value = "dms-cockpit.toml", value_name = "PATH")]
+    pub path: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); expected e.g. 500ms, 2s, 1m"))?;
+    if d.is_zero() {
+        return Err(format!(
+            "`{s}` is zero; expected a positive duration such as 2s"
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 10_000.0 => Ok(r),
+        _ => Err(format!(
+            "`{s}` is not a positive rate; expected writes per second, e.g. 2 or 0.5 (at most 10000)"
+        )),
+    }
+}
+
+fn parse_site(s: &str) -> Result<Site, String> {
+    Site::parse(s)
+}
+
+fn parse_role(s: &str) -> Result<TaskRole, String> {
+    match s {
+        "forward" => Ok(TaskRole::Forward),
+        "backward" => Ok(TaskRole::Backward),
+        _ => Err(format!("unknown task `{s}`: expected forward or backward")),
+    }
+}
+
+fn parse_db(s: &str) -> Result<DbSide, String> {
+    match s {
+        "a" => Ok(DbSide::A),
+        "b" => Ok(DbSide::B),
+        _ => Err(format!("unknown database `{s}`: expected a or b")),
+    }
+}
+
+fn parse_engine(s: &str) -> Result<Engine, String> {
+    Engine::parse(s)
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            format!("`{s}` is not an RFC 3339 time ({e}); expected e.g. 2026-11-27T10:00:00Z")
+        })
+}

@@ -1,0 +1,204 @@
+//! `dms-cockpit setup appmap|dms|sql`: what the original setup scripts
+//! did, idempotently. Each reports what it did and what it found already
+//! in place; re-running changes nothing that is already right.
+
+use super::{Failure, Outcome};
+use crate::backend::aws::dynamo::{DynamoAppMap, Ensured, KeyShape, PutOutcome};
+use crate::backend::heartbeat_sql::HeartbeatNames;
+use crate::backend::live;
+use crate::backend::postgres::PgHeartbeat;
+use crate::backend::{AppMapItem, DbSide, Engine, PerDb, Site, aws};
+use crate::cli::{GlobalArgs, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs};
+use crate::config::{self, Config};
+use crate::setup::dms::{DmsSpec, EndpointSpec};
+use crate::setup_sql;
+
+fn load(global: &GlobalArgs) -> Result<Config, Failure> {
+    let Some(path) = config::locate(global.config.as_deref())? else {
+        return Err(Failure::BadInput(format!(
+            "setup needs a configuration (looked at {}); write one with: dms-cockpit init",
+            config::search_places()
+        )));
+    };
+    Ok(config::load(&path)?)
+}
+
+fn refuse_read_only(global: &GlobalArgs, what: &str) -> Outcome {
+    if global.read_only {
+        return Err(Failure::BadInput(format!(
+            "read-only mode: refusing to {what}; run without --read-only"
+        )));
+    }
+    Ok(())
+}
+
+/// The item the original scripts loaded for `site`: SITEA on database a,
+/// SITEB on database b.
+pub fn initial_item(site: Site, config: &Config) -> AppMapItem {
+    let db = match site {
+        Site::A => &config.databases.a.db,
+        Site::B => &config.databases.b.db,
+    };
+    AppMapItem {
+        site: site.as_str().to_string(),
+        dbengine: String::new(),
+        endpoint: String::new(),
+        port: String::new(),
+        dbname: String::new(),
+        username: String::new(),
+        extra: Default::default(),
+    }
+    .pointing_at(db)
+}
+
+pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
+    refuse_read_only(global, "create or load the appmap")?;
+    let config = load(global)?;
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let store = DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone());
+    let shape = match args.key {
+        KeyShapeArg::SiteDbengine => KeyShape::SiteAndEngine,
+        KeyShapeArg::Site => KeyShape::Site,
+    };
+    let table = &config.appmap_table;
+    match store.ensure_table(shape).await? {
+        Ensured::Created => println!("appmap table {table}: created ({shape:?} key), active"),
+        Ensured::Existed(found) if found == shape => {
+            println!("appmap table {table}: already there ({found:?} key)")
+        }
+        Ensured::Existed(found) => println!(
+            "appmap table {table}: already there with a {found:?} key (not {shape:?}); both work, keeping it"
+        ),
+    }
+    for site in Site::ALL {
+        let item = initial_item(site, &config);
+        let what = format!(
+            "{site} -> {} {}",
+            item.dbengine,
+            crate::format::db_long(&config.databases[route_of(site)].db)
+        );
+        match store.put_if_different(&item).await {
+            Ok(PutOutcome::Changed) => println!("item {what}: written"),
+            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
+            Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+fn route_of(site: Site) -> DbSide {
+    match site {
+        Site::A => DbSide::A,
+        Site::B => DbSide::B,
+    }
+}
+
+/// The DMS resources for `config`, with passwords when `with_passwords`.
+async fn dms_spec(config: &Config, with_passwords: bool) -> Result<DmsSpec, Failure> {
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let mut passwords = PerDb::<Option<String>>::default();
+    if with_passwords {
+        for side in DbSide::ALL {
+            passwords[side] = live::resolve_password(&config.databases[side], &secrets)
+                .await
+                .map_err(|e| Failure::Failed(format!("database {side}'s password: {e}")))?
+                .map(|p| p.expose().to_string());
+        }
+    }
+    Ok(DmsSpec {
+        replication_instance: config.dms.replication_instance.clone(),
+        instance_class: config.dms.instance_class.clone(),
+        allocated_storage: config.dms.allocated_storage,
+        schemas: config.dms.schemas.clone(),
+        tasks: config.tasks.clone(),
+        databases: PerDb::new(|side| EndpointSpec {
+            db: config.databases[side].db.clone(),
+            password: passwords[side].take(),
+        }),
+    })
+}
+
+pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
+    let config = load(global)?;
+    if args.dry_run {
+        let spec = dms_spec(&config, false).await?;
+        crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
+        println!("{}", crate::setup::dms::dry_run_json(&spec));
+        return Ok(());
+    }
+    refuse_read_only(global, "create DMS resources")?;
+    let spec = dms_spec(&config, true).await?;
+    crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let client = aws_sdk_databasemigration::Client::new(&sdk);
+    let report = crate::setup::dms::apply(&client, &spec)
+        .await
+        .map_err(Failure::Failed)?;
+    for line in &report.lines {
+        println!("{line}");
+    }
+    if args.write_config {
+        crate::setup::dms::write_task_arns(&config.path, &report.tasks).map_err(Failure::Failed)?;
+        println!("wrote the task ARNs into {}", config.path.display());
+    } else {
+        println!("forward task:  {}", report.tasks.forward);
+        println!("backward task: {}", report.tasks.backward);
+        println!("(put them under [tasks] in the config, or re-run with --write-config)");
+    }
+    Ok(())
+}
+
+pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
+    if let Some(engine) = args.engine {
+        let owner = "customer_orders";
+        let scripts = setup_sql::ddl(
+            engine,
+            &HeartbeatNames::default(),
+            setup_sql::DEFAULT_SEQ_START.a,
+            owner,
+        )
+        .map_err(Failure::BadInput)?;
+        print_scripts(&scripts);
+        return Ok(());
+    }
+    let Some(side) = args.database else {
+        return Err(Failure::BadInput(
+            "pass --database a|b or --engine oracle|postgresql".into(),
+        ));
+    };
+    let config = load(global)?;
+    let db = &config.databases[side];
+    let scripts = setup_sql::ddl(db.db.engine, &db.heartbeat, db.seq_start, &db.db.username)
+        .map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
+    if !args.apply {
+        print_scripts(&scripts);
+        return Ok(());
+    }
+    refuse_read_only(global, "apply DDL")?;
+    if db.db.engine != Engine::Postgresql {
+        return Err(Failure::BadInput(format!(
+            "database {side} is {}: --apply runs PostgreSQL only; print the scripts (without --apply) and run them with SQL*Plus or SQLcl",
+            db.db.engine
+        )));
+    }
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let password = live::resolve_password(db, &secrets).await?;
+    let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
+    let outcomes = setup_sql::apply_postgres(store.pool(), &scripts)
+        .await
+        .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
+    for (name, outcome) in outcomes {
+        println!("{name}: {outcome}");
+    }
+    Ok(())
+}
+
+fn print_scripts(scripts: &[setup_sql::SqlScript]) {
+    for script in scripts {
+        println!("-- ==== {} ====", script.name);
+        println!("{}", script.text.trim_end());
+        println!();
+    }
+}

@@ -1,0 +1,301 @@
+//! `dms-cockpit status`: one snapshot of everything the TUI shows, as text
+//! or as JSON. It polls through the very same app and executor the TUI
+//! uses (every call concurrent, each under the configured timeout), then
+//! prints the resulting state.
+//!
+//! The JSON is a stable interface (documented in the README): top-level
+//! `mode`, `tasks` (`forward`/`backward`), `heartbeats` (`a`/`b`),
+//! `appmap` and `errors`. A task that could not be described is `null`
+//! there and has an entry in `errors`.
+
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::connect::{self, Connected};
+use super::{Failure, Outcome};
+use crate::app::App;
+use crate::backend::{
+    DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+};
+use crate::cli::{GlobalArgs, StatusArgs};
+use crate::format;
+use crate::runtime::executor::{self, Context};
+
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub mode: String,
+    pub read_only: bool,
+    pub tasks: PerTask<Option<TaskJson>>,
+    pub heartbeats: PerDb<Vec<HeartbeatJson>>,
+    pub appmap: Vec<AppMapJson>,
+    pub errors: Vec<ErrorJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TaskJson {
+    pub id: String,
+    pub arn: String,
+    pub status: String,
+    pub migration_type: String,
+    pub progress: TaskProgress,
+    pub stop_reason: Option<String>,
+    pub last_failure: Option<String>,
+    pub start_date: Option<String>,
+    pub tables: Vec<TableStats>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HeartbeatJson {
+    pub id: i64,
+    pub at: String,
+    pub site: String,
+    /// Also present in the other database's latest rows.
+    pub replicated: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppMapJson {
+    #[serde(flatten)]
+    pub item: crate::backend::AppMapItem,
+    /// `a`, `b`, or null when the item matches neither configured database.
+    pub matches: Option<DbSide>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorJson {
+    /// `tasks.forward`, `tasks.backward`, `heartbeats.a`, `heartbeats.b`, `appmap`.
+    pub which: String,
+    pub message: String,
+}
+
+pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
+    let connected = connect::target(global, &args.target).await?;
+    let app = poll_once(&connected, args.rows).await;
+    connected.close().await;
+    let snapshot = Snapshot::from_app(&app);
+    if args.json {
+        let text = serde_json::to_string_pretty(&snapshot)
+            .map_err(|e| Failure::Failed(format!("cannot encode the snapshot as JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", text(&app));
+    }
+    snapshot.verdict()
+}
+
+/// Polls every panel once, concurrently, through the TUI's own update and
+/// executor, and returns the resulting state.
+pub async fn poll_once(connected: &Connected, rows: usize) -> App {
+    let backends = &connected.backends;
+    let mut app = App::new(
+        backends.mode.clone(),
+        backends.databases.clone(),
+        connected.settings.clone(),
+        Utc::now(),
+    );
+    let context = Context {
+        operator: connected.settings.operator.clone(),
+        heartbeat_rows: rows,
+    };
+    let commands = app.poll_all();
+    let msgs = futures::future::join_all(
+        commands
+            .into_iter()
+            .map(|c| executor::run(backends, &context, c)),
+    )
+    .await;
+    for msg in msgs {
+        app.update(Utc::now(), msg);
+    }
+    app
+}
+
+impl Snapshot {
+    pub fn from_app(app: &App) -> Snapshot {
+        let mut errors = Vec::new();
+        let tasks = PerTask::new(|role| {
+            let panel = &app.tasks[role];
+            if let Some(e) = &panel.error {
+                errors.push(ErrorJson {
+                    which: format!("tasks.{role}"),
+                    message: e.clone(),
+                });
+            }
+            panel.data.as_ref().map(task_json)
+        });
+        let heartbeats = PerDb::new(|db| {
+            let panel = &app.heartbeats[db];
+            if let Some(e) = &panel.error {
+                errors.push(ErrorJson {
+                    which: format!("heartbeats.{db}"),
+                    message: e.clone(),
+                });
+            }
+            panel
+                .data
+                .iter()
+                .flatten()
+                .map(|row| HeartbeatJson {
+                    id: row.id,
+                    at: format::rfc3339(row.at),
+                    site: row.site.clone(),
+                    replicated: app.is_replicated(db, row.id),
+                })
+                .collect()
+        });
+        if let Some(e) = &app.appmap.error {
+            errors.push(ErrorJson {
+                which: "appmap".into(),
+                message: e.clone(),
+            });
+        }
+        let appmap = app
+            .appmap
+            .data
+            .iter()
+            .flatten()
+            .map(|item| AppMapJson {
+                item: item.clone(),
+                matches: app.database_of(item),
+            })
+            .collect();
+        Snapshot {
+            mode: app.mode.name.clone(),
+            read_only: app.mode.read_only,
+            tasks,
+            heartbeats,
+            appmap,
+            errors,
+        }
+    }
+
+    /// Exit 1 when a backend failed or a task is failed.
+    pub fn verdict(&self) -> Outcome {
+        let mut problems: Vec<String> = self
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.which, e.message))
+            .collect();
+        for role in TaskRole::ALL {
+            if let Some(t) = &self.tasks[role]
+                && t.status == TaskStatus::Failed.as_str()
+            {
+                problems.push(format!("the {role} task ({}) is failed", t.id));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Failed(problems.join("; ")))
+        }
+    }
+}
+
+fn task_json(t: &TaskSnapshot) -> TaskJson {
+    TaskJson {
+        id: t.id.clone(),
+        arn: t.arn.clone(),
+        status: t.status.as_str().to_string(),
+        migration_type: t.migration_type.clone(),
+        progress: t.progress.clone(),
+        stop_reason: t.stop_reason.clone(),
+        last_failure: t.last_failure.clone(),
+        start_date: t.start_date.map(format::rfc3339),
+        tables: t.tables.clone(),
+    }
+}
+
+/// The text form: the same facts as the TUI's panels, one section each.
+pub fn text(app: &App) -> String {
+    let now = app.now;
+    let mut out = String::new();
+    let ro = if app.mode.read_only {
+        " · READ-ONLY"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "{} · {}{ro}", app.mode.name, app.mode.description);
+    for role in TaskRole::ALL {
+        let panel = &app.tasks[role];
+        let _ = writeln!(
+            out,
+            "\n{role} task ({} -> {})",
+            format::db_label(role.source()),
+            format::db_label(role.target())
+        );
+        if let Some(e) = &panel.error {
+            let _ = writeln!(out, "  ✖ {e}");
+        }
+        let Some(t) = &panel.data else { continue };
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}",
+            t.id,
+            format::status_label(&t.status),
+            t.migration_type
+        );
+        let _ = writeln!(out, "  {}", format::progress(&t.progress));
+        let _ = writeln!(
+            out,
+            "  started {}  stopped {}  stop reason {}",
+            format::opt_time(now, t.progress.start_date.or(t.start_date)),
+            format::opt_time(now, t.progress.stop_date),
+            t.stop_reason.as_deref().unwrap_or(format::NONE)
+        );
+        if let Some(f) = &t.last_failure {
+            let _ = writeln!(out, "  last failure: {f}");
+        }
+        let _ = writeln!(
+            out,
+            "  {:<34} {:<16} {:>9} {:>8} {:>8} {:>8} {:>5} {:>6}",
+            "table", "state", "full-load", "inserts", "updates", "deletes", "ddls", "errors"
+        );
+        let total = format::totals(&t.tables);
+        for s in t.tables.iter().chain(std::iter::once(&total)) {
+            let _ = writeln!(
+                out,
+                "  {:<34} {:<16} {:>9} {:>8} {:>8} {:>8} {:>5} {:>6}",
+                format::table_name(s),
+                s.state,
+                format::thousands(s.full_load_rows),
+                format::thousands(s.inserts),
+                format::thousands(s.updates),
+                format::thousands(s.deletes),
+                s.ddls,
+                s.errors
+            );
+        }
+    }
+    for db in DbSide::ALL {
+        let panel = &app.heartbeats[db];
+        let _ = writeln!(out, "\nheartbeats {}", format::db_long(&app.databases[db]));
+        if let Some(e) = &panel.error {
+            let _ = writeln!(out, "  ✖ {e}");
+        }
+        let other_known = app.heartbeats[db.other()].data.is_some();
+        for row in panel.data.iter().flatten() {
+            let replicated = other_known.then(|| app.is_replicated(db, row.id));
+            let _ = writeln!(out, "  {}", format::heartbeat_line(row, replicated));
+        }
+    }
+    let _ = writeln!(out, "\nappmap");
+    if let Some(e) = &app.appmap.error {
+        let _ = writeln!(out, "  ✖ {e}");
+    }
+    for item in app.appmap.data.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {:<6} -> {:<10} {}:{}/{}  user {}  ({})",
+            item.site,
+            item.dbengine,
+            item.endpoint,
+            item.port,
+            item.dbname,
+            item.username,
+            format::matches_label(app.database_of(item))
+        );
+    }
+    out
+}

@@ -1,0 +1,525 @@
+//! The configuration file: TOML with one `[databases.a|b]` per side of the
+//! two-way door, environment overrides, and validation into one typed,
+//! checked [`Config`] before anything connects (parse, then validate).
+//! Every error names the key (or variable) and what would be right.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::backend::heartbeat_sql::HeartbeatNames;
+use crate::backend::{DatabaseRef, DbSide, Engine, PerDb, PerTask};
+
+/// File name looked for in the current directory.
+pub const FILE_NAME: &str = "dms-cockpit.toml";
+/// Environment variable naming the config file.
+pub const CONFIG_ENV: &str = "DMS_COCKPIT_CONFIG";
+/// Prefix of the per-key overrides.
+pub const ENV_PREFIX: &str = "DMS_COCKPIT_";
+
+/// A config problem: what was wrong and what would be right. Exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+// ---- raw shape, exactly as in the file ----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    aws: RawAws,
+    tasks: Option<RawTasks>,
+    #[serde(default)]
+    appmap: RawAppmap,
+    databases: Option<RawDatabases>,
+    #[serde(default)]
+    refresh: RawRefresh,
+    #[serde(default)]
+    dms: RawDms,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAws {
+    region: Option<String>,
+    profile: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTasks {
+    forward: Option<String>,
+    backward: Option<String>,
+    backward_cdc_start_time: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppmap {
+    table: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabases {
+    a: Option<RawDatabase>,
+    b: Option<RawDatabase>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    engine: Option<String>,
+    endpoint: Option<String>,
+    port: Option<i64>,
+    dbname: Option<String>,
+    username: Option<String>,
+    password_secret: Option<String>,
+    password_env: Option<String>,
+    heartbeat: Option<RawHeartbeat>,
+    seq_start: Option<i64>,
+    ssl_mode: Option<String>,
+    ssl_root_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeartbeat {
+    table: Option<String>,
+    sequence: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRefresh {
+    every: Option<String>,
+    timeout: Option<String>,
+    heartbeat_rows: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDms {
+    replication_instance: Option<String>,
+    instance_class: Option<String>,
+    allocated_storage: Option<i64>,
+    schemas: Option<Vec<String>>,
+}
+
+// ---- checked shape ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// An AWS Secrets Manager secret (ARN or name): JSON with `password`.
+    Secret(String),
+    /// An environment variable holding the password.
+    Env(String),
+    /// No password (trust or peer authentication).
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    pub db: DatabaseRef,
+    pub password: PasswordSource,
+    pub heartbeat: HeartbeatNames,
+    /// Where this database's heartbeat sequence starts: the two databases'
+    /// ranges stay apart because DMS does not replicate sequences.
+    pub seq_start: i64,
+    /// PostgreSQL `sslmode` (disable, prefer, require, verify-ca, verify-full).
+    pub ssl_mode: Option<String>,
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmsSetup {
+    pub replication_instance: String,
+    pub instance_class: String,
+    pub allocated_storage: i32,
+    pub schemas: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The file it came from.
+    pub path: PathBuf,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// ARN or replication task identifier of each task.
+    pub tasks: PerTask<String>,
+    pub backward_cdc_start_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub appmap_table: String,
+    pub databases: PerDb<DatabaseConfig>,
+    pub refresh_every: Duration,
+    pub timeout: Duration,
+    pub heartbeat_rows: usize,
+    pub dms: DmsSetup,
+}
+
+/// Environment overrides: variable suffix -> dotted key. Only these keys
+/// can be overridden (the README lists them).
+pub const ENV_KEYS: &[(&str, &str)] = &[
+    ("AWS_REGION", "aws.region"),
+    ("AWS_PROFILE", "aws.profile"),
+    ("TASKS_FORWARD", "tasks.forward"),
+    ("TASKS_BACKWARD", "tasks.backward"),
+    (
+        "TASKS_BACKWARD_CDC_START_TIME",
+        "tasks.backward_cdc_start_time",
+    ),
+    ("APPMAP_TABLE", "appmap.table"),
+    ("REFRESH_EVERY", "refresh.every"),
+    ("REFRESH_TIMEOUT", "refresh.timeout"),
+    ("DATABASES_A_ENDPOINT", "databases.a.endpoint"),
+    ("DATABASES_A_PORT", "databases.a.port"),
+    ("DATABASES_A_DBNAME", "databases.a.dbname"),
+    ("DATABASES_A_USERNAME", "databases.a.username"),
+    ("DATABASES_A_PASSWORD_ENV", "databases.a.password_env"),
+    ("DATABASES_A_PASSWORD_SECRET", "databases.a.password_secret"),
+    ("DATABASES_B_ENDPOINT", "databases.b.endpoint"),
+    ("DATABASES_B_PORT", "databases.b.port"),
+    ("DATABASES_B_DBNAME", "databases.b.dbname"),
+    ("DATABASES_B_USERNAME", "databases.b.username"),
+    ("DATABASES_B_PASSWORD_ENV", "databases.b.password_env"),
+    ("DATABASES_B_PASSWORD_SECRET", "databases.b.password_secret"),
+];
+
+/// Where the config file is: `--config`, then `$DMS_COCKPIT_CONFIG`, then
+/// `./dms-cockpit.toml`, then `<config dir>/dms-cockpit/config.toml`.
+/// `Ok(None)` when none exists; an explicitly named file that is missing
+/// is an error.
+pub fn locate(explicit: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(path) = explicit {
+        return Ok(Some(path.to_path_buf()));
+    }
+    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
+        return Ok(Some(PathBuf::from(path)));
+    }
+    let local = PathBuf::from(FILE_NAME);
+    if local.is_file() {
+        return Ok(Some(local));
+    }
+    Ok(dirs::config_dir()
+        .map(|d| d.join("dms-cockpit").join("config.toml"))
+        .filter(|p| p.is_file()))
+}
+
+/// The places [`locate`] looks, for the "no config" message.
+pub fn search_places() -> String {
+    let user = dirs::config_dir()
+        .map(|d| {
+            d.join("dms-cockpit")
+                .join("config.toml")
+                .display()
+                .to_string()
+        })
+        .unwrap_or_else(|| "<config dir>/dms-cockpit/config.toml".into());
+    format!("--config, ${CONFIG_ENV}, ./{FILE_NAME}, {user}")
+}
+
+/// Reads, overrides from the environment and validates the file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError(format!(
+            "cannot read the config file {}: {e}; name a readable file with --config or ${CONFIG_ENV}",
+            path.display()
+        ))
+    })?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    parse(path, &text, &env)
+}
+
+/// [`load`] without the file system: `env` is the environment to apply.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<Config, ConfigError> {
+    let shown = path.display();
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError(format!("{shown}: not valid TOML: {e}")))?;
+    apply_env(&mut table, env)?;
+    let raw: RawConfig = RawConfig::deserialize(toml::Value::Table(table))
+        .map_err(|e| ConfigError(format!("{shown}: {}", e.message().trim())))?;
+    validate(path, raw).map_err(|ConfigError(m)| ConfigError(format!("{shown}: {m}")))
+}
+
+fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    for (name, value) in env {
+        let Some(suffix) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if suffix == "CONFIG" {
+            continue;
+        }
+        let Some((_, key)) = ENV_KEYS.iter().find(|(s, _)| *s == suffix) else {
+            let known: Vec<String> = ENV_KEYS
+                .iter()
+                .map(|(s, _)| format!("{ENV_PREFIX}{s}"))
+                .collect();
+            return err(format!(
+                "unknown environment override {name}; expected one of: {}",
+                known.join(", ")
+            ));
+        };
+        let parts: Vec<&str> = key.split('.').collect();
+        let value = if key.ends_with(".port") {
+            toml::Value::Integer(value.parse().map_err(|_| {
+                ConfigError(format!(
+                    "{name}=`{value}` is not a port number; expected e.g. 5432"
+                ))
+            })?)
+        } else {
+            toml::Value::String(value.clone())
+        };
+        let mut here = &mut *table;
+        for part in &parts[..parts.len() - 1] {
+            here = here
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(Default::default()))
+                .as_table_mut()
+                .ok_or_else(|| {
+                    ConfigError(format!("{name}: `{part}` in the file is not a table"))
+                })?;
+        }
+        here.insert(parts[parts.len() - 1].to_string(), value);
+    }
+    Ok(())
+}
+
+fn required<T>(value: Option<T>, key: &str, expected: &str) -> Result<T, ConfigError> {
+    value.ok_or_else(|| ConfigError(format!("missing `{key}`: expected {expected}")))
+}
+
+fn non_empty(value: Option<String>, key: &str, expected: &str) -> Result<String, ConfigError> {
+    let v = required(value, key, expected)?;
+    if v.trim().is_empty() {
+        return err(format!("`{key}` is empty: expected {expected}"));
+    }
+    Ok(v)
+}
+
+fn duration(value: Option<String>, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(s) => crate::cli::parse_duration(&s).map_err(|e| ConfigError(format!("`{key}`: {e}"))),
+    }
+}
+
+fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
+    let tasks = required(
+        raw.tasks,
+        "tasks",
+        "a [tasks] table with forward and backward",
+    )?;
+    let task_expect = "a replication task identifier or ARN";
+    let forward = non_empty(tasks.forward, "tasks.forward", task_expect)?;
+    let backward = non_empty(tasks.backward, "tasks.backward", task_expect)?;
+    let backward_cdc_start_time = tasks
+        .backward_cdc_start_time
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| {
+                    ConfigError(format!(
+                        "`tasks.backward_cdc_start_time` = `{s}` is not an RFC 3339 time ({e}); expected e.g. 2026-11-27T10:00:00Z"
+                    ))
+                })
+        })
+        .transpose()?;
+    let dbs = required(
+        raw.databases,
+        "databases",
+        "[databases.a] and [databases.b]",
+    )?;
+    let a = database(
+        DbSide::A,
+        required(dbs.a, "databases.a", "a [databases.a] table")?,
+    )?;
+    let b = database(
+        DbSide::B,
+        required(dbs.b, "databases.b", "a [databases.b] table")?,
+    )?;
+    if a.db.engine == b.db.engine
+        && a.db.endpoint == b.db.endpoint
+        && a.db.port == b.db.port
+        && a.db.dbname == b.db.dbname
+    {
+        return err(
+            "`databases.a` and `databases.b` name the same database; the two sides of the door must differ (endpoint, port or dbname)",
+        );
+    }
+    let refresh_every = duration(raw.refresh.every, "refresh.every", Duration::from_secs(2))?;
+    let timeout = duration(
+        raw.refresh.timeout,
+        "refresh.timeout",
+        Duration::from_secs(5),
+    )?;
+    let heartbeat_rows = match raw.refresh.heartbeat_rows {
+        None => 10,
+        Some(n @ 1..=1000) => n as usize,
+        Some(n) => {
+            return err(format!(
+                "`refresh.heartbeat_rows` = {n}: expected 1 to 1000"
+            ));
+        }
+    };
+    let appmap_table = match raw.appmap.table {
+        None => "appmap".to_string(),
+        Some(t) => {
+            let ok = (3..=255).contains(&t.len())
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+            if !ok {
+                return err(format!(
+                    "`appmap.table` = `{t}` is not a DynamoDB table name: expected 3-255 characters of a-z, A-Z, 0-9, _ - ."
+                ));
+            }
+            t
+        }
+    };
+    let dms = DmsSetup {
+        replication_instance: raw
+            .dms
+            .replication_instance
+            .unwrap_or_else(|| "dms-cockpit".into()),
+        instance_class: raw
+            .dms
+            .instance_class
+            .unwrap_or_else(|| "dms.t3.medium".into()),
+        allocated_storage: match raw.dms.allocated_storage {
+            None => 50,
+            Some(n @ 5..=6144) => n as i32,
+            Some(n) => {
+                return err(format!(
+                    "`dms.allocated_storage` = {n}: expected 5 to 6144 (GiB)"
+                ));
+            }
+        },
+        schemas: raw
+            .dms
+            .schemas
+            .unwrap_or_else(|| vec!["customer_orders".into()]),
+    };
+    Ok(Config {
+        path: path.to_path_buf(),
+        region: raw.aws.region,
+        profile: raw.aws.profile,
+        tasks: PerTask { forward, backward },
+        backward_cdc_start_time,
+        appmap_table,
+        databases: PerDb { a, b },
+        refresh_every,
+        timeout,
+        heartbeat_rows,
+        dms,
+    })
+}
+
+fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigError> {
+    let key = |k: &str| format!("databases.{side}.{k}");
+    let engine_text = non_empty(raw.engine, &key("engine"), "oracle or postgresql")?;
+    let engine = Engine::parse(&engine_text)
+        .map_err(|e| ConfigError(format!("`{}`: {e}", key("engine"))))?;
+    let endpoint = non_empty(raw.endpoint, &key("endpoint"), "the database host name")?;
+    let port = match raw.port {
+        None => match engine {
+            Engine::Oracle => 1521,
+            Engine::Postgresql => 5432,
+        },
+        Some(p @ 1..=65535) => p as u16,
+        Some(p) => {
+            return err(format!(
+                "`{}` = {p}: expected a port from 1 to 65535",
+                key("port")
+            ));
+        }
+    };
+    let dbname = non_empty(
+        raw.dbname,
+        &key("dbname"),
+        "the database (or Oracle service) name",
+    )?;
+    let username = non_empty(
+        raw.username,
+        &key("username"),
+        "the user the cockpit connects as",
+    )?;
+    let password = match (raw.password_secret, raw.password_env) {
+        (Some(_), Some(_)) => {
+            return err(format!(
+                "both `{}` and `{}` are set: choose one password source",
+                key("password_secret"),
+                key("password_env")
+            ));
+        }
+        (Some(s), None) => PasswordSource::Secret(s),
+        (None, Some(v)) => PasswordSource::Env(v),
+        (None, None) => PasswordSource::None,
+    };
+    let heartbeat = raw.heartbeat.unwrap_or_default();
+    let heartbeat = HeartbeatNames::parse(
+        heartbeat
+            .table
+            .as_deref()
+            .unwrap_or(HeartbeatNames::DEFAULT_TABLE),
+        heartbeat
+            .sequence
+            .as_deref()
+            .unwrap_or(HeartbeatNames::DEFAULT_SEQUENCE),
+    )
+    .map_err(|e| ConfigError(format!("`{}`: {e}", key("heartbeat"))))?;
+    let seq_start = match raw.seq_start {
+        None => crate::setup_sql::DEFAULT_SEQ_START[side],
+        Some(n) if n >= 1 => n,
+        Some(n) => {
+            return err(format!(
+                "`{}` = {n}: expected a positive number",
+                key("seq_start")
+            ));
+        }
+    };
+    if let Some(mode) = &raw.ssl_mode {
+        const MODES: [&str; 6] = [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ];
+        if !MODES.contains(&mode.as_str()) {
+            return err(format!(
+                "`{}` = `{mode}`: expected one of {}",
+                key("ssl_mode"),
+                MODES.join(", ")
+            ));
+        }
+    }
+    Ok(DatabaseConfig {
+        db: DatabaseRef {
+            side,
+            engine,
+            endpoint,
+            port,
+            dbname,
+            username,
+        },
+        password,
+        heartbeat,
+        seq_start,
+        ssl_mode: raw.ssl_mode,
+        ssl_root_cert: raw.ssl_root_cert,
+    })
+}
+
+/// The commented template `dms-cockpit init` writes.
+pub const TEMPLATE: &str = include_str!("../assets/dms-cockpit.example.toml");

@@ -1,0 +1,95 @@
+//! Runs the app's commands: each one a spawned task under the backend's
+//! timeout, whose result comes back as a message on the inbound queue.
+//! Nothing here decides anything; the app already did.
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::events::Event;
+use crate::app::{Command, Msg};
+use crate::backend::Backends;
+
+pub struct Executor {
+    backends: Backends,
+    tx: UnboundedSender<Event>,
+    context: Context,
+}
+
+/// What a command needs besides the backends.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Recorded as the author of a flip.
+    pub operator: String,
+    /// Heartbeat rows fetched per database.
+    pub heartbeat_rows: usize,
+}
+
+impl Executor {
+    pub fn new(backends: Backends, tx: UnboundedSender<Event>, context: Context) -> Executor {
+        Executor {
+            backends,
+            tx,
+            context,
+        }
+    }
+
+    pub fn spawn(&self, command: Command) {
+        let backends = self.backends.clone();
+        let tx = self.tx.clone();
+        let context = self.context.clone();
+        tracing::debug!(?command, "spawning");
+        tokio::spawn(async move {
+            let msg = run(&backends, &context, command).await;
+            if let Some(e) = msg_error(&msg) {
+                tracing::warn!("backend call failed: {e}");
+            }
+            let _ = tx.send(Event::Msg(Box::new(msg)));
+        });
+    }
+}
+
+/// Runs one command to its message. Public so headless code and tests can
+/// run the exact same mapping without a terminal.
+pub async fn run(backends: &Backends, context: &Context, command: Command) -> Msg {
+    use crate::backend::ops::with_timeout;
+    let limit = backends.timeout;
+    match command {
+        Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
+        Command::FetchHeartbeats(db) => Msg::Heartbeats(
+            db,
+            backends.latest_heartbeats(db, context.heartbeat_rows).await,
+        ),
+        Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
+        Command::StartTask(role, request) => {
+            let result =
+                with_timeout(limit, backends.replication.start(role, request.clone())).await;
+            Msg::Started(role, request, result)
+        }
+        Command::StopTask(role) => Msg::Stopped(
+            role,
+            with_timeout(limit, backends.replication.stop(role)).await,
+        ),
+        Command::InsertHeartbeat(site) => {
+            Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
+        }
+        Command::Flip(site, seen) => Msg::Flipped(
+            site,
+            backends
+                .flip_site(site, Some(seen), &context.operator)
+                .await,
+        ),
+    }
+}
+
+fn msg_error(msg: &Msg) -> Option<String> {
+    let e = match msg {
+        Msg::Task(_, Err(e))
+        | Msg::Heartbeats(_, Err(e))
+        | Msg::AppMap(Err(e))
+        | Msg::Started(_, _, Err(e))
+        | Msg::Stopped(_, Err(e))
+        | Msg::HeartbeatInserted(_, Err(e))
+        | Msg::Flipped(_, Err(e)) => e,
+        _ => return None,
+    };
+    Some(e.to_string())
+}

@@ -1,0 +1,92 @@
+//! Runs the TUI: owns the terminal, the one inbound queue (keys, ticks and
+//! backend results), and the spawned backend calls. `app` decides, `ui`
+//! draws, this module only connects them.
+
+pub mod events;
+pub mod executor;
+pub mod terminal;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use crate::app::keymap::action_for;
+use crate::app::{Action, App, Input, Msg};
+use crate::backend::Backends;
+use crate::ui::{self, Theme};
+use events::Event;
+
+/// Runs the cockpit until the user quits. The terminal is restored on
+/// return, on error and on panic.
+pub async fn run(app: App, backends: Backends, theme: Theme) -> anyhow::Result<()> {
+    let mut terminal = terminal::TerminalGuard::enter()?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    events::spawn_input(tx.clone());
+    events::spawn_ticks(tx.clone(), app.settings.refresh_every);
+    let size = terminal.size()?;
+    let result = event_loop(&mut terminal, app, backends, theme, tx, rx, size).await;
+    drop(terminal);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut terminal::TerminalGuard,
+    mut app: App,
+    backends: Backends,
+    theme: Theme,
+    tx: mpsc::UnboundedSender<Event>,
+    mut rx: mpsc::UnboundedReceiver<Event>,
+    size: (u16, u16),
+) -> anyhow::Result<()> {
+    let context = executor::Context {
+        operator: app.settings.operator.clone(),
+        heartbeat_rows: app.settings.heartbeat_rows,
+    };
+    let executor = executor::Executor::new(backends, tx, context);
+    app.update(Utc::now(), Action::Resize(size.0, size.1));
+    for command in app.update(Utc::now(), Msg::Tick) {
+        executor.spawn(command);
+    }
+    terminal.draw(|f| ui::draw(f, &app, &theme))?;
+    while let Some(event) = rx.recv().await {
+        let mut changed = handle(&mut app, &executor, event);
+        // Drain what else is queued before drawing once: bursts of results
+        // or key repeats cost one frame, not one each.
+        while let Ok(event) = rx.try_recv() {
+            changed |= handle(&mut app, &executor, event);
+        }
+        if app.should_quit {
+            break;
+        }
+        if changed {
+            terminal.draw(|f| ui::draw(f, &app, &theme))?;
+        }
+    }
+    tracing::info!("cockpit closed");
+    Ok(())
+}
+
+/// Feeds one event to the app and spawns what it asks for; returns whether
+/// the screen may have changed.
+fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> bool {
+    let input: Input = match event {
+        Event::Key(key) => match action_for(app, key) {
+            Some(action) => action.into(),
+            None => return false,
+        },
+        Event::Resize(w, h) => Action::Resize(w, h).into(),
+        Event::Msg(msg) => Input::Msg(msg),
+        Event::InputClosed(reason) => {
+            tracing::error!("terminal input closed: {reason}");
+            Action::Quit.into()
+        }
+    };
+    for command in app.update(Utc::now(), input) {
+        executor.spawn(command);
+    }
+    true
+}
+
+/// The default refresh interval when the config does not set one.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(2);

@@ -1,0 +1,268 @@
+//! The binary's command line: bad input gets one clear message and exit
+//! code 2 with nothing created; the headless commands work on the lab.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dms-cockpit"));
+    c.env_remove("DMS_COCKPIT_CONFIG").env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    bin()
+        .args(args)
+        .arg("--log-file")
+        .arg(cwd.join("test.log"))
+        .current_dir(cwd)
+        .env("HOME", cwd)
+        .env("XDG_CONFIG_HOME", cwd.join("xdg"))
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn unknown_flag_is_exit_2_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["lab", "--colour"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--colour"), "{}", stderr(&o));
+}
+
+#[test]
+fn data_dir_that_is_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let o = run(&["lab", "--data-dir", file.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--data-dir") && e.contains("not a directory"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "x",
+        "file untouched"
+    );
+}
+
+#[test]
+fn data_dir_under_a_missing_parent_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("missing/parent/lab");
+    let o = run(&["lab", "--data-dir", target.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(!dir.path().join("missing").exists(), "nothing created");
+}
+
+#[test]
+fn traffic_must_be_a_positive_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["0", "-1", "abc", "inf"] {
+        let o = run(&["lab", "--traffic", bad], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("--traffic") && e.contains("positive rate"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn no_config_says_how_to_try_the_lab_or_write_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&[][..], &["status"][..]] {
+        let o = run(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("dms-cockpit lab") && e.contains("dms-cockpit init"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn bad_config_is_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/invalid-engine.toml");
+    let o = run(
+        &["status", "--config", fixture.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("databases.a.engine"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_site_and_task_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["heartbeat", "SITEC", "--lab"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("expected SITEA or SITEB"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["task", "start", "sideways", "--lab"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("expected forward or backward"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_writes_a_valid_template_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["init"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let path = dir.path().join("dms-cockpit.toml");
+    assert!(dms_cockpit::config::load(&path).is_ok());
+    let o = run(&["init"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+}
+
+#[test]
+fn headless_commands_on_the_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lab");
+    let d = data.to_str().unwrap();
+
+    let o = run(
+        &[
+            "heartbeat",
+            "SITEB",
+            "--lab",
+            "--data-dir",
+            d,
+            "--count",
+            "3",
+            "--every",
+            "10ms",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("as SITEB into database b").count(), 3, "{out}");
+
+    let o = run(&["status", "--lab", "--data-dir", d, "--json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["tasks", "heartbeats", "appmap", "errors"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["heartbeats"]["b"].as_array().unwrap().len(), 3);
+    assert_eq!(v["heartbeats"]["b"][0]["site"], "SITEB");
+    assert!(
+        v["heartbeats"]["b"][0]["at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(v["tasks"]["forward"]["status"], "ready");
+    assert!(v["tasks"]["forward"]["tables"].is_array());
+    assert_eq!(v["appmap"][0]["site"], "SITEA");
+    assert_eq!(v["appmap"][0]["matches"], "a");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0);
+
+    // A flip without --yes and without a terminal is refused; nothing changes.
+    let o = bin()
+        .args(["flip", "SITEB", "--lab", "--data-dir", d, "--log-file"])
+        .arg(dir.path().join("l.log"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
+
+    let o = run(
+        &["flip", "SITEB", "--lab", "--data-dir", d, "--yes"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("SITEB now writes to db a"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &["heartbeat", "SITEB", "--lab", "--data-dir", d],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).contains("as SITEB into database a"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = run(&["status", "--lab", "--data-dir", d], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("LAB") && text.contains("forward task") && text.contains("appmap"),
+        "{text}"
+    );
+
+    // Stopping a task that is not running is refused with the reason.
+    let o = run(
+        &["task", "stop", "forward", "--lab", "--data-dir", d, "--yes"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("only a running or starting task can be stopped"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &[
+            "task",
+            "start",
+            "forward",
+            "--lab",
+            "--data-dir",
+            d,
+            "--type",
+            "resume",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nothing to resume"), "{}", stderr(&o));
+    let o = run(
+        &["task", "start", "forward", "--lab", "--data-dir", d],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("start-replication accepted"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn read_only_refuses_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["--read-only", "heartbeat", "SITEA", "--lab"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+}
