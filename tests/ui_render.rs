@@ -607,3 +607,19 @@ fn only_the_selected_task_is_highlighted() {
         assert_eq!(buffer[(x, other)].bg, Color::Reset, "column {x}");
     }
 }
+
+#[test]
+fn table_statistics_error_is_shown_above_the_table() {
+    let mut app = app_with_data();
+    let task = app.tasks.forward.data.as_mut().unwrap();
+    task.tables.clear();
+    task.tables_error = Some("DescribeTableStatistics failed: HTTP 500".into());
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("✖ table statistics: DescribeTableStatistics failed"),
+        "{text}"
+    );
+    // Without an error, no such line.
+    let text = screen(&app_with_data(), 80, 24);
+    assert!(!text.contains("table statistics:"), "{text}");
+}

@@ -280,6 +280,24 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     if area.height < 2 {
         return;
     }
+    // Statistics can fail while the task's status still comes through
+    // (a peer without DescribeTableStatistics, a missing permission): say
+    // so above the table instead of showing an empty one as if all is well.
+    let area = match &task.tables_error {
+        Some(e) if area.height >= 3 => {
+            let [notice, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!("✖ table statistics: {e}"),
+                    theme.error,
+                )),
+                notice,
+            );
+            rest
+        }
+        _ => area,
+    };
     let all = &task.tables;
     // The totals row never scrolls away: rows get what header and totals leave.
     let visible = usize::from(area.height.saturating_sub(2));
