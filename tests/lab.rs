@@ -638,3 +638,20 @@ async fn an_apply_error_fails_the_task_and_resume_retries_it_once() {
     assert_eq!(snap.last_failure, None);
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_data_dir_in_use_by_another_lab_is_refused_until_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Lab::open(LabOptions::new(dir.path())).await.unwrap();
+    let err = Lab::open(LabOptions::new(dir.path()))
+        .await
+        .err()
+        .expect("second open refused");
+    let msg = err.to_string();
+    assert!(msg.contains("in use by another dms-cockpit"), "{msg}");
+    first.shutdown().await;
+    let again = Lab::open(LabOptions::new(dir.path()))
+        .await
+        .expect("reopens once closed");
+    again.shutdown().await;
+}

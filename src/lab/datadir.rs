@@ -22,6 +22,9 @@ use super::schema::{self, FORMAT_NAME, FORMAT_VERSION};
 use crate::backend::{DbSide, PerDb};
 
 pub(crate) const CONTROL_FILE: &str = "control.db";
+/// Held (advisory lock) while a process has the lab open: two processes
+/// running the simulated DMS on the same files would both move the tasks.
+pub(crate) const LOCK_FILE: &str = "lab.lock";
 
 pub(crate) fn site_file(side: DbSide) -> &'static str {
     match side {
@@ -34,6 +37,8 @@ pub(crate) fn site_file(side: DbSide) -> &'static str {
 pub(crate) struct Pools {
     pub control: SqlitePool,
     pub sites: PerDb<SqlitePool>,
+    /// The lock on the directory; released when dropped (or the process ends).
+    pub lock: std::fs::File,
 }
 
 /// How long a connection waits for another writer before giving up: the
@@ -43,8 +48,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Opens `dir` as a lab, creating it when missing or empty. Returns the
 /// pools and whether the lab was just created.
 pub(crate) async fn open(dir: &Path) -> Result<(Pools, bool), LabError> {
-    let entries = inspect_dir(dir)?;
+    let mut entries = inspect_dir(dir)?;
     check_writable(dir)?;
+    let lock = lock(dir)?;
+    entries.retain(|n| n != LOCK_FILE);
     let fresh = entries.is_empty();
     if !fresh {
         validate_existing(dir, &entries).await?;
@@ -54,7 +61,11 @@ pub(crate) async fn open(dir: &Path) -> Result<(Pools, bool), LabError> {
         a: pool(&dir.join(site_file(DbSide::A)), fresh).await?,
         b: pool(&dir.join(site_file(DbSide::B)), fresh).await?,
     };
-    let pools = Pools { control, sites };
+    let pools = Pools {
+        control,
+        sites,
+        lock,
+    };
     if fresh {
         create(dir, &pools).await?;
     }
@@ -111,7 +122,34 @@ fn inspect_dir(dir: &Path) -> Result<Vec<String>, LabError> {
     Ok(names)
 }
 
+/// Takes the directory's lock, or says which directory is busy.
+fn lock(dir: &Path) -> Result<std::fs::File, LabError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LabError::NotWritable {
+            path: dir.to_path_buf(),
+            detail: format!("cannot create {LOCK_FILE}: {e}"),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LabError::InUse {
+            path: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(LabError::NotWritable {
+            path: dir.to_path_buf(),
+            detail: format!("cannot lock {LOCK_FILE}: {e}"),
+        }),
+    }
+}
+
 fn is_lab_file(name: &str) -> bool {
+    if name == LOCK_FILE {
+        return true;
+    }
     let base = ["-wal", "-shm", "-journal"]
         .iter()
         .find_map(|suffix| name.strip_suffix(suffix))

@@ -50,6 +50,11 @@ pub enum LabError {
     )]
     Incomplete { path: PathBuf, missing: String },
 
+    #[error(
+        "lab data directory {path} is in use by another dms-cockpit process: quit that one first, or give another --data-dir"
+    )]
+    InUse { path: PathBuf },
+
     #[error("lab database {path} failed: {detail}")]
     Database { path: PathBuf, detail: String },
 

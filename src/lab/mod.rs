@@ -92,6 +92,8 @@ pub struct Lab {
     shutdown: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
     traffic: Option<Arc<Mutex<TrafficReport>>>,
+    /// Held for the lab's lifetime: one process per data directory.
+    _lock: std::fs::File,
 }
 
 impl Lab {
@@ -133,6 +135,7 @@ impl Lab {
             shutdown,
             workers,
             traffic,
+            _lock: pools.lock,
         })
     }
 
