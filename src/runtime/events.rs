@@ -20,6 +20,8 @@ pub enum Event {
     Msg(Box<Msg>),
     /// The terminal's input stream ended or failed: the loop quits.
     InputClosed(String),
+    /// A spawned backend call panicked (a bug): the loop ends with an error.
+    Panicked(String),
 }
 
 /// Reads terminal events on a task of its own, so input is never blocked

@@ -2,6 +2,9 @@
 //! timeout, whose result comes back as a message on the inbound queue.
 //! Nothing here decides anything; the app already did.
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::events::Event;
@@ -37,12 +40,24 @@ impl Executor {
         let tx = self.tx.clone();
         let context = self.context.clone();
         tracing::debug!(?command, "spawning");
+        let what = format!("{command:?}");
         tokio::spawn(async move {
-            let msg = run(&backends, &context, command).await;
-            if let Some(e) = msg_error(&msg) {
-                tracing::warn!("backend call failed: {e}");
-            }
-            let _ = tx.send(Event::Msg(Box::new(msg)));
+            let outcome = AssertUnwindSafe(run(&backends, &context, command))
+                .catch_unwind()
+                .await;
+            let event = match outcome {
+                Ok(msg) => {
+                    if let Some(e) = msg_error(&msg) {
+                        tracing::warn!("backend call failed: {e}");
+                    }
+                    Event::Msg(Box::new(msg))
+                }
+                Err(_) => {
+                    tracing::error!("backend call {what} panicked");
+                    Event::Panicked(format!("the backend call {what}"))
+                }
+            };
+            let _ = tx.send(event);
         });
     }
 }

@@ -6,8 +6,6 @@ pub mod events;
 pub mod executor;
 pub mod terminal;
 
-use std::time::Duration;
-
 use chrono::Utc;
 use tokio::sync::mpsc;
 
@@ -50,11 +48,11 @@ async fn event_loop(
     }
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     while let Some(event) = rx.recv().await {
-        let mut changed = handle(&mut app, &executor, event);
+        let mut changed = handle(&mut app, &executor, event)?;
         // Drain what else is queued before drawing once: bursts of results
         // or key repeats cost one frame, not one each.
         while let Ok(event) = rx.try_recv() {
-            changed |= handle(&mut app, &executor, event);
+            changed |= handle(&mut app, &executor, event)?;
         }
         if app.should_quit {
             break;
@@ -68,12 +66,12 @@ async fn event_loop(
 }
 
 /// Feeds one event to the app and spawns what it asks for; returns whether
-/// the screen may have changed.
-fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> bool {
+/// the screen may have changed, or the error that ends the cockpit.
+fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow::Result<bool> {
     let input: Input = match event {
         Event::Key(key) => match action_for(app, key) {
             Some(action) => action.into(),
-            None => return false,
+            None => return Ok(false),
         },
         Event::Resize(w, h) => Action::Resize(w, h).into(),
         Event::Msg(msg) => Input::Msg(msg),
@@ -81,12 +79,12 @@ fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> bool {
             tracing::error!("terminal input closed: {reason}");
             Action::Quit.into()
         }
+        // The panic hook has restored the terminal already: drawing on
+        // would scribble over the shell, so the cockpit ends here.
+        Event::Panicked(what) => anyhow::bail!("{what} panicked; see the log file for details"),
     };
     for command in app.update(Utc::now(), input) {
         executor.spawn(command);
     }
-    true
+    Ok(true)
 }
-
-/// The default refresh interval when the config does not set one.
-pub const DEFAULT_REFRESH: Duration = Duration::from_secs(2);
