@@ -72,16 +72,7 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
 
 fn item(site: Site, db: DbSide) -> AppMapItem {
     let dbs = databases();
-    AppMapItem {
-        site: site.as_str().into(),
-        dbengine: String::new(),
-        endpoint: String::new(),
-        port: String::new(),
-        dbname: String::new(),
-        username: String::new(),
-        extra: Default::default(),
-    }
-    .pointing_at(&dbs[db])
+    AppMapItem::new(site.as_str(), &dbs[db])
 }
 
 fn with_tasks(mut app: App, status: TaskStatus, ran: bool) -> App {

@@ -2,7 +2,7 @@
 //! server over HTTP: both key shapes, conditional flips, malformed items,
 //! extra attributes, and items that plain scripts can still read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -59,15 +59,7 @@ fn postgres() -> DatabaseRef {
 }
 
 fn item(site: &str, db: &DatabaseRef) -> AppMapItem {
-    AppMapItem {
-        site: site.into(),
-        dbengine: db.engine.as_str().into(),
-        endpoint: db.endpoint.clone(),
-        port: db.port.to_string(),
-        dbname: db.dbname.clone(),
-        username: db.username.clone(),
-        extra: BTreeMap::new(),
-    }
+    AppMapItem::new(site, db)
 }
 
 /// A fresh table of `shape` holding SITEA -> oracle and SITEB -> postgres.

@@ -135,13 +135,8 @@ fn hb(id: i64, secs_ago: i64, site: &str) -> HeartbeatRow {
 
 fn item(site: &str, db: &DatabaseRef) -> AppMapItem {
     AppMapItem {
-        site: site.into(),
-        dbengine: db.engine.as_str().into(),
-        endpoint: db.endpoint.clone(),
-        port: db.port.to_string(),
-        dbname: db.dbname.clone(),
         username: "app_user".into(),
-        extra: Default::default(),
+        ..AppMapItem::new(site, db)
     }
 }
 

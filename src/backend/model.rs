@@ -335,16 +335,25 @@ pub struct AppMapItem {
 }
 
 impl AppMapItem {
-    /// The item as it should look when it points at `db`, extras kept.
-    pub fn pointing_at(&self, db: &DatabaseRef) -> AppMapItem {
+    /// A new item routing `site` to `db`, with no extra attributes: what
+    /// the original scripts loaded.
+    pub fn new(site: &str, db: &DatabaseRef) -> AppMapItem {
         AppMapItem {
-            site: self.site.clone(),
+            site: site.to_string(),
             dbengine: db.engine.as_str().to_string(),
             endpoint: db.endpoint.clone(),
             port: db.port.to_string(),
             dbname: db.dbname.clone(),
             username: db.username.clone(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The item as it should look when it points at `db`, extras kept.
+    pub fn pointing_at(&self, db: &DatabaseRef) -> AppMapItem {
+        AppMapItem {
             extra: self.extra.clone(),
+            ..AppMapItem::new(&self.site, db)
         }
     }
 

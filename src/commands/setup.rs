@@ -39,16 +39,7 @@ pub fn initial_item(site: Site, config: &Config) -> AppMapItem {
         Site::A => &config.databases.a.db,
         Site::B => &config.databases.b.db,
     };
-    AppMapItem {
-        site: site.as_str().to_string(),
-        dbengine: String::new(),
-        endpoint: String::new(),
-        port: String::new(),
-        dbname: String::new(),
-        username: String::new(),
-        extra: Default::default(),
-    }
-    .pointing_at(db)
+    AppMapItem::new(site.as_str(), db)
 }
 
 pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {

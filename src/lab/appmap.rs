@@ -2,8 +2,6 @@
 //! the same attributes and the same conditional flip (one transaction that
 //! changes nothing unless the stored item is still the one the operator saw).
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
@@ -17,16 +15,7 @@ use crate::backend::{AppMapItem, AppMapStore, BackendError, BackendResult, Datab
 pub(crate) async fn seed(conn: &mut SqliteConnection) -> sqlx::Result<()> {
     let dbs = Lab::databases();
     for (site, db) in [("SITEA", &dbs.a), ("SITEB", &dbs.b)] {
-        let blank = AppMapItem {
-            site: site.to_string(),
-            dbengine: String::new(),
-            endpoint: String::new(),
-            port: String::new(),
-            dbname: String::new(),
-            username: String::new(),
-            extra: BTreeMap::new(),
-        };
-        write(conn, &blank.pointing_at(db), true).await?;
+        write(conn, &AppMapItem::new(site, db), true).await?;
     }
     Ok(())
 }

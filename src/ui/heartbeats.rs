@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Theme, age_span, is_focused, notice_height, notice_lines, panel_block};
+use super::{Theme, age_span, is_focused, notice_height, panel_block, panel_with_notices};
 use crate::app::{App, Focus};
 use crate::backend::{DbSide, HeartbeatRow};
 use crate::format;
@@ -61,16 +61,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
         )),
     ];
     let block = panel_block(title, is_focused(app, focus_of(db)), theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-
-    let notices = notice_lines(panel, app, theme, inner.width);
-    let [notice_area, table_area] = Layout::vertical([
-        Constraint::Length(notices.len() as u16),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
-    frame.render_widget(Paragraph::new(notices), notice_area);
+    let table_area = panel_with_notices(frame, area, block, panel, app, theme);
 
     let Some(rows) = &panel.data else {
         return;

@@ -201,6 +201,28 @@ fn panel_block<'a>(title: Vec<Span<'a>>, focused: bool, theme: &Theme) -> Block<
         .title(Line::from(spans))
 }
 
+/// Draws a data panel's frame and its notices (error, loading) and returns
+/// the area left for its rows.
+fn panel_with_notices<T>(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'_>,
+    panel: &Panel<T>,
+    app: &App,
+    theme: &Theme,
+) -> Rect {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let notices = notice_lines(panel, app, theme, inner.width);
+    let [notice_area, rest] = Layout::vertical([
+        Constraint::Length(notices.len() as u16),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(notices), notice_area);
+    rest
+}
+
 fn is_focused(app: &App, focus: Focus) -> bool {
     app.focus == focus
 }
