@@ -143,6 +143,31 @@ fn filter(name: &str, value: &str) -> Result<Filter, String> {
 }
 
 /// `{what} failed: {AWS code: message}. {what to do}`.
+/// The output of a filtered describe, or `None` when nothing matched: DMS
+/// answers a filtered describe that matches nothing with
+/// ResourceNotFoundFault, moto with an empty list; both mean "absent".
+fn found<O, E, R>(
+    result: Result<O, SdkError<E, R>>,
+    what: &str,
+    action: &str,
+) -> Result<Option<O>, String>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e)
+            if e.as_service_error()
+                .and_then(|s| s.code())
+                .is_some_and(|c| c == "ResourceNotFoundFault") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(aws_error(what, action, &e)),
+    }
+}
+
 fn aws_error<E, R>(what: &str, action: &str, err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -185,33 +210,22 @@ where
 
 async fn ensure_instance(client: &Client, plan: &InstancePlan) -> Result<ResourceOutcome, String> {
     let id = &plan.identifier;
-    let found = client
+    let found_instances = client
         .describe_replication_instances()
         .filters(filter("replication-instance-id", id)?)
         .send()
         .await;
-    let existing = match found {
-        Ok(out) => out
-            .replication_instances()
+    let existing = found(
+        found_instances,
+        &format!("looking up replication instance {id}"),
+        "DescribeReplicationInstances",
+    )?
+    .and_then(|out| {
+        out.replication_instances()
             .iter()
             .find(|i| i.replication_instance_identifier() == Some(id.as_str()))
-            .cloned(),
-        // DMS answers a filtered describe that matches nothing with
-        // ResourceNotFoundFault; moto answers with an empty list.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_fault()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(aws_error(
-                &format!("looking up replication instance {id}"),
-                "DescribeReplicationInstances",
-                &e,
-            ));
-        }
-    };
+            .cloned()
+    });
     if let Some(instance) = existing {
         let arn = instance.replication_instance_arn().ok_or_else(|| {
             format!("replication instance {id} exists but DMS returned no ARN for it; describe it in the console")
@@ -310,33 +324,22 @@ fn endpoint_differences(
 
 async fn ensure_endpoint(client: &Client, plan: &EndpointPlan) -> Result<ResourceOutcome, String> {
     let id = &plan.identifier;
-    let found = client
+    let found_endpoints = client
         .describe_endpoints()
         .filters(filter("endpoint-id", id)?)
         .send()
         .await;
-    let existing = match found {
-        Ok(out) => out
-            .endpoints()
+    let existing = found(
+        found_endpoints,
+        &format!("looking up endpoint {id}"),
+        "DescribeEndpoints",
+    )?
+    .and_then(|out| {
+        out.endpoints()
             .iter()
             .find(|e| e.endpoint_identifier() == Some(id.as_str()))
-            .cloned(),
-        // DMS answers a filtered describe that matches nothing with
-        // ResourceNotFoundFault; moto answers with an empty list.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_fault()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(aws_error(
-                &format!("looking up endpoint {id}"),
-                "DescribeEndpoints",
-                &e,
-            ));
-        }
-    };
+            .cloned()
+    });
     if let Some(endpoint) = existing {
         let diffs = endpoint_differences(&endpoint, plan);
         if !diffs.is_empty() {
@@ -440,34 +443,23 @@ async fn ensure_task(
 ) -> Result<ResourceOutcome, String> {
     let id = &plan.identifier;
     let role = plan.role;
-    let found = client
+    let found_tasks = client
         .describe_replication_tasks()
         .filters(filter("replication-task-id", id)?)
         .without_settings(false)
         .send()
         .await;
-    let existing = match found {
-        Ok(out) => out
-            .replication_tasks()
+    let existing = found(
+        found_tasks,
+        &format!("looking up {role} replication task {id}"),
+        "DescribeReplicationTasks",
+    )?
+    .and_then(|out| {
+        out.replication_tasks()
             .iter()
             .find(|t| t.replication_task_identifier() == Some(id.as_str()))
-            .cloned(),
-        // DMS answers a filtered describe that matches nothing with
-        // ResourceNotFoundFault; moto answers with an empty list.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_fault()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(aws_error(
-                &format!("looking up {role} replication task {id}"),
-                "DescribeReplicationTasks",
-                &e,
-            ));
-        }
-    };
+            .cloned()
+    });
     if let Some(task) = existing {
         let diffs = task_differences(&task, plan, wiring);
         if !diffs.is_empty() {
