@@ -125,3 +125,28 @@ fn a_small_window_says_to_enlarge_it() {
     t.keys(&["q"]);
     t.wait_text("EXIT=0");
 }
+
+#[test]
+#[ignore = "needs tmux; run bash tests/run-all.sh"]
+fn sigterm_quits_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    // The shell records the cockpit's pid, so the test can signal it.
+    let line = format!(
+        "sh -c 'echo $$ > {}; exec {} lab --log-file {}'; echo EXIT=$?; stty -a | grep -q -- '-icanon' && echo TTY=raw || echo TTY=cooked; sleep 60",
+        pidfile.display(),
+        bin(),
+        dir.path().join("l.log").display()
+    );
+    let t = Tmux::start(&line, 80, 24);
+    t.wait_text("LAB");
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let screen = t.wait_text("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("TTY=cooked"), "{screen}");
+}

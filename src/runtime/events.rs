@@ -48,6 +48,27 @@ pub fn spawn_input(tx: UnboundedSender<Event>) {
     });
 }
 
+/// Turns SIGTERM and SIGHUP into a normal quit, so a killed or hung-up
+/// cockpit still restores the terminal on its way out.
+pub fn spawn_signals(tx: UnboundedSender<Event>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::warn!("cannot listen for SIGTERM/SIGHUP");
+            return;
+        };
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+        };
+        let _ = tx.send(Event::InputClosed(format!("{name} received")));
+    });
+}
+
 /// Sends `Msg::Tick` every `every`; the app polls whatever is not in flight.
 pub fn spawn_ticks(tx: UnboundedSender<Event>, every: Duration) {
     tokio::spawn(async move {

@@ -21,6 +21,7 @@ pub async fn run(app: App, backends: Backends, theme: Theme) -> anyhow::Result<(
     let mut terminal = terminal::TerminalGuard::enter()?;
     let (tx, rx) = mpsc::unbounded_channel();
     events::spawn_input(tx.clone());
+    events::spawn_signals(tx.clone());
     events::spawn_ticks(tx.clone(), app.settings.refresh_every);
     let size = terminal.size()?;
     let result = event_loop(&mut terminal, app, backends, theme, tx, rx, size).await;
