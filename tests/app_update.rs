@@ -559,3 +559,46 @@ fn log_is_bounded() {
     }
     assert_eq!(app.log.len(), dms_cockpit::app::LOG_CAPACITY);
 }
+
+#[test]
+fn backward_first_start_carries_the_configured_cdc_start_time_only() {
+    let at = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
+    let settings = Settings {
+        backward_cdc_start_time: Some(at),
+        ..Settings::default()
+    };
+    let mut app = App::new(mode(false), databases(), settings.clone(), now());
+    app = with_tasks(app, TaskStatus::Ready, false);
+    app.update(now(), Action::SelectTask(TaskRole::Backward));
+    let cmds = app.update(now(), Action::StartSelected);
+    assert_eq!(
+        cmds,
+        vec![Command::StartTask(
+            TaskRole::Backward,
+            StartRequest {
+                start_type: StartType::StartReplication,
+                cdc_start_time: Some(at)
+            }
+        )]
+    );
+    // The forward task never gets it; nor does a resume.
+    let mut app = with_tasks(
+        App::new(mode(false), databases(), settings.clone(), now()),
+        TaskStatus::Ready,
+        false,
+    );
+    let cmds = app.update(now(), Action::StartSelected);
+    assert!(
+        matches!(&cmds[0], Command::StartTask(TaskRole::Forward, r) if r.cdc_start_time.is_none())
+    );
+    let mut app = with_tasks(
+        App::new(mode(false), databases(), settings, now()),
+        TaskStatus::Stopped,
+        true,
+    );
+    app.update(now(), Action::SelectTask(TaskRole::Backward));
+    let cmds = app.update(now(), Action::StartSelected);
+    assert!(
+        matches!(&cmds[0], Command::StartTask(_, r) if r.cdc_start_time.is_none() && r.start_type == StartType::ResumeProcessing)
+    );
+}

@@ -3,7 +3,9 @@
 //! change. The TUI and the headless commands both ask these, so a refusal
 //! reads the same in both.
 
-use crate::backend::{ModeInfo, StartType, TaskSnapshot, TaskStatus};
+use chrono::{DateTime, Utc};
+
+use crate::backend::{ModeInfo, StartRequest, StartType, TaskRole, TaskSnapshot, TaskStatus};
 
 /// Refuses every mutation in read-only mode.
 pub fn check_writable(mode: &ModeInfo, what: &str) -> Result<(), String> {
@@ -56,4 +58,25 @@ pub fn check_stop(task: &TaskSnapshot) -> Result<(), String> {
             task.role, task.id, task.status
         )),
     }
+}
+
+/// The whole start request: the type from [`start_type`], and a CDC start
+/// time only for the backward task's first start (the moment the forward
+/// full load finished), where a configured one applies. `explicit` (from
+/// the command line) wins over `configured`.
+pub fn start_request(
+    task: &TaskSnapshot,
+    requested: Option<StartType>,
+    configured: Option<DateTime<Utc>>,
+    explicit: Option<DateTime<Utc>>,
+) -> Result<StartRequest, String> {
+    let start_type = start_type(task, requested)?;
+    let cdc_start_time = explicit.or(match (task.role, start_type) {
+        (TaskRole::Backward, StartType::StartReplication) => configured,
+        _ => None,
+    });
+    Ok(StartRequest {
+        start_type,
+        cdc_start_time,
+    })
 }

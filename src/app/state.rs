@@ -148,6 +148,8 @@ pub struct Settings {
     pub heartbeat_rows: usize,
     /// Who to record as the author of a flip.
     pub operator: String,
+    /// CdcStartTime for the backward task's first start, if configured.
+    pub backward_cdc_start_time: Option<DateTime<Utc>>,
 }
 
 impl Default for Settings {
@@ -156,6 +158,7 @@ impl Default for Settings {
             refresh_every: Duration::from_secs(2),
             heartbeat_rows: 10,
             operator: "dms-cockpit".to_string(),
+            backward_cdc_start_time: None,
         }
     }
 }

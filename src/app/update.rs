@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::guard;
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
-use crate::backend::{DbSide, StartRequest, StartType, TaskRole};
+use crate::backend::{DbSide, StartType, TaskRole};
 
 impl App {
     /// Handles one input at time `now` and returns what to run.
@@ -140,21 +140,18 @@ impl App {
     }
 
     fn start(&mut self, role: TaskRole, requested: Option<StartType>) -> Vec<Command> {
+        let configured = self.settings.backward_cdc_start_time;
         let decided = guard::check_writable(&self.mode, "start a task").and_then(|_| {
             match self.tasks[role].data.as_ref() {
-                Some(task) => guard::start_type(task, requested),
+                Some(task) => guard::start_request(task, requested, configured, None),
                 None => Err(unknown_task(role)),
             }
         });
         match decided {
             Err(e) => self.log_error(e),
-            Ok(start_type) => {
+            Ok(request) => {
                 if self.busy.insert(Busy::Start(role)) {
-                    self.log_info(format!("{role} task: {start_type}"));
-                    let request = StartRequest {
-                        start_type,
-                        cdc_start_time: None,
-                    };
+                    self.log_info(format!("{role} task: {}", request.start_type));
                     return vec![Command::StartTask(role, request)];
                 }
             }

@@ -16,8 +16,6 @@ use crate::lab::{Lab, LabOptions};
 pub struct Connected {
     pub backends: Backends,
     pub settings: Settings,
-    /// CdcStartTime for the backward task's first start, from the config.
-    pub backward_cdc_start_time: Option<chrono::DateTime<chrono::Utc>>,
     lab: Option<Lab>,
     /// A temporary lab directory, removed when this is dropped.
     _tmp: Option<tempfile::TempDir>,
@@ -118,8 +116,8 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
             refresh_every: spec.refresh,
             heartbeat_rows: 10,
             operator: super::operator(),
+            backward_cdc_start_time: None,
         },
-        backward_cdc_start_time: None,
         lab: Some(lab),
         _tmp: tmp,
     })
@@ -142,8 +140,8 @@ pub async fn configured(global: &GlobalArgs) -> Result<Connected, Failure> {
             refresh_every: config.refresh_every,
             heartbeat_rows: config.heartbeat_rows,
             operator: super::operator(),
+            backward_cdc_start_time: config.backward_cdc_start_time,
         },
-        backward_cdc_start_time: config.backward_cdc_start_time,
         lab: None,
         _tmp: None,
     })

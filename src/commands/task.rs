@@ -6,8 +6,8 @@ use super::confirm::confirm;
 use super::connect;
 use super::{Failure, Outcome};
 use crate::app::guard;
+use crate::backend::StartType;
 use crate::backend::ops::with_timeout;
-use crate::backend::{StartRequest, StartType, TaskRole};
 use crate::cli::{GlobalArgs, StartTypeArg, TaskStartArgs, TaskStopArgs};
 
 pub async fn start(global: &GlobalArgs, args: &TaskStartArgs) -> Outcome {
@@ -26,7 +26,14 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
         StartTypeArg::Resume => StartType::ResumeProcessing,
         StartTypeArg::Reload => StartType::ReloadTarget,
     });
-    let start_type = guard::start_type(&task, requested).map_err(Failure::Failed)?;
+    let request = guard::start_request(
+        &task,
+        requested,
+        connected.settings.backward_cdc_start_time,
+        args.cdc_start_time,
+    )
+    .map_err(Failure::Failed)?;
+    let start_type = request.start_type;
     if start_type == StartType::ReloadTarget {
         let question = format!(
             "Reload the target of the {role} task {}? This reloads every target table from the source.",
@@ -36,14 +43,6 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
             return Err(Failure::Failed("cancelled: nothing was changed".into()));
         }
     }
-    let cdc_start_time = args.cdc_start_time.or(match (role, start_type) {
-        (TaskRole::Backward, StartType::StartReplication) => connected.backward_cdc_start_time,
-        _ => None,
-    });
-    let request = StartRequest {
-        start_type,
-        cdc_start_time,
-    };
     with_timeout(backends.timeout, backends.replication.start(role, request)).await?;
     println!("{role} task {}: {start_type} accepted", task.id);
     Ok(())
