@@ -318,6 +318,14 @@ async fn setup_sql_then_heartbeats_follow_the_appmap_through_a_flip() {
             "{r}"
         );
     }
+    let latest = r
+        .stdout
+        .split("latest rows in database b:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("prints the latest rows: {r}"));
+    for (id, _) in &in_b {
+        assert!(latest.contains(&id.to_string()), "{id} printed: {r}");
+    }
     assert!(door.heartbeats('a').await.is_empty());
 
     // Without --yes and without a terminal nothing is flipped.
