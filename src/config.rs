@@ -227,10 +227,16 @@ pub fn search_places() -> String {
 /// Reads, overrides from the environment and validates the file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError(format!(
-            "cannot read the config file {}: {e}; name a readable file with --config or ${CONFIG_ENV}",
-            path.display()
-        ))
+        let shown = path.display();
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ConfigError(format!(
+                "the config file {shown} does not exist: write one with `dms-cockpit init --path {shown}`, or name an existing file with --config or ${CONFIG_ENV}"
+            ))
+        } else {
+            ConfigError(format!(
+                "cannot read the config file {shown}: {e}; name a readable file with --config or ${CONFIG_ENV}"
+            ))
+        }
     })?;
     let env: BTreeMap<String, String> = std::env::vars().collect();
     parse(path, &text, &env)

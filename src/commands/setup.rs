@@ -7,11 +7,14 @@ use crate::backend::aws::dynamo::{DynamoAppMap, Ensured, KeyShape, PutOutcome};
 use crate::backend::heartbeat_sql::HeartbeatNames;
 use crate::backend::live;
 use crate::backend::postgres::PgHeartbeat;
-use crate::backend::{AppMapItem, DbSide, Engine, PerDb, Site, aws};
+use crate::backend::{
+    AppMapItem, BackendError, DbSide, Engine, PerDb, PerTask, Site, TaskRole, aws,
+};
 use crate::cli::{GlobalArgs, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs};
 use crate::config::{self, Config};
 use crate::setup::dms::{DmsSpec, EndpointSpec};
 use crate::setup_sql;
+use aws_sdk_databasemigration::types::Filter;
 
 fn load(global: &GlobalArgs) -> Result<Config, Failure> {
     let Some(path) = config::locate(global.config.as_deref())? else {
@@ -84,9 +87,87 @@ fn route_of(site: Site) -> DbSide {
     }
 }
 
+/// The task identifiers setup works with. `--write-config` puts ARNs into
+/// `[tasks]`, and a real AWS task ARN does not contain the identifier, so a
+/// configured ARN is looked up (a read, never a change) to learn the
+/// identifier; without this, re-running setup after `--write-config` would
+/// fail on the ARN as an identifier.
+async fn task_identifiers(
+    sdk: &aws_config::SdkConfig,
+    tasks: &PerTask<String>,
+) -> Result<PerTask<String>, Failure> {
+    let mut out = tasks.clone();
+    if !TaskRole::ALL.iter().any(|r| tasks[*r].starts_with("arn:")) {
+        return Ok(out);
+    }
+    let client = aws_sdk_databasemigration::Client::new(sdk);
+    let endpoint = aws::endpoint_label(sdk, "DATABASE_MIGRATION_SERVICE", "dms");
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "(no region configured)".into());
+    for role in TaskRole::ALL {
+        let arn = &tasks[role];
+        if !arn.starts_with("arn:") {
+            continue;
+        }
+        let filter = Filter::builder()
+            .name("replication-task-arn")
+            .values(arn.clone())
+            .build()
+            .map_err(|e| Failure::Failed(format!("cannot build the DMS filter: {e}")))?;
+        let subject = format!("{role} task {arn}");
+        let hint = format!(
+            "put the task identifier (e.g. {}) under [tasks] {role} so setup creates the task",
+            if role == TaskRole::Forward {
+                "ora2pg"
+            } else {
+                "pg2ora"
+            }
+        );
+        let found = client
+            .describe_replication_tasks()
+            .filters(filter)
+            .without_settings(true)
+            .send()
+            .await
+            .map_err(|e| {
+                // Not found (as AWS answers a filter on an unknown ARN) is
+                // the config's fault, like the empty list moto answers.
+                match aws::map_sdk_error(
+                    &e,
+                    &aws::CallContext {
+                        service: "DMS",
+                        endpoint: &endpoint,
+                        region: &region,
+                        action: "dms:DescribeReplicationTasks",
+                        subject: &subject,
+                        not_found_hint: &hint,
+                    },
+                ) {
+                    BackendError::NotFound(m) => Failure::BadInput(m),
+                    other => Failure::from(other),
+                }
+            })?;
+        let id = found
+            .replication_tasks()
+            .iter()
+            .find(|t| t.replication_task_arn() == Some(arn.as_str()))
+            .and_then(|t| t.replication_task_identifier())
+            .ok_or_else(|| {
+                Failure::BadInput(format!(
+                    "[tasks] {role} is the ARN {arn}, and DMS at {endpoint} (region {region}) has no such task: {hint}"
+                ))
+            })?;
+        out[role] = id.to_string();
+    }
+    Ok(out)
+}
+
 /// The DMS resources for `config`, with passwords when `with_passwords`.
 async fn dms_spec(config: &Config, with_passwords: bool) -> Result<DmsSpec, Failure> {
     let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let tasks = task_identifiers(&sdk, &config.tasks).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let mut passwords = PerDb::<Option<String>>::default();
     if with_passwords {
@@ -102,7 +183,7 @@ async fn dms_spec(config: &Config, with_passwords: bool) -> Result<DmsSpec, Fail
         instance_class: config.dms.instance_class.clone(),
         allocated_storage: config.dms.allocated_storage,
         schemas: config.dms.schemas.clone(),
-        tasks: config.tasks.clone(),
+        tasks,
         databases: PerDb::new(|side| EndpointSpec {
             db: config.databases[side].db.clone(),
             password: passwords[side].take(),

@@ -6,7 +6,9 @@
 //! The JSON is a stable interface (documented in the README): top-level
 //! `mode`, `tasks` (`forward`/`backward`), `heartbeats` (`a`/`b`),
 //! `appmap` and `errors`. A task that could not be described is `null`
-//! there and has an entry in `errors`.
+//! there and has an entry in `errors`. A task whose table statistics alone
+//! could not be read keeps its status and carries the reason in its own
+//! `tables_error`; that is not an `errors` entry and does not fail status.
 
 use std::fmt::Write as _;
 
@@ -44,6 +46,11 @@ pub struct TaskJson {
     pub last_failure: Option<String>,
     pub start_date: Option<String>,
     pub tables: Vec<TableStats>,
+    /// Why `tables` is empty when the task itself was described (e.g. an
+    /// emulator without `DescribeTableStatistics`, or a task state in which
+    /// AWS refuses it). Shown, but not an `errors` entry: the task's status
+    /// is known, so status does not fail for it.
+    pub tables_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -204,6 +211,7 @@ fn task_json(t: &TaskSnapshot) -> TaskJson {
         last_failure: t.last_failure.clone(),
         start_date: t.start_date.map(format::rfc3339),
         tables: t.tables.clone(),
+        tables_error: t.tables_error.clone(),
     }
 }
 
@@ -246,6 +254,9 @@ pub fn text(app: &App) -> String {
         );
         if let Some(f) = &t.last_failure {
             let _ = writeln!(out, "  last failure: {f}");
+        }
+        if let Some(e) = &t.tables_error {
+            let _ = writeln!(out, "  ✖ table statistics unavailable: {e}");
         }
         let _ = writeln!(
             out,
