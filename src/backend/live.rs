@@ -150,8 +150,8 @@ pub fn build_store(
             username: db.username.clone(),
             password,
             names: config.heartbeat.clone(),
-            connect_timeout: timeout,
-            statement_timeout: timeout,
+            connect_timeout: adapter_limit(timeout),
+            statement_timeout: adapter_limit(timeout),
         })),
     })
 }
@@ -165,4 +165,9 @@ impl HeartbeatStore for DeferredHeartbeat {
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
         self.store().await?.insert(site).await
     }
+}
+
+/// Three quarters of the call's limit, for the adapter's own timeouts.
+fn adapter_limit(timeout: Duration) -> Duration {
+    timeout * 3 / 4
 }

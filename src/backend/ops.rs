@@ -35,7 +35,22 @@ impl Backends {
         db: DbSide,
         n: usize,
     ) -> BackendResult<Vec<HeartbeatRow>> {
-        with_timeout(self.timeout, self.heartbeats[db].latest(n)).await
+        with_timeout(self.timeout, self.heartbeats[db].latest(n))
+            .await
+            .map_err(|e| self.name_database(db, e))
+    }
+
+    /// A bare timeout says nothing about where: name the database.
+    fn name_database(&self, db: DbSide, e: BackendError) -> BackendError {
+        match e {
+            BackendError::Timeout(limit) => BackendError::Unavailable(format!(
+                "database {db} ({} {}) gave no answer within {}: is it running and reachable?",
+                self.databases[db].engine,
+                self.databases[db].address(),
+                humantime::format_duration(limit)
+            )),
+            other => other,
+        }
     }
 
     /// Looks `site` up in the appmap now (not from a cached copy: a flip by
@@ -44,7 +59,9 @@ impl Backends {
     pub async fn insert_heartbeat_as(&self, site: Site) -> BackendResult<(DbSide, HeartbeatRow)> {
         let items = self.read_appmap().await?;
         let db = routing::route(&items, site, &self.databases).map_err(BackendError::Other)?;
-        let row = with_timeout(self.timeout, self.heartbeats[db].insert(site)).await?;
+        let row = with_timeout(self.timeout, self.heartbeats[db].insert(site))
+            .await
+            .map_err(|e| self.name_database(db, e))?;
         Ok((db, row))
     }
 
