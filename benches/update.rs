@@ -5,7 +5,9 @@
 //!   (`keymap::action_for`, then `update`), on a task of 10 and of 5,000
 //!   tables: navigation must not depend on the table count;
 //! * storing a task snapshot (`Msg::Task`) of 10 and of 5,000 tables, which
-//!   replaces (and drops) the previous snapshot of the same size.
+//!   replaces (and drops) the previous snapshot of the same size, and the
+//!   same into an app with no snapshot yet, which tells storing (a move)
+//!   from freeing the old one.
 //!
 //! Throughput is set to the number of inputs, so criterion prints inputs
 //! per second next to the time per burst; the per-op cost and the
@@ -97,11 +99,26 @@ fn task_snapshot(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
+        // The same with no previous snapshot: what storing costs apart
+        // from freeing the one it replaces.
+        let mut empty = app.clone();
+        empty.tasks[TaskRole::Forward].data = None;
+        group.bench_with_input(BenchmarkId::new("store_first_snapshot", n), &n, |b, _| {
+            b.iter_batched(
+                || (empty.clone(), msg.clone()),
+                |(mut app, msg)| {
+                    black_box(app.update(support::now(), msg));
+                    app
+                },
+                BatchSize::LargeInput,
+            )
+        });
     }
     group.finish();
 }
 
 fn main() {
+    ratios::start();
     let mut c = Criterion::default().configure_from_args();
     keys(&mut c);
     task_snapshot(&mut c);
@@ -116,7 +133,16 @@ fn main() {
             );
         }
         if let Some(ns) = ratios::median_ns(&format!("update_task/store_snapshot/{n}")) {
-            println!("Msg::Task, {n} tables: {} per snapshot", ratios::human(ns));
+            println!(
+                "Msg::Task, {n} tables: {} per snapshot replacing one",
+                ratios::human(ns)
+            );
+        }
+        if let Some(ns) = ratios::median_ns(&format!("update_task/store_first_snapshot/{n}")) {
+            println!(
+                "Msg::Task, {n} tables: {} per first snapshot (nothing to free)",
+                ratios::human(ns)
+            );
         }
     }
     ratios::print_ratio(

@@ -6,6 +6,17 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+/// When this process started measuring: results older than that are from
+/// an earlier run (a benchmark filtered out this time) and are not shown.
+static SINCE: OnceLock<SystemTime> = OnceLock::new();
+
+/// Marks the start of this run; call before the first benchmark.
+pub fn start() {
+    SINCE.get_or_init(SystemTime::now);
+}
 
 /// Where criterion writes its results: `$CRITERION_HOME`, else
 /// `<target dir>/criterion`, which is what criterion itself picks.
@@ -24,9 +35,14 @@ fn criterion_home() -> PathBuf {
 }
 
 /// The median time in nanoseconds of `group/function/parameter` from the
-/// run that just finished, or `None` when that benchmark was filtered out.
+/// run that just finished, or `None` when that benchmark was filtered out
+/// (its file is missing or older than [`start`]).
 pub fn median_ns(path: &str) -> Option<f64> {
     let file = criterion_home().join(path).join("new/estimates.json");
+    let since = *SINCE.get()?;
+    if std::fs::metadata(&file).ok()?.modified().ok()? < since {
+        return None;
+    }
     let text = std::fs::read_to_string(file).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
