@@ -155,4 +155,9 @@ fn main() {
         "update_task/store_snapshot/5000",
         "update_task/store_snapshot/10",
     );
+    ratios::print_ratio(
+        "Msg::Task, 5000 tables, replacing a snapshot / storing the first",
+        "update_task/store_snapshot/5000",
+        "update_task/store_first_snapshot/5000",
+    );
 }
