@@ -70,6 +70,6 @@ pub fn print_ratio(label: &str, numerator: &str, denominator: &str) {
             human(d),
             n / d
         ),
-        _ => println!("{label}: not measured in this run (filtered out)"),
+        _ => println!("{label}: not measured in this run (filtered out, or run as a test)"),
     }
 }
