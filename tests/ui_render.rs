@@ -618,3 +618,21 @@ fn table_statistics_error_is_shown_above_the_table() {
     let text = screen(&app_with_data(), 80, 24);
     assert!(!text.contains("table statistics:"), "{text}");
 }
+
+#[test]
+fn long_log_entries_wrap_so_their_end_is_visible() {
+    let mut app = app_with_data();
+    app.push_log(
+        now(),
+        LogLevel::Error,
+        "heartbeat as SITEB failed: database b (postgresql 127.0.0.1:54321/site_b) gave no answer within 3s: is it running and reachable?",
+    );
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("is it running and reachable?"), "{text}");
+    assert!(text.contains("heartbeat as SITEB failed"), "{text}");
+    // Where the log has room for only part of it, the start shows, cut
+    // with an ellipsis, never silently.
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("heartbeat as SITEB failed"), "{text}");
+    assert!(text.contains('…'), "{text}");
+}

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Theme, is_focused, panel_block};
+use super::{Theme, is_focused, panel_block, wrap};
 use crate::app::{App, Focus};
 use crate::format;
 
@@ -38,21 +38,38 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
+    // Entries wrap (an error's remedy is usually at its end); the newest
+    // entries that fit are shown, the oldest of them possibly cut at the top.
+    let prefix = "HH:MM:SS • ".len();
+    let text_width = usize::from(inner.width).saturating_sub(prefix).max(1);
+    let height = usize::from(inner.height);
     let end = len - up;
-    let start = end.saturating_sub(usize::from(inner.height));
-    let lines: Vec<Line> = app
-        .log
-        .range(start..end)
-        .map(|entry| {
-            let style = theme.log(entry.level);
+    let mut lines: Vec<Line> = Vec::new();
+    for entry in app.log.range(..end).rev() {
+        if lines.len() >= height {
+            break;
+        }
+        let style = theme.log(entry.level);
+        let mut chunks = wrap(&entry.text, text_width, height).into_iter();
+        let first = chunks.next().unwrap_or_default();
+        let mut entry_lines = vec![Line::from(vec![
+            Span::styled(format::hms(entry.at), theme.dim),
+            Span::raw(" "),
+            Span::styled(format::log_symbol(entry.level), style),
+            Span::raw(" "),
+            Span::styled(first, style),
+        ])];
+        entry_lines.extend(chunks.map(|chunk| {
             Line::from(vec![
-                Span::styled(format::hms(entry.at), theme.dim),
-                Span::raw(" "),
-                Span::styled(format::log_symbol(entry.level), style),
-                Span::raw(" "),
-                Span::styled(entry.text.clone(), style),
+                Span::raw(" ".repeat(prefix)),
+                Span::styled(chunk, style),
             ])
-        })
-        .collect();
+        }));
+        for line in entry_lines.into_iter().rev() {
+            lines.push(line);
+        }
+    }
+    lines.truncate(height);
+    lines.reverse();
     frame.render_widget(Paragraph::new(lines), inner);
 }
