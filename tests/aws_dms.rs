@@ -5,9 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_databasemigration::config::Credentials;
 use aws_sdk_databasemigration::error::ErrorMetadata;
 use aws_sdk_databasemigration::operation::describe_replication_tasks::{
     DescribeReplicationTasksError, DescribeReplicationTasksOutput,
@@ -33,33 +30,11 @@ use dms_cockpit::backend::{
     BackendError, PerTask, Replication, StartRequest, StartType, TaskRole, TaskStatus,
 };
 
+#[path = "support/moto.rs"]
+mod moto;
+use moto::{moto_url, sdk_config, unique};
+
 const TASK_ARN: &str = "arn:aws:dms:us-east-1:123456789012:task:FWDTASK";
-
-fn moto_url() -> String {
-    std::env::var("DMSC_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!("DMSC_TEST_MOTO_URL is not set: run `bash tests/run-all.sh` (it starts moto)")
-    })
-}
-
-/// A config pointed at `endpoint` with fake credentials and no retries, so
-/// moto's HTTP 500 for DescribeTableStatistics costs one round trip.
-async fn sdk_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 /// A replication instance, two endpoints and two tasks (forward
 /// full-load-and-cdc, backward cdc), as the migration has them. Returns the

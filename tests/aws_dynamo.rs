@@ -4,37 +4,14 @@
 
 use std::collections::HashMap;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use dms_cockpit::backend::aws::dynamo::{DynamoAppMap, Ensured, KeyShape, PutOutcome};
+#[path = "support/moto.rs"]
+mod moto;
+use moto::{moto_url, sdk_config, unique};
+
 use dms_cockpit::backend::{AppMapItem, AppMapStore, BackendError, DatabaseRef, DbSide, Engine};
-
-fn moto_url() -> String {
-    std::env::var("DMSC_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!("DMSC_TEST_MOTO_URL is not set: run `bash tests/run-all.sh` (it starts moto)")
-    })
-}
-
-async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(moto_url())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 fn oracle() -> DatabaseRef {
     DatabaseRef {
@@ -64,7 +41,7 @@ fn item(site: &str, db: &DatabaseRef) -> AppMapItem {
 
 /// A fresh table of `shape` holding SITEA -> oracle and SITEB -> postgres.
 async fn seeded(shape: KeyShape) -> (DynamoAppMap, Client, String) {
-    let sdk = sdk_config().await;
+    let sdk = sdk_config(&moto_url()).await;
     let table = unique("appmap");
     let appmap = DynamoAppMap::from_sdk_config(&sdk, &table);
     assert_eq!(appmap.ensure_table(shape).await.unwrap(), Ensured::Created);
@@ -280,7 +257,7 @@ async fn extra_attributes_survive_a_flip_whatever_their_type() {
 #[tokio::test]
 #[ignore = "needs moto server, run tests/run-all.sh"]
 async fn a_missing_table_is_not_found_with_the_way_to_create_it() {
-    let sdk = sdk_config().await;
+    let sdk = sdk_config(&moto_url()).await;
     let table = unique("no-such-appmap");
     let appmap = DynamoAppMap::from_sdk_config(&sdk, &table);
     let err = appmap.read_all().await.unwrap_err();

@@ -1,36 +1,16 @@
 //! Reading a database password from Secrets Manager with the real AWS SDK
 //! client against moto server over HTTP.
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::Credentials;
 use dms_cockpit::backend::BackendError;
 use dms_cockpit::backend::aws::secrets::secret_password;
 
-fn moto_url() -> String {
-    std::env::var("DMSC_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!("DMSC_TEST_MOTO_URL is not set: run `bash tests/run-all.sh` (it starts moto)")
-    })
-}
+#[path = "support/moto.rs"]
+mod moto;
+use moto::{moto_url, sdk_config, unique};
 
 async fn client() -> Client {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(moto_url())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await;
-    Client::new(&sdk)
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
+    Client::new(&sdk_config(&moto_url()).await)
 }
 
 async fn create(client: &Client, value: &str) -> String {

@@ -642,19 +642,11 @@ mod aws_mocked {
 
 // ---- against moto ----------------------------------------------------------
 
+#[path = "support/moto.rs"]
+mod moto;
+
 async fn moto_client() -> Client {
-    let url = std::env::var("DMSC_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!("DMSC_TEST_MOTO_URL is not set: run `bash tests/run-all.sh`, which starts moto and exports it")
-    });
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_databasemigration::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&moto::sdk_config(&moto::moto_url()).await)
 }
 
 /// A fresh identifier per test: moto is shared by tests running in parallel.
