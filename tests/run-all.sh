@@ -79,4 +79,11 @@ export DMSC_TEST_PG_DATA="$work/pg"
 export DMSC_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
 
 log "cargo test (all targets, ignored service tests included)"
-cargo test --all-targets "$@" -- --include-ignored
+set +e
+cargo test --all-targets "$@" -- --include-ignored 2>&1 | tee "$work/test.log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary (cargo prints one per binary,
+# and the benchmarks, run once as a check, print last).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$work/test.log"
+exit "$status"
