@@ -484,7 +484,7 @@ fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigErro
     )
     .map_err(|e| ConfigError(format!("`{}`: {e}", key("heartbeat"))))?;
     let seq_start = match raw.seq_start {
-        None => crate::setup_sql::DEFAULT_SEQ_START[side],
+        None => crate::setup::sql::DEFAULT_SEQ_START[side],
         Some(n) if n >= 1 => n,
         Some(n) => {
             return err(format!(

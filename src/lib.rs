@@ -5,8 +5,8 @@
 //! embedded system, `runtime` connects terminal, events and backend tasks,
 //! `commands` are the subcommands, `cli` and `config` turn input into
 //! checked settings, `format` is the text both the TUI and the headless
-//! output use, `setup` and `setup_sql` create the DMS resources and the
-//! database objects.
+//! output use, `setup` creates the DMS resources, the appmap and the
+//! database objects (`setup::sql` renders `sql/`).
 
 pub mod app;
 pub mod backend;
@@ -18,5 +18,4 @@ pub mod lab;
 pub mod logging;
 pub mod runtime;
 pub mod setup;
-pub mod setup_sql;
 pub mod ui;

@@ -394,7 +394,7 @@ async fn flip_sends_later_heartbeats_to_the_other_database() {
     let (db, second) = b.insert_heartbeat_as(Site::A).await.unwrap();
     assert_eq!(
         (db, second.id),
-        (DbSide::B, dms_cockpit::setup_sql::DEFAULT_SEQ_START.b)
+        (DbSide::B, dms_cockpit::setup::sql::DEFAULT_SEQ_START.b)
     );
     let latest = b.latest_heartbeats(DbSide::B, 5).await.unwrap();
     assert_eq!(latest, vec![second]);

@@ -13,7 +13,7 @@ use chrono::Utc;
 use dms_cockpit::backend::heartbeat_sql::{HeartbeatNames, Password};
 use dms_cockpit::backend::postgres::PgHeartbeat;
 use dms_cockpit::backend::{BackendError, Engine, HeartbeatStore, Site};
-use dms_cockpit::setup_sql::{self, DEFAULT_SEQ_START};
+use dms_cockpit::setup::sql::{self, DEFAULT_SEQ_START};
 use pg::TestDb;
 use sqlx::{AssertSqlSafe, Executor};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,8 +21,8 @@ use tokio::task::JoinHandle;
 
 async fn with_heartbeat_objects(names: &HeartbeatNames, seq_start: i64) -> TestDb {
     let db = TestDb::create().await;
-    let scripts = setup_sql::ddl(Engine::Postgresql, names, seq_start, "customer_orders").unwrap();
-    setup_sql::apply_postgres(&db.pool, &scripts).await.unwrap();
+    let scripts = sql::ddl(Engine::Postgresql, names, seq_start, "customer_orders").unwrap();
+    sql::apply_postgres(&db.pool, &scripts).await.unwrap();
     db
 }
 

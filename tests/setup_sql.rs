@@ -8,7 +8,7 @@ mod pg;
 use dms_cockpit::backend::heartbeat_sql::HeartbeatNames;
 use dms_cockpit::backend::postgres::PgHeartbeat;
 use dms_cockpit::backend::{BackendError, Engine, HeartbeatStore, Site};
-use dms_cockpit::setup_sql::{self, DEFAULT_SEQ_START, LOOPBACK_SCHEMA};
+use dms_cockpit::setup::sql::{self, DEFAULT_SEQ_START, LOOPBACK_SCHEMA};
 use pg::TestDb;
 use sqlx::{AssertSqlSafe, Executor};
 
@@ -26,7 +26,7 @@ async fn count(db: &TestDb, sql: &'static str, a: &str, b: &str) -> i64 {
 async fn applying_twice_succeeds_and_leaves_one_of_each() {
     let db = TestDb::create().await;
     let names = HeartbeatNames::default();
-    let scripts = setup_sql::ddl(
+    let scripts = sql::ddl(
         Engine::Postgresql,
         &names,
         DEFAULT_SEQ_START.b,
@@ -35,7 +35,7 @@ async fn applying_twice_succeeds_and_leaves_one_of_each() {
     .unwrap();
 
     for round in 0..2 {
-        let outcomes = setup_sql::apply_postgres(&db.pool, &scripts)
+        let outcomes = sql::apply_postgres(&db.pool, &scripts)
             .await
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
         let names: Vec<_> = outcomes.iter().map(|(n, _)| n.as_str()).collect();
@@ -103,8 +103,8 @@ async fn applying_twice_succeeds_and_leaves_one_of_each() {
 async fn configured_names_and_start_reach_the_adapter() {
     let db = TestDb::create().await;
     let names = HeartbeatNames::parse("hb_app.beats", "hb_ids.beat_seq").unwrap();
-    let scripts = setup_sql::ddl(Engine::Postgresql, &names, 500, "customer_orders").unwrap();
-    setup_sql::apply_postgres(&db.pool, &scripts).await.unwrap();
+    let scripts = sql::ddl(Engine::Postgresql, &names, 500, "customer_orders").unwrap();
+    sql::apply_postgres(&db.pool, &scripts).await.unwrap();
     let hb = PgHeartbeat::connect_lazy(db.connect(names)).unwrap();
     let row = hb.insert(Site::B).await.unwrap();
     assert_eq!(row.id, 500);
@@ -122,8 +122,8 @@ async fn grants_reach_an_existing_application_role() {
         .await
         .unwrap();
     let names = HeartbeatNames::default();
-    let scripts = setup_sql::ddl(Engine::Postgresql, &names, 1, &owner).unwrap();
-    setup_sql::apply_postgres(&db.pool, &scripts).await.unwrap();
+    let scripts = sql::ddl(Engine::Postgresql, &names, 1, &owner).unwrap();
+    sql::apply_postgres(&db.pool, &scripts).await.unwrap();
 
     // The application role can now do what the cockpit does, as itself.
     let mut opts = db.connect(names);
@@ -160,16 +160,14 @@ async fn a_failing_script_is_named_and_leaves_nothing_half_done() {
         )
         .await
         .unwrap();
-    let scripts = setup_sql::ddl(
+    let scripts = sql::ddl(
         Engine::Postgresql,
         &HeartbeatNames::default(),
         1,
         "customer_orders",
     )
     .unwrap();
-    let err = setup_sql::apply_postgres(&db.pool, &scripts)
-        .await
-        .unwrap_err();
+    let err = sql::apply_postgres(&db.pool, &scripts).await.unwrap_err();
     let BackendError::Other(msg) = &err else {
         panic!("expected Other, got {err:?}")
     };
@@ -196,16 +194,14 @@ async fn oracle_scripts_are_refused_by_the_postgres_applier() {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .connect_lazy("postgres://nobody@127.0.0.1:1/none")
         .unwrap();
-    let scripts = setup_sql::ddl(
+    let scripts = sql::ddl(
         Engine::Oracle,
         &HeartbeatNames::default(),
         1,
         "customer_orders",
     )
     .unwrap();
-    let err = setup_sql::apply_postgres(&pool, &scripts)
-        .await
-        .unwrap_err();
+    let err = sql::apply_postgres(&pool, &scripts).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "cannot apply oracle script 01_schema.sql to PostgreSQL: render the postgresql scripts, or run the oracle ones with SQL*Plus or SQLcl"

@@ -13,7 +13,7 @@ use crate::backend::{
 use crate::cli::{GlobalArgs, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs};
 use crate::config::{self, Config};
 use crate::setup::dms::{DmsSpec, EndpointSpec};
-use crate::setup_sql;
+use crate::setup::sql;
 use aws_sdk_databasemigration::types::Filter;
 
 fn load(global: &GlobalArgs) -> Result<Config, Failure> {
@@ -224,10 +224,10 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
 pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     if let Some(engine) = args.engine {
         let owner = "customer_orders";
-        let scripts = setup_sql::ddl(
+        let scripts = sql::ddl(
             engine,
             &HeartbeatNames::default(),
-            setup_sql::DEFAULT_SEQ_START.a,
+            sql::DEFAULT_SEQ_START.a,
             owner,
         )
         .map_err(Failure::BadInput)?;
@@ -241,7 +241,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     };
     let config = load(global)?;
     let db = &config.databases[side];
-    let scripts = setup_sql::ddl(db.db.engine, &db.heartbeat, db.seq_start, &db.db.username)
+    let scripts = sql::ddl(db.db.engine, &db.heartbeat, db.seq_start, &db.db.username)
         .map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
     if !args.apply {
         print_scripts(&scripts);
@@ -258,7 +258,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let password = live::resolve_password(db, &secrets).await?;
     let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
-    let outcomes = setup_sql::apply_postgres(store.pool(), &scripts)
+    let outcomes = sql::apply_postgres(store.pool(), &scripts)
         .await
         .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
     for (name, outcome) in outcomes {
@@ -267,7 +267,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     Ok(())
 }
 
-fn print_scripts(scripts: &[setup_sql::SqlScript]) {
+fn print_scripts(scripts: &[sql::SqlScript]) {
     for script in scripts {
         println!("-- ==== {} ====", script.name);
         println!("{}", script.text.trim_end());

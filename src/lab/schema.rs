@@ -202,7 +202,7 @@ INSERT INTO orders (order_id, customer_id, amount_cents, status, site, updated_a
 /// sequences, so the ranges are kept far apart and ids never collide. The
 /// heartbeat ranges are the ones `setup sql` gives the real databases.
 pub(crate) fn sequence_start(side: DbSide) -> (i64, i64) {
-    let heartbeat = crate::setup_sql::DEFAULT_SEQ_START[side];
+    let heartbeat = crate::setup::sql::DEFAULT_SEQ_START[side];
     match side {
         // (seq_heartbeat, seq_app): app ids in A start after the seed rows.
         DbSide::A => (heartbeat, 1_000),

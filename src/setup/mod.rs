@@ -1,8 +1,10 @@
 //! `dms-cockpit setup`: creates (or finds) the AWS resources the cockpit
-//! operates, so a person goes from two databases to a working two-way door
-//! with one idempotent command instead of a console session. Each part is
-//! find-or-create, so re-running it is safe and creates nothing twice.
+//! operates and the database objects it reads, so a person goes from two
+//! databases to a working two-way door with idempotent commands instead of
+//! a console session. Each part is find-or-create, so re-running it is safe
+//! and creates nothing twice.
 
 pub mod dms;
 mod dms_apply;
 mod dms_plan;
+pub mod sql;

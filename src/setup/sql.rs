@@ -65,51 +65,54 @@ impl SqlScript {
 const POSTGRES_SCRIPTS: [(&str, &str); 6] = [
     (
         "01_schema.sql",
-        include_str!("../sql/postgresql/01_schema.sql"),
+        include_str!("../../sql/postgresql/01_schema.sql"),
     ),
     (
         "02_heartbeat.sql",
-        include_str!("../sql/postgresql/02_heartbeat.sql"),
+        include_str!("../../sql/postgresql/02_heartbeat.sql"),
     ),
     (
         "03_heartbeat_index.sql",
-        include_str!("../sql/postgresql/03_heartbeat_index.sql"),
+        include_str!("../../sql/postgresql/03_heartbeat_index.sql"),
     ),
     (
         "04_seq_heartbeat.sql",
-        include_str!("../sql/postgresql/04_seq_heartbeat.sql"),
+        include_str!("../../sql/postgresql/04_seq_heartbeat.sql"),
     ),
     (
         "05_loopback_prevention.sql",
-        include_str!("../sql/postgresql/05_loopback_prevention.sql"),
+        include_str!("../../sql/postgresql/05_loopback_prevention.sql"),
     ),
     (
         "06_dms_source_target.sql",
-        include_str!("../sql/postgresql/06_dms_source_target.sql"),
+        include_str!("../../sql/postgresql/06_dms_source_target.sql"),
     ),
 ];
 
 const ORACLE_SCRIPTS: [(&str, &str); 6] = [
-    ("01_schema.sql", include_str!("../sql/oracle/01_schema.sql")),
+    (
+        "01_schema.sql",
+        include_str!("../../sql/oracle/01_schema.sql"),
+    ),
     (
         "02_heartbeat.sql",
-        include_str!("../sql/oracle/02_heartbeat.sql"),
+        include_str!("../../sql/oracle/02_heartbeat.sql"),
     ),
     (
         "03_heartbeat_index.sql",
-        include_str!("../sql/oracle/03_heartbeat_index.sql"),
+        include_str!("../../sql/oracle/03_heartbeat_index.sql"),
     ),
     (
         "04_seq_heartbeat.sql",
-        include_str!("../sql/oracle/04_seq_heartbeat.sql"),
+        include_str!("../../sql/oracle/04_seq_heartbeat.sql"),
     ),
     (
         "05_loopback_prevention.sql",
-        include_str!("../sql/oracle/05_loopback_prevention.sql"),
+        include_str!("../../sql/oracle/05_loopback_prevention.sql"),
     ),
     (
         "06_dms_source_target.sql",
-        include_str!("../sql/oracle/06_dms_source_target.sql"),
+        include_str!("../../sql/oracle/06_dms_source_target.sql"),
     ),
 ];
 
