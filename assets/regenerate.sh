@@ -66,7 +66,7 @@ screen() {
   wait_for "⇄ replicated"
   keys b
   wait_for "as SITEB inserted into database b"
-  wait_for "1000000001 "
+  wait_for "1000000000 "
   sleep 1.5
 
   # The plain and the coloured capture must show the same characters:
