@@ -165,10 +165,13 @@ async fn task_identifiers(
 }
 
 /// The DMS resources for `config`, with passwords when `with_passwords`.
-async fn dms_spec(config: &Config, with_passwords: bool) -> Result<DmsSpec, Failure> {
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
-    let tasks = task_identifiers(&sdk, &config.tasks).await?;
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+async fn dms_spec(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+    with_passwords: bool,
+) -> Result<DmsSpec, Failure> {
+    let tasks = task_identifiers(sdk, &config.tasks).await?;
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
     let mut passwords = PerDb::<Option<String>>::default();
     if with_passwords {
         for side in DbSide::ALL {
@@ -193,16 +196,16 @@ async fn dms_spec(config: &Config, with_passwords: bool) -> Result<DmsSpec, Fail
 
 pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     let config = load(global)?;
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
     if args.dry_run {
-        let spec = dms_spec(&config, false).await?;
+        let spec = dms_spec(&config, &sdk, false).await?;
         crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
         println!("{}", crate::setup::dms::dry_run_json(&spec));
         return Ok(());
     }
     refuse_read_only(global, "create DMS resources")?;
-    let spec = dms_spec(&config, true).await?;
+    let spec = dms_spec(&config, &sdk, true).await?;
     crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
     let client = aws_sdk_databasemigration::Client::new(&sdk);
     let report = crate::setup::dms::apply(&client, &spec)
         .await
