@@ -98,3 +98,38 @@ async fn a_silent_database_fails_its_own_panel_within_the_timeout_and_nothing_el
     }
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_stopped_database_is_reported_at_once_not_after_the_timeout() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let stopped = DatabaseConfig {
+        db: DatabaseRef {
+            side: DbSide::B,
+            engine: Engine::Postgresql,
+            endpoint: "127.0.0.1".into(),
+            port,
+            dbname: "site_b".into(),
+            username: "postgres".into(),
+        },
+        password: PasswordSource::None,
+        heartbeat: HeartbeatNames::default(),
+        seq_start: 1_000_000_000,
+        ssl_mode: Some("disable".into()),
+        ssl_root_cert: None,
+    };
+    let timeout = Duration::from_secs(10);
+    let store = build_store(&stopped, None, timeout).unwrap();
+    let started = Instant::now();
+    let err = store.latest(5).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "refused at once, took {took:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+}

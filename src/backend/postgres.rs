@@ -133,10 +133,34 @@ impl PgHeartbeat {
         self.opts.connect_timeout + self.opts.statement_timeout + Duration::from_millis(500)
     }
 
+    /// With no open connection, a quick TCP probe first: sqlx's pool keeps
+    /// retrying a refused connection until its acquire timeout, which would
+    /// make a stopped server look like a slow one for the whole timeout.
+    async fn refuse_fast(&self) -> BackendResult<()> {
+        if self.pool.size() > 0 {
+            return Ok(());
+        }
+        let target = (self.opts.host.as_str(), self.opts.port);
+        match tokio::time::timeout(
+            self.opts.connect_timeout,
+            tokio::net::TcpStream::connect(target),
+        )
+        .await
+        {
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                Err(map_error(&sqlx::Error::Io(e), &self.opts))
+            }
+            // Anything else (connected, slow, unresolvable) is left to the
+            // real connection attempt and its own, more specific, errors.
+            _ => Ok(()),
+        }
+    }
+
     async fn bounded<T>(
         &self,
         fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
     ) -> BackendResult<T> {
+        self.refuse_fast().await?;
         let limit = self.call_limit();
         match tokio::time::timeout(limit, fut).await {
             Ok(Ok(value)) => Ok(value),
