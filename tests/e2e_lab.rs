@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::tmux::Tmux;
+use support::tmux::{Tmux, reporting_exit};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_dms-cockpit")
@@ -13,10 +13,7 @@ fn bin() -> &'static str {
 /// A shell line that runs the cockpit, then reports its exit code and
 /// whether the terminal is back in cooked mode, then waits to be read.
 fn wrapped(args: &str) -> String {
-    format!(
-        "{} {args}; echo EXIT=$?; stty -a | grep -q -- '-icanon' && echo TTY=raw || echo TTY=cooked; sleep 60",
-        bin()
-    )
+    reporting_exit(&format!("{} {args}", bin()))
 }
 
 #[test]
@@ -132,12 +129,12 @@ fn sigterm_quits_and_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pid");
     // The shell records the cockpit's pid, so the test can signal it.
-    let line = format!(
-        "sh -c 'echo $$ > {}; exec {} lab --log-file {}'; echo EXIT=$?; stty -a | grep -q -- '-icanon' && echo TTY=raw || echo TTY=cooked; sleep 60",
+    let line = reporting_exit(&format!(
+        "sh -c 'echo $$ > {}; exec {} lab --log-file {}'",
         pidfile.display(),
         bin(),
         dir.path().join("l.log").display()
-    );
+    ));
     let t = Tmux::start(&line, 80, 24);
     t.wait_text("LAB");
     let pid = std::fs::read_to_string(&pidfile).unwrap();

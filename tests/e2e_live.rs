@@ -10,7 +10,7 @@ mod live;
 mod tmux;
 
 use live::{Door, DoorOptions};
-use tmux::Tmux;
+use tmux::{Tmux, reporting_exit};
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 45;
@@ -18,10 +18,7 @@ const HEIGHT: u16 = 45;
 /// Runs the cockpit, then reports its exit code and whether the terminal
 /// is back in cooked mode, then waits to be read.
 fn wrapped(door: &Door) -> String {
-    format!(
-        "{}; echo EXIT=$?; stty -a | grep -q -- '-icanon' && echo TTY=raw || echo TTY=cooked; sleep 60",
-        door.shell_line("")
-    )
+    reporting_exit(&door.shell_line(""))
 }
 
 /// The lines of a database panel: its left (a) or right (b) half, from the

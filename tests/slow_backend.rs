@@ -15,6 +15,25 @@ use dms_cockpit::config::{DatabaseConfig, PasswordSource};
 use dms_cockpit::lab::{Lab, LabOptions};
 use dms_cockpit::runtime::executor::{self, Context};
 
+/// Database b as a PostgreSQL on 127.0.0.1:`port`.
+fn local_postgres(port: u16) -> DatabaseConfig {
+    DatabaseConfig {
+        db: DatabaseRef {
+            side: DbSide::B,
+            engine: Engine::Postgresql,
+            endpoint: "127.0.0.1".into(),
+            port,
+            dbname: "site_b".into(),
+            username: "postgres".into(),
+        },
+        password: PasswordSource::None,
+        heartbeat: HeartbeatNames::default(),
+        seq_start: 1_000_000_000,
+        ssl_mode: Some("disable".into()),
+        ssl_root_cert: None,
+    }
+}
+
 /// Accepts connections and holds them open without a byte in reply.
 async fn silent_server() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -35,21 +54,7 @@ async fn a_silent_database_fails_its_own_panel_within_the_timeout_and_nothing_el
     let timeout = Duration::from_millis(800);
     let mut backends = lab.backends(timeout, false);
     let port = silent_server().await;
-    let silent = DatabaseConfig {
-        db: DatabaseRef {
-            side: DbSide::B,
-            engine: Engine::Postgresql,
-            endpoint: "127.0.0.1".into(),
-            port,
-            dbname: "site_b".into(),
-            username: "postgres".into(),
-        },
-        password: PasswordSource::None,
-        heartbeat: HeartbeatNames::default(),
-        seq_start: 1_000_000_000,
-        ssl_mode: Some("disable".into()),
-        ssl_root_cert: None,
-    };
+    let silent = local_postgres(port);
     backends.heartbeats.b = build_store(&silent, None, timeout).unwrap();
     backends.databases.b = silent.db.clone();
     let backends = Arc::new(backends);
@@ -105,21 +110,7 @@ async fn a_stopped_database_is_reported_at_once_not_after_the_timeout() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let stopped = DatabaseConfig {
-        db: DatabaseRef {
-            side: DbSide::B,
-            engine: Engine::Postgresql,
-            endpoint: "127.0.0.1".into(),
-            port,
-            dbname: "site_b".into(),
-            username: "postgres".into(),
-        },
-        password: PasswordSource::None,
-        heartbeat: HeartbeatNames::default(),
-        seq_start: 1_000_000_000,
-        ssl_mode: Some("disable".into()),
-        ssl_root_cert: None,
-    };
+    let stopped = local_postgres(port);
     let timeout = Duration::from_secs(10);
     let store = build_store(&stopped, None, timeout).unwrap();
     let started = Instant::now();

@@ -7,6 +7,15 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// `command`, then a report of its exit code and of whether the terminal
+/// is back in cooked mode (`EXIT=…`, `TTY=cooked|raw`), then a pause so
+/// the pane can be read.
+pub fn reporting_exit(command: &str) -> String {
+    format!(
+        "{command}; echo EXIT=$?; stty -a | grep -q -- '-icanon' && echo TTY=raw || echo TTY=cooked; sleep 60"
+    )
+}
+
 pub struct Tmux {
     pub session: String,
 }
