@@ -131,6 +131,7 @@ async fn scenario(apply_interval: Duration, writes: Writes) -> Figures {
         traffic: None,
         transition_delay: Duration::from_millis(50),
         apply_interval,
+        apply_delay: Duration::ZERO,
     })
     .await
     .unwrap_or_else(|e| panic!("lab bench: open the lab: {e}"));

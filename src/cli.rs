@@ -70,6 +70,38 @@ pub enum Command {
     Setup(SetupCommand),
     /// Write a commented configuration template
     Init(InitArgs),
+    /// Measure replication lag per direction with heartbeats (a→b, b→a)
+    Lag(LagArgs),
+}
+
+/// `--warn` and `--not-replicating`: the lag thresholds, over the config's.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LagThresholdArgs {
+    /// A lag at or above this is `slow` [default: [lag] warn, 5s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warn: Option<Duration>,
+    /// A heartbeat missing this long is `not_replicating` [default: [lag]
+    /// not_replicating, 30s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub not_replicating: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct LagArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Write a heartbeat as each site this often [default: [lag] every, 1s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub every: Option<Duration>,
+    /// Rounds of heartbeats, then wait for them and stop [default: until
+    /// Ctrl-C]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: Option<u32>,
+    /// One JSON object per line instead of text
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub thresholds: LagThresholdArgs,
 }
 
 /// Options of the lab itself, shared by `lab` and the headless `--lab`.
@@ -95,6 +127,10 @@ pub struct LabArgs {
     /// How long the simulated DMS spends in starting/stopping
     #[arg(long, value_name = "DURATION", default_value = "800ms", value_parser = parse_duration)]
     pub transition_delay: Duration,
+    /// Each task applies a change no sooner than this after it was written
+    /// (shows lag and outages)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub apply_delay: Option<Duration>,
 }
 
 /// Where a headless command runs: the configured system, or the lab.
@@ -106,6 +142,10 @@ pub struct TargetArgs {
     /// The lab's data directory (with --lab)
     #[arg(long, value_name = "DIR", requires = "lab")]
     pub data_dir: Option<PathBuf>,
+    /// The lab's tasks apply a change no sooner than this after it was
+    /// written (with --lab)
+    #[arg(long, value_name = "DURATION", requires = "lab", value_parser = parse_duration)]
+    pub apply_delay: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +158,8 @@ pub struct StatusArgs {
     /// Heartbeat rows per database
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub rows: usize,
+    #[command(flatten)]
+    pub thresholds: LagThresholdArgs,
 }
 
 #[derive(Debug, Args)]

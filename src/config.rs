@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::app::lag::LagSettings;
 use crate::backend::heartbeat_sql::HeartbeatNames;
 use crate::backend::{DatabaseRef, DbSide, Engine, PerDb, PerTask};
 
@@ -43,6 +44,25 @@ struct RawConfig {
     refresh: RawRefresh,
     #[serde(default)]
     dms: RawDms,
+    #[serde(default)]
+    lag: RawLag,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLag {
+    every: Option<String>,
+    poll: Option<String>,
+    warn: Option<String>,
+    not_replicating: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    path: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +181,10 @@ pub struct Config {
     pub timeout: Duration,
     pub heartbeat_rows: usize,
     pub dms: DmsSetup,
+    /// `[lag]`: heartbeat lag measurement and its thresholds.
+    pub lag: LagSettings,
+    /// `[audit] path`: where mutating actions are appended.
+    pub audit_path: Option<PathBuf>,
 }
 
 /// Environment overrides: variable suffix -> dotted key. Only these keys
@@ -415,7 +439,10 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
             .schemas
             .unwrap_or_else(|| vec!["customer_orders".into()]),
     };
+    let lag = lag_settings(raw.lag)?;
     Ok(Config {
+        lag,
+        audit_path: raw.audit.path,
         path: path.to_path_buf(),
         region: raw.aws.region,
         profile: raw.aws.profile,
@@ -428,6 +455,29 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
         heartbeat_rows,
         dms,
     })
+}
+
+fn lag_settings(raw: RawLag) -> Result<LagSettings, ConfigError> {
+    let d = LagSettings::default();
+    let lag = LagSettings {
+        auto: raw.every.is_some(),
+        every: duration(raw.every, "lag.every", d.every)?,
+        poll: duration(raw.poll, "lag.poll", d.poll)?,
+        warn: duration(raw.warn, "lag.warn", d.warn)?,
+        not_replicating: duration(
+            raw.not_replicating,
+            "lag.not_replicating",
+            d.not_replicating,
+        )?,
+    };
+    if lag.warn >= lag.not_replicating {
+        return err(format!(
+            "`lag.warn` ({}) must be shorter than `lag.not_replicating` ({})",
+            humantime::format_duration(lag.warn),
+            humantime::format_duration(lag.not_replicating)
+        ));
+    }
+    Ok(lag)
 }
 
 fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigError> {

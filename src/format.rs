@@ -71,6 +71,17 @@ pub fn duration_short(span: chrono::Duration) -> String {
     }
 }
 
+/// A lag figure: `340 ms` below a second, `2.03 s` from there, `4m 05s`
+/// from a minute.
+pub fn lag_ms(ms: i64) -> String {
+    let ms = ms.max(0);
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.2} s", ms as f64 / 1000.0),
+        _ => format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
 /// How long ago `then` was, seen from `now`: `3s ago`, `2m ago`. A time in
 /// the future (clock skew between us and a peer) says so instead of lying.
 pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {

@@ -602,3 +602,107 @@ fn backward_first_start_carries_the_configured_cdc_start_time_only() {
         matches!(&cmds[0], Command::StartTask(_, r) if r.cdc_start_time.is_none() && r.start_type == StartType::ResumeProcessing)
     );
 }
+
+#[test]
+fn h_turns_automatic_heartbeats_on_and_they_write_as_both_sites_then_look() {
+    use dms_cockpit::app::lag::LagState;
+    let mut app = app();
+    assert_eq!(action_for(&app, Key::Char('h')), Some(Action::ToggleLag));
+    let commands = app.update(now(), Action::ToggleLag);
+    assert!(app.lag.auto);
+    assert_eq!(
+        commands,
+        vec![Command::LagWrite(Site::A), Command::LagWrite(Site::B)]
+    );
+    // Not again while the writes are in flight, nor before `every`.
+    assert!(app.update(now(), Msg::LagTick).is_empty());
+    let row = HeartbeatRow {
+        id: 5,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    app.update(
+        now(),
+        Msg::LagWritten(Site::A, Ok((DbSide::A, row.clone(), now()))),
+    );
+    let later = now() + chrono::Duration::milliseconds(250);
+    assert_eq!(
+        app.update(later, Msg::LagTick),
+        vec![Command::LagLook(DbSide::B, vec![5])]
+    );
+    let seen_at = now() + chrono::Duration::milliseconds(700);
+    app.update(seen_at, Msg::LagSeen(DbSide::B, Ok((vec![row], seen_at))));
+    assert_eq!(app.lag.tracker.last(TaskRole::Forward).unwrap().lag_ms, 700);
+    assert_eq!(
+        app.lag.tracker.state(TaskRole::Forward, seen_at),
+        LagState::Replicating
+    );
+    // A second h turns them off: a tick a second later writes nothing.
+    app.update(seen_at, Action::ToggleLag);
+    assert!(!app.lag.auto);
+    let next = now() + chrono::Duration::seconds(2);
+    assert!(app.update(next, Msg::LagTick).is_empty());
+}
+
+#[test]
+fn a_missing_heartbeat_is_logged_once_as_not_replicating_and_once_when_back() {
+    let mut app = app();
+    app.update(now(), Action::ToggleLag);
+    let row = HeartbeatRow {
+        id: 1_000_000_001,
+        at: now(),
+        site: "SITEB".into(),
+    };
+    app.update(
+        now(),
+        Msg::LagWritten(Site::B, Ok((DbSide::B, row.clone(), now()))),
+    );
+    let late = now() + chrono::Duration::seconds(31);
+    app.update(late, Msg::LagTick);
+    app.update(late, Msg::LagTick);
+    let down: Vec<_> = app
+        .log
+        .iter()
+        .filter(|e| e.text.starts_with("b→a not replicating"))
+        .collect();
+    assert_eq!(down.len(), 1, "{:?}", app.log);
+    assert_eq!(down[0].level, LogLevel::Error);
+    assert!(down[0].text.contains("missing for 31.00 s"));
+    app.update(late, Msg::LagSeen(DbSide::A, Ok((vec![row], late))));
+    // The late row's own lag is past the threshold; a fresh one clears it.
+    let fresh = HeartbeatRow {
+        id: 1_000_000_002,
+        at: late,
+        site: "SITEB".into(),
+    };
+    app.update(
+        late,
+        Msg::LagWritten(Site::B, Ok((DbSide::B, fresh.clone(), late))),
+    );
+    let soon = late + chrono::Duration::milliseconds(300);
+    app.update(soon, Msg::LagSeen(DbSide::A, Ok((vec![fresh], soon))));
+    assert!(
+        app.log.iter().any(|e| e.text == "b→a replicating again"),
+        "{:?}",
+        app.log
+    );
+}
+
+#[test]
+fn read_only_refuses_automatic_heartbeats_and_measures_age_instead() {
+    let mut app = App::new(mode(true), databases(), Settings::default(), now());
+    assert!(app.update(now(), Action::ToggleLag).is_empty());
+    assert!(!app.lag.auto);
+    assert!(app.log.back().unwrap().text.contains("read-only"));
+    let rows = vec![HeartbeatRow {
+        id: 3,
+        at: now() - chrono::Duration::seconds(2),
+        site: "SITEA".into(),
+    }];
+    app.update(now(), Msg::Heartbeats(DbSide::B, Ok(rows)));
+    assert_eq!(
+        app.lag.tracker.last(TaskRole::Forward).unwrap().lag_ms,
+        2000
+    );
+    assert!(app.lag.tracker.last(TaskRole::Backward).is_none());
+}

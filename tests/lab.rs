@@ -22,6 +22,7 @@ fn options(dir: &Path) -> LabOptions {
         traffic: None,
         transition_delay: Duration::from_millis(100),
         apply_interval: Duration::from_millis(20),
+        apply_delay: Duration::ZERO,
     }
 }
 

@@ -636,3 +636,37 @@ fn long_log_entries_wrap_so_their_end_is_visible() {
     assert!(text.contains("heartbeat as SITEB failed"), "{text}");
     assert!(text.contains('…'), "{text}");
 }
+
+/// The lag panel with automatic heartbeats on: a→b measured (current,
+/// windows, resolution), b→a with a heartbeat missing past the threshold.
+#[test]
+fn lag_panel_shows_each_direction_in_words() {
+    let mut app = sized(app_with_data(), 100, 30);
+    app.lag.auto = true;
+    let t = &mut app.lag.tracker;
+    for (i, lag) in [1800i64, 2100, 2000].iter().enumerate() {
+        let written = ago(40 - i as i64 * 5);
+        let row = hb(i as i64 + 1, 40 - i as i64 * 5, "SITEA");
+        t.written(DbSide::A, row.clone(), written);
+        t.seen(DbSide::B, &[row], written + Duration::milliseconds(*lag));
+    }
+    t.written(DbSide::B, hb(1_000_000_009, 34, "SITEB"), ago(34));
+    let text = screen(&app, 100, 30);
+    let starting = |p: &str| {
+        text.lines()
+            .find(|l| l.starts_with(p))
+            .unwrap_or_else(|| panic!("no line starts with {p:?}:\n{text}"))
+            .to_string()
+    };
+    let a = starting("a→b ");
+    assert!(a.contains("✓ replicating · 2.00 s ±250 ms"), "{a}");
+    assert!(a.contains("1m 1.8s/2.0s/2.1s"), "{a}");
+    let b = starting("b→a ");
+    assert!(b.contains("✖ not replicating for 34.00 s"), "{b}");
+    assert!(b.contains("no measurement yet"), "{b}");
+    assert!(text.contains("automatic heartbeats every 1s · h stops"));
+    insta::assert_snapshot!(text);
+    // Without colour the words alone carry the state.
+    let plain = render_to_string(&app, &Theme::plain(), 100, 30);
+    assert!(plain.contains("✖ not replicating"));
+}

@@ -28,5 +28,7 @@ pub enum Action {
     Confirm,
     Cancel,
     Refresh,
+    /// Turns automatic heartbeats (the lag meter) on or off.
+    ToggleLag,
     Resize(u16, u16),
 }

@@ -39,6 +39,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("a  b", "insert a heartbeat as SITEA / as SITEB"),
     ("f", "flip a site's mapping (asks a/b, then y/n)"),
     ("r", "refresh everything now"),
+    ("h", "automatic heartbeats on/off: lag a→b and b→a"),
     ("y  n Esc", "in a prompt: confirm / cancel"),
 ];
 
@@ -88,6 +89,7 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('b') => Some(Action::Heartbeat(Site::B)),
             Key::Char('f') => Some(Action::FlipPrompt),
             Key::Char('r') => Some(Action::Refresh),
+            Key::Char('h') => Some(Action::ToggleLag),
             _ => None,
         },
     }

@@ -132,6 +132,8 @@ pub struct DirectionLag {
     pub outstanding: VecDeque<Outstanding>,
     /// The last 15 minutes of samples, oldest first.
     pub samples: VecDeque<Sample>,
+    /// Heartbeats that never arrived although later ones did.
+    pub lost: usize,
 }
 
 /// min/avg/max over a window.
@@ -250,14 +252,24 @@ impl LagTracker {
     pub fn seen(&mut self, target: DbSide, rows: &[HeartbeatRow], at: DateTime<Utc>) -> Vec<i64> {
         let dir = &mut self.per[direction_from(target.other())];
         let mut found = Vec::new();
+        let mut newest_seen = None;
         dir.outstanding.retain(|o| {
             if rows.iter().any(|r| same_row(r, &o.row)) {
                 found.push(ms(at - o.written_at));
+                newest_seen = newest_seen.max(Some(o.written_at));
                 false
             } else {
                 true
             }
         });
+        // DMS applies in commit order: a heartbeat written before one that
+        // has arrived and still missing will never come (a CDC start after
+        // it, say). It is counted as lost, not kept as an outage.
+        if let Some(newest) = newest_seen {
+            let before = dir.outstanding.len();
+            dir.outstanding.retain(|o| o.written_at > newest);
+            dir.lost += before - dir.outstanding.len();
+        }
         for lag_ms in &found {
             dir.samples.push_back(Sample {
                 at,
@@ -382,6 +394,56 @@ impl LagTracker {
     }
 }
 
+/// One measurement the last message produced, for the `lag` command's
+/// output and the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measured {
+    pub direction: TaskRole,
+    pub lag_ms: i64,
+    pub heartbeat_id: Option<i64>,
+    pub site: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The automatic heartbeats and what they measured: the tracker plus what
+/// is in flight, so a slow database never gets a pile of writes or reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagMeter {
+    pub tracker: LagTracker,
+    /// Automatic heartbeats are running (`h`, `[lag] every`, `lag`).
+    pub auto: bool,
+    /// When the last round of heartbeats was sent.
+    pub last_round: Option<DateTime<Utc>>,
+    pub writing: std::collections::BTreeSet<crate::backend::Site>,
+    pub looking: std::collections::BTreeSet<DbSide>,
+    /// The last failure of a write or a look, logged once until it changes.
+    pub last_error: Option<String>,
+    /// What the last handled message measured (cleared by the next one).
+    pub measured: Vec<Measured>,
+    /// Directions already reported as not replicating (logged once).
+    pub reported_down: std::collections::BTreeSet<TaskRole>,
+}
+
+impl LagMeter {
+    pub fn new(read_only: bool, settings: LagSettings) -> LagMeter {
+        let basis = if read_only {
+            LagBasis::Age
+        } else {
+            LagBasis::Heartbeats
+        };
+        LagMeter {
+            tracker: LagTracker::new(settings, basis),
+            auto: settings.auto && !read_only,
+            last_round: None,
+            writing: Default::default(),
+            looking: Default::default(),
+            last_error: None,
+            measured: Vec::new(),
+            reported_down: Default::default(),
+        }
+    }
+}
+
 fn judge(lag_ms: i64, s: &LagSettings) -> LagState {
     if lag_ms >= std_ms(s.not_replicating) {
         LagState::NotReplicating
@@ -454,6 +516,22 @@ mod tests {
         // Microseconds a database does not keep do not make it another row.
         let coarser = row(7, "SITEA", t(0) + chrono::TimeDelta::microseconds(300));
         assert_eq!(l.seen(DbSide::B, &[coarser], t(200)), vec![200]);
+    }
+
+    #[test]
+    fn a_heartbeat_passed_by_a_later_one_is_lost_not_an_outage() {
+        let mut l = tracker();
+        l.written(DbSide::B, row(1, "SITEB", t(0)), t(0));
+        let r2 = row(2, "SITEB", t(1000));
+        l.written(DbSide::B, r2.clone(), t(1000));
+        l.written(DbSide::B, row(3, "SITEB", t(2000)), t(2000));
+        assert_eq!(l.seen(DbSide::A, &[r2], t(1500)), vec![500]);
+        assert_eq!(l.wanted(DbSide::A), vec![3]);
+        assert_eq!(l.per[TaskRole::Backward].lost, 1);
+        assert_eq!(
+            l.missing_for(TaskRole::Backward, t(2500)),
+            Some(Duration::from_millis(500))
+        );
     }
 
     #[test]

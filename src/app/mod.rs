@@ -7,6 +7,7 @@ pub mod action;
 pub mod guard;
 pub mod keymap;
 pub mod lag;
+mod lag_update;
 pub mod msg;
 pub mod state;
 pub mod update;

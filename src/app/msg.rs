@@ -21,6 +21,20 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// The lag meter's clock (every `[lag] poll`).
+    LagTick,
+    /// An automatic heartbeat as `Site` went into a database; the time is
+    /// when its insert returned, on the cockpit's clock.
+    LagWritten(
+        Site,
+        Result<(DbSide, HeartbeatRow, DateTime<Utc>), BackendError>,
+    ),
+    /// Rows of the given ids read from a database, and when the read
+    /// returned.
+    LagSeen(
+        DbSide,
+        Result<(Vec<HeartbeatRow>, DateTime<Utc>), BackendError>,
+    ),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +68,10 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// An automatic heartbeat as a site, wherever the appmap routes it.
+    LagWrite(Site),
+    /// Look for these heartbeat ids in a database.
+    LagLook(DbSide, Vec<i64>),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

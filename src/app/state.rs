@@ -150,6 +150,11 @@ pub struct Settings {
     pub operator: String,
     /// CdcStartTime for the backward task's first start, if configured.
     pub backward_cdc_start_time: Option<DateTime<Utc>>,
+    /// Heartbeat lag: intervals and thresholds.
+    pub lag: super::lag::LagSettings,
+    /// Where each database's heartbeat sequence starts: tells which
+    /// database a row came from (read-only lag by age).
+    pub seq_starts: PerDb<i64>,
 }
 
 impl Default for Settings {
@@ -159,6 +164,8 @@ impl Default for Settings {
             heartbeat_rows: 10,
             operator: "dms-cockpit".to_string(),
             backward_cdc_start_time: None,
+            lag: super::lag::LagSettings::default(),
+            seq_starts: crate::setup::sql::DEFAULT_SEQ_START,
         }
     }
 }
@@ -177,6 +184,8 @@ pub struct App {
     pub popup: Option<Popup>,
     pub scroll: Scroll,
     pub busy: BTreeSet<Busy>,
+    /// Automatic heartbeats and the lag they measure.
+    pub lag: super::lag::LagMeter,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -191,6 +200,7 @@ impl App {
         settings: Settings,
         now: DateTime<Utc>,
     ) -> App {
+        let lag = super::lag::LagMeter::new(mode.read_only, settings.lag);
         App {
             mode,
             databases,
@@ -204,6 +214,7 @@ impl App {
             popup: None,
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
+            lag,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,

@@ -69,6 +69,7 @@ impl App {
                 self.log_info("refresh requested");
                 return self.poll_all();
             }
+            Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),
             _ => {}
         }
         if self.popup.is_some() {
@@ -202,8 +203,14 @@ impl App {
             Msg::Tick => return self.poll_all(),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
             Msg::Heartbeats(db, result) => {
+                if let Ok(rows) = &result {
+                    self.lag_age(db, rows);
+                }
                 self.heartbeats[db].set(now, result.map_err(|e| e.to_string()))
             }
+            Msg::LagTick => return self.lag_tick(),
+            Msg::LagWritten(site, result) => self.lag_written(site, result),
+            Msg::LagSeen(db, result) => self.lag_seen(db, result),
             Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));

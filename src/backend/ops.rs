@@ -40,6 +40,22 @@ impl Backends {
             .map_err(|e| self.name_database(db, e))
     }
 
+    /// Exactly the heartbeat rows of `ids` that `db` holds (what the lag
+    /// meter looks for).
+    pub async fn heartbeats_by_ids(
+        &self,
+        db: DbSide,
+        ids: &[i64],
+    ) -> BackendResult<Vec<HeartbeatRow>> {
+        // Until the port's `by_ids` lands: the latest rows, generously
+        // many, filtered to the ids asked for.
+        let n = (ids.len() * 4).max(200);
+        let rows = with_timeout(self.timeout, self.heartbeats[db].latest(n))
+            .await
+            .map_err(|e| self.name_database(db, e))?;
+        Ok(rows.into_iter().filter(|r| ids.contains(&r.id)).collect())
+    }
+
     /// A bare timeout says nothing about where: name the database.
     fn name_database(&self, db: DbSide, e: BackendError) -> BackendError {
         match e {

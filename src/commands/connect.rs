@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::Failure;
 use crate::app::Settings;
-use crate::backend::Backends;
+use crate::app::lag::LagSettings;
+use crate::backend::{Backends, PerDb};
 use crate::cli::{GlobalArgs, TargetArgs};
 use crate::config;
 use crate::lab::{Lab, LabOptions};
@@ -36,6 +37,8 @@ pub struct LabSpec {
     pub traffic: Option<f64>,
     pub transition_delay: Duration,
     pub refresh: Duration,
+    /// `--apply-delay`: each task applies a change no sooner than this.
+    pub apply_delay: Duration,
 }
 
 impl Default for LabSpec {
@@ -45,6 +48,7 @@ impl Default for LabSpec {
             traffic: None,
             transition_delay: Duration::from_millis(800),
             refresh: Duration::from_secs(1),
+            apply_delay: Duration::ZERO,
         }
     }
 }
@@ -105,6 +109,7 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
         traffic: spec.traffic,
         transition_delay: spec.transition_delay,
         apply_interval: Duration::from_millis(300),
+        apply_delay: spec.apply_delay,
     })
     .await
     .map_err(|e| Failure::BadInput(e.to_string()))?;
@@ -117,6 +122,8 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
             heartbeat_rows: 10,
             operator: super::operator(),
             backward_cdc_start_time: None,
+            lag: LagSettings::default(),
+            seq_starts: crate::setup::sql::DEFAULT_SEQ_START,
         },
         lab: Some(lab),
         _tmp: tmp,
@@ -141,6 +148,8 @@ pub async fn configured(global: &GlobalArgs) -> Result<Connected, Failure> {
             heartbeat_rows: config.heartbeat_rows,
             operator: super::operator(),
             backward_cdc_start_time: config.backward_cdc_start_time,
+            lag: config.lag,
+            seq_starts: PerDb::new(|db| config.databases[db].seq_start),
         },
         lab: None,
         _tmp: None,
@@ -154,6 +163,7 @@ pub async fn target(global: &GlobalArgs, target: &TargetArgs) -> Result<Connecte
             global,
             LabSpec {
                 data_dir: target.data_dir.clone(),
+                apply_delay: target.apply_delay.unwrap_or_default(),
                 ..LabSpec::default()
             },
         )

@@ -12,6 +12,7 @@ pub async fn run(global: &GlobalArgs, args: &LabArgs) -> Outcome {
             traffic: args.traffic,
             transition_delay: args.transition_delay,
             refresh: args.refresh,
+            apply_delay: args.apply_delay.unwrap_or_default(),
         },
     )
     .await?;

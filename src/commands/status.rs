@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::connect::{self, Connected};
 use super::{Failure, Outcome};
 use crate::app::App;
+use crate::app::lag::{DirectionReport, LagMeter, direction_arrow};
 use crate::backend::{
     DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
@@ -32,7 +33,18 @@ pub struct Snapshot {
     pub tasks: PerTask<Option<TaskJson>>,
     pub heartbeats: PerDb<Vec<HeartbeatJson>>,
     pub appmap: Vec<AppMapJson>,
+    /// Lag per direction. `status` writes nothing, so this is the age of
+    /// the newest heartbeat that came from the other database (basis
+    /// `age`, by the database clock); `dms-cockpit lag` measures with
+    /// heartbeats of its own.
+    pub lag: LagJson,
     pub errors: Vec<ErrorJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LagJson {
+    pub a_to_b: DirectionReport,
+    pub b_to_a: DirectionReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +90,11 @@ pub struct ErrorJson {
 }
 
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
-    let connected = connect::target(global, &args.target).await?;
+    let mut connected = connect::target(global, &args.target).await?;
+    if let Err(e) = super::lag::apply_thresholds(&mut connected.settings.lag, &args.thresholds) {
+        connected.close().await;
+        return Err(e);
+    }
     let app = poll_once(&connected, args.rows).await;
     connected.close().await;
     let snapshot = Snapshot::from_app(&app);
@@ -102,6 +118,8 @@ pub async fn poll_once(connected: &Connected, rows: usize) -> App {
         connected.settings.clone(),
         Utc::now(),
     );
+    // Status writes nothing: lag is the age of others' heartbeats.
+    app.lag = LagMeter::new(true, connected.settings.lag);
     let context = Context {
         operator: connected.settings.operator.clone(),
         heartbeat_rows: rows,
@@ -174,6 +192,10 @@ impl Snapshot {
             tasks,
             heartbeats,
             appmap,
+            lag: LagJson {
+                a_to_b: app.lag.tracker.report(TaskRole::Forward, app.now),
+                b_to_a: app.lag.tracker.report(TaskRole::Backward, app.now),
+            },
             errors,
         }
     }
@@ -290,6 +312,19 @@ pub fn text(app: &App) -> String {
             let replicated = other_known.then(|| app.is_replicated(db, row.id));
             let _ = writeln!(out, "  {}", format::heartbeat_line(row, replicated));
         }
+    }
+    let _ = writeln!(out, "\nlag ({})", app.lag.tracker.basis.describe());
+    for role in TaskRole::ALL {
+        let r = app.lag.tracker.report(role, now);
+        let last = r
+            .last_ms
+            .map_or_else(|| format::NONE.to_string(), format::lag_ms);
+        let _ = writeln!(
+            out,
+            "  {}  {}  last {last}",
+            direction_arrow(role),
+            r.state.label()
+        );
     }
     let _ = writeln!(out, "\nappmap");
     if let Some(e) = &app.appmap.error {

@@ -150,6 +150,8 @@ pub(crate) struct Dms {
     pub control: SqlitePool,
     pub sites: PerDb<SqlitePool>,
     pub transition_delay: Duration,
+    /// Changes younger than this are left for a later tick.
+    pub apply_delay: Duration,
 }
 
 impl Dms {

@@ -327,7 +327,7 @@ impl Dms {
             )));
         };
         let changes = sqlx::query(
-            "SELECT seq, tbl, op, pk, row_json, origin FROM dms_changes
+            "SELECT seq, tbl, op, pk, row_json, origin, captured_at FROM dms_changes
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )
         .bind(position)
@@ -335,6 +335,16 @@ impl Dms {
         .fetch_all(&self.sites[task.role.source()])
         .await
         .map_err(err)?;
+        // `--apply-delay`: stop at the first change that is not due yet, so
+        // the order of the log is kept.
+        let due = Utc::now() - chrono::TimeDelta::from_std(self.apply_delay).unwrap_or_default();
+        let due_count = changes
+            .iter()
+            .take_while(|c| {
+                clock::parse(c.get::<&str, _>("captured_at")).map_or(true, |at| at <= due)
+            })
+            .count();
+        let changes = &changes[..due_count];
         let Some(last) = changes.last().map(|c| c.get::<i64, _>("seq")) else {
             return Ok(());
         };
@@ -350,7 +360,7 @@ impl Dms {
         set_loopback(&mut tx, Some(&task.id)).await.map_err(err)?;
         // (inserts, updates, deletes) per table.
         let mut counts: BTreeMap<&'static str, [i64; 3]> = BTreeMap::new();
-        for c in &changes {
+        for c in changes {
             let seq: i64 = c.get("seq");
             let origin: &str = c.get("origin");
             let tbl: &str = c.get("tbl");

@@ -49,6 +49,9 @@ pub struct LabOptions {
     pub transition_delay: Duration,
     /// How often running tasks apply changes.
     pub apply_interval: Duration,
+    /// A change is applied no sooner than this after it was written
+    /// (`--apply-delay`), so lag and outages can be shown and tested.
+    pub apply_delay: Duration,
 }
 
 impl LabOptions {
@@ -60,6 +63,7 @@ impl LabOptions {
             traffic: None,
             transition_delay: Duration::from_millis(800),
             apply_interval: Duration::from_millis(300),
+            apply_delay: Duration::ZERO,
         }
     }
 
@@ -112,6 +116,7 @@ impl Lab {
             control: pools.control.clone(),
             sites: pools.sites.clone(),
             transition_delay: opts.transition_delay,
+            apply_delay: opts.apply_delay,
         });
         let (shutdown, rx) = watch::channel(false);
         let mut workers = vec![engine::spawn(dms.clone(), opts.apply_interval, rx.clone())];

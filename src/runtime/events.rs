@@ -71,13 +71,23 @@ pub fn spawn_signals(tx: UnboundedSender<Event>) {
 
 /// Sends `Msg::Tick` every `every`; the app polls whatever is not in flight.
 pub fn spawn_ticks(tx: UnboundedSender<Event>, every: Duration) {
+    spawn_clock(tx, every, || Msg::Tick);
+}
+
+/// Sends `Msg::LagTick` every `every` (`[lag] poll`): the lag meter's
+/// clock, apart from the panels' refresh so its resolution is its own.
+pub fn spawn_lag_ticks(tx: UnboundedSender<Event>, every: Duration) {
+    spawn_clock(tx, every, || Msg::LagTick);
+}
+
+fn spawn_clock(tx: UnboundedSender<Event>, every: Duration, msg: fn() -> Msg) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         interval.tick().await; // the first tick fires at once; the loop polls at start itself
         loop {
             interval.tick().await;
-            if tx.send(Event::Msg(Box::new(Msg::Tick))).is_err() {
+            if tx.send(Event::Msg(Box::new(msg()))).is_err() {
                 return;
             }
         }

@@ -86,6 +86,20 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
+        Command::LagWrite(site) => Msg::LagWritten(
+            site,
+            backends
+                .insert_heartbeat_as(site)
+                .await
+                .map(|(db, row)| (db, row, chrono::Utc::now())),
+        ),
+        Command::LagLook(db, ids) => Msg::LagSeen(
+            db,
+            backends
+                .heartbeats_by_ids(db, &ids)
+                .await
+                .map(|rows| (rows, chrono::Utc::now())),
+        ),
         Command::Flip(site, seen) => Msg::Flipped(
             site,
             backends
@@ -103,7 +117,9 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))
-        | Msg::Flipped(_, Err(e)) => e,
+        | Msg::Flipped(_, Err(e))
+        | Msg::LagWritten(_, Err(e))
+        | Msg::LagSeen(_, Err(e)) => e,
         _ => return None,
     };
     Some(e.to_string())

@@ -23,6 +23,7 @@ pub async fn run(app: App, backends: Backends, theme: Theme) -> anyhow::Result<(
     events::spawn_input(tx.clone());
     events::spawn_signals(tx.clone());
     events::spawn_ticks(tx.clone(), app.settings.refresh_every);
+    events::spawn_lag_ticks(tx.clone(), app.settings.lag.poll);
     let size = terminal.size()?;
     let result = event_loop(&mut terminal, app, backends, theme, tx, rx, size).await;
     drop(terminal);
@@ -69,7 +70,13 @@ async fn event_loop(
 /// Feeds one event to the app and spawns what it asks for; returns whether
 /// the screen may have changed, or the error that ends the cockpit.
 fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow::Result<bool> {
+    let mut quiet = false;
     let input: Input = match event {
+        // The lag clock ticks often; an idle meter must not redraw.
+        Event::Msg(msg) if matches!(*msg, Msg::LagTick) => {
+            quiet = !app.lag.auto;
+            Input::Msg(msg)
+        }
         Event::Key(key) => match action_for(app, key) {
             Some(action) => action.into(),
             None => return Ok(false),
@@ -84,8 +91,10 @@ fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow:
         // would scribble over the shell, so the cockpit ends here.
         Event::Panicked(what) => anyhow::bail!("{what} panicked; see the log file for details"),
     };
-    for command in app.update(Utc::now(), input) {
+    let commands = app.update(Utc::now(), input);
+    let changed = !quiet || !commands.is_empty();
+    for command in commands {
         executor.spawn(command);
     }
-    Ok(true)
+    Ok(changed)
 }

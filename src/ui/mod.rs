@@ -13,6 +13,7 @@ mod footer;
 mod header;
 mod heartbeats;
 mod help;
+mod lag;
 mod log;
 mod popup;
 mod tasks;
@@ -103,6 +104,8 @@ pub fn buffer_to_string(buffer: &Buffer) -> String {
 struct Areas {
     tasks: Rect,
     heartbeats: Rect,
+    /// Zero-height when the lag panel has nothing to show.
+    lag: Rect,
     appmap: Rect,
     log: Rect,
 }
@@ -111,6 +114,9 @@ fn draw_body(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     let areas = layout_body(app, body);
     tasks::draw(frame, areas.tasks, app, theme);
     heartbeats::draw(frame, areas.heartbeats, app, theme);
+    if areas.lag.height > 0 {
+        lag::draw(frame, areas.lag, app, theme);
+    }
     appmap::draw(frame, areas.appmap, app, theme);
     log::draw(frame, areas.log, app, theme);
 }
@@ -134,7 +140,8 @@ fn layout_body(app: &App, body: Rect) -> Areas {
         appmap_want
     };
     let log_reserved = if wide { 0 } else { log_min };
-    let room = h.saturating_sub(bottom + log_reserved);
+    let lag_h = if lag::visible(app) { lag::HEIGHT } else { 0 };
+    let room = h.saturating_sub(bottom + log_reserved + lag_h);
     let mut heartbeats_h = heartbeats_want.min(5.max(room.saturating_sub(tasks_min) / 3));
     // Long failure messages make the tasks tall: the heartbeats give up a
     // row so the statistics keep at least one.
@@ -147,9 +154,10 @@ fn layout_body(app: &App, body: Rect) -> Areas {
         .min(tasks_cap)
         .max(tasks_min)
         .min(room.saturating_sub(heartbeats_h));
-    let [tasks, heartbeats, rest] = Layout::vertical([
+    let [tasks, heartbeats, lag, rest] = Layout::vertical([
         Constraint::Length(tasks_h),
         Constraint::Length(heartbeats_h),
+        Constraint::Length(lag_h),
         Constraint::Fill(1),
     ])
     .areas(body);
@@ -159,6 +167,7 @@ fn layout_body(app: &App, body: Rect) -> Areas {
         Areas {
             tasks,
             heartbeats,
+            lag,
             appmap,
             log,
         }
@@ -168,6 +177,7 @@ fn layout_body(app: &App, body: Rect) -> Areas {
         Areas {
             tasks,
             heartbeats,
+            lag,
             appmap,
             log,
         }
