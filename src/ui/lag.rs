@@ -96,7 +96,7 @@ fn draw_direction(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, them
     }
     let text = Line::from(spans);
     let text_w = text.width() as u16;
-    let spark_w = if area.width >= text_w + SPARK + 1 {
+    let spark_w = if area.width > text_w + SPARK {
         SPARK
     } else {
         0
