@@ -50,6 +50,10 @@ pub struct GlobalArgs {
     /// directory]; logs never go to the screen
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+    /// Where every mutating action is appended as a JSON line [default:
+    /// [audit] path, else audit.jsonl in the user's state directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,9 +214,32 @@ pub struct TaskStartArgs {
     /// CDC start time (RFC 3339), e.g. for the backward task
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub cdc_start_time: Option<chrono::DateTime<chrono::Utc>>,
-    /// Do not ask for confirmation
+    #[command(flatten)]
+    pub guard: GuardArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `--yes` and `--force`: how a checklist is answered without a terminal.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct GuardArgs {
+    /// Confirm without asking; only a checklist whose checks all passed
     #[arg(long)]
     pub yes: bool,
+    /// Go ahead although a check failed (still needs --yes or an answer)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `--wait [--timeout D]`.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct WaitArgs {
+    /// Wait until the task is running (start) or stopped (stop)
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration, requires = "wait")]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -221,8 +248,10 @@ pub struct TaskStopArgs {
     pub task: TaskRole,
     #[command(flatten)]
     pub target: TargetArgs,
-    #[arg(long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub guard: GuardArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -232,8 +261,8 @@ pub struct FlipArgs {
     pub site: Site,
     #[command(flatten)]
     pub target: TargetArgs,
-    #[arg(long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub guard: GuardArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@
 //! database objects (`setup::sql` renders `sql/`).
 
 pub mod app;
+pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod commands;

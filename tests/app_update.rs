@@ -60,6 +60,7 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
         last_failure: None,
         start_date: ran.then(now),
         tables_error: None,
+        recovery_checkpoint: None,
         tables: (0..30)
             .map(|i| TableStats {
                 schema: "customer_orders".into(),
@@ -80,6 +81,13 @@ fn with_tasks(mut app: App, status: TaskStatus, ran: bool) -> App {
         app.update(now(), Msg::Task(role, Ok(task(role, status.clone(), ran))));
     }
     app
+}
+
+/// The commands other than audit lines (those have tests of their own).
+fn effects(cmds: Vec<Command>) -> Vec<Command> {
+    cmds.into_iter()
+        .filter(|c| !matches!(c, Command::Audit(_)))
+        .collect()
 }
 
 fn last_log(app: &App) -> (LogLevel, String) {
@@ -205,7 +213,7 @@ fn start_is_not_sent_twice_while_in_flight_and_result_clears_it() {
         start_type: StartType::StartReplication,
         cdc_start_time: None,
     };
-    let cmds = app.update(now(), Msg::Started(TaskRole::Forward, req, Ok(())));
+    let cmds = effects(app.update(now(), Msg::Started(TaskRole::Forward, req, Ok(()))));
     assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
     assert_eq!(
         cmds,
@@ -239,13 +247,13 @@ fn start_failure_is_logged_as_error() {
 #[test]
 fn start_of_a_running_or_unknown_task_is_refused_with_a_reason() {
     let mut app = with_tasks(app(), TaskStatus::Running, true);
-    assert!(app.update(now(), Action::StartSelected).is_empty());
+    assert!(effects(app.update(now(), Action::StartSelected)).is_empty());
     let (level, text) = last_log(&app);
     assert_eq!(level, LogLevel::Error);
     assert!(text.contains("already running"), "{text}");
 
     let mut fresh = self::app();
-    assert!(fresh.update(now(), Action::StartSelected).is_empty());
+    assert!(effects(fresh.update(now(), Action::StartSelected)).is_empty());
     assert!(last_log(&fresh).1.contains("not known yet"));
 }
 
@@ -272,7 +280,10 @@ fn stop_asks_first_and_y_confirms_n_cancels() {
         "stop already in flight"
     );
     let cmds = app.update(now(), Msg::Stopped(TaskRole::Forward, Ok(())));
-    assert_eq!(cmds, vec![Command::FetchTask(TaskRole::Forward)]);
+    assert!(
+        matches!(&cmds[0], Command::Audit(r) if r.request.starts_with("stop the forward task"))
+    );
+    assert_eq!(effects(cmds), vec![Command::FetchTask(TaskRole::Forward)]);
 }
 
 #[test]
@@ -310,18 +321,35 @@ fn stop_of_a_stopped_task_is_refused_without_a_prompt() {
 }
 
 #[test]
-fn reload_target_needs_two_confirmations() {
+fn reload_target_is_confirmed_by_typing_the_task_identifier_not_y_twice() {
     let mut app = with_tasks(app(), TaskStatus::Stopped, true);
     app.update(now(), Action::ReloadSelected);
     assert_eq!(
         app.popup,
         Some(Popup::Confirm(Pending::Reload(TaskRole::Forward)))
     );
-    assert!(app.update(now(), Action::Confirm).is_empty());
-    assert_eq!(
-        app.popup,
-        Some(Popup::Confirm(Pending::ReloadReally(TaskRole::Forward)))
+    assert_eq!(action_for(&app, Key::Char('y')), Some(Action::Type('y')));
+    assert_eq!(action_for(&app, Key::Enter), Some(Action::Confirm));
+    // Nothing in the target statistics and no heartbeats read: the list
+    // fails on the unread heartbeat table, so override it first.
+    app.update(now(), Action::Override);
+    assert!(
+        app.update(now(), Action::Confirm).is_empty(),
+        "nothing typed yet"
     );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("type the task identifier forward-task")
+    );
+    for c in "forward-tas".chars() {
+        app.update(now(), Action::Type(c));
+    }
+    assert!(
+        app.update(now(), Action::Confirm).is_empty(),
+        "one letter short"
+    );
+    app.update(now(), Action::Type('k'));
     let cmds = app.update(now(), Action::Confirm);
     assert_eq!(
         cmds,
@@ -333,6 +361,7 @@ fn reload_target_needs_two_confirmations() {
             }
         )]
     );
+    assert_eq!(app.popup, None);
 }
 
 #[test]
@@ -405,12 +434,19 @@ fn flip_asks_which_site_then_confirms_with_what_was_seen() {
             to: DbSide::B
         }))
     );
+    // Nothing is measured and no task is known: the checklist fails, so
+    // y alone is refused and ! arms the override.
+    assert!(effects(app.update(now(), Action::Confirm)).is_empty());
+    assert!(app.popup.is_some(), "the prompt stays open");
+    assert_eq!(action_for(&app, Key::Char('!')), Some(Action::Override));
+    app.update(now(), Action::Override);
     assert_eq!(
         app.update(now(), Action::Confirm),
         vec![Command::Flip(Site::A, seen.clone())]
     );
     assert!(app.update(now(), Action::FlipPrompt).is_empty());
     app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Override);
     assert!(
         app.update(now(), Action::Confirm).is_empty(),
         "flip in flight"
@@ -418,7 +454,13 @@ fn flip_asks_which_site_then_confirms_with_what_was_seen() {
 
     let flipped = item(Site::A, DbSide::B);
     let cmds = app.update(now(), Msg::Flipped(Site::A, Ok((flipped, DbSide::B))));
-    assert_eq!(cmds, vec![Command::FetchAppMap]);
+    let Command::Audit(record) = &cmds[0] else {
+        panic!("an audit line first: {cmds:?}")
+    };
+    assert_eq!(record.result, dms_cockpit::app::audit::AuditResult::Forced);
+    assert!(record.overridden);
+    assert!(record.checklist.as_ref().is_some_and(|c| !c.passed()));
+    assert_eq!(effects(cmds), vec![Command::FetchAppMap]);
     assert!(last_log(&app).1.contains("SITEA now writes to database b"));
 }
 
@@ -428,6 +470,7 @@ fn flip_conflict_is_reported() {
     app.update(now(), Msg::AppMap(Ok(vec![item(Site::A, DbSide::A)])));
     app.update(now(), Action::FlipPrompt);
     app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Override);
     app.update(now(), Action::Confirm);
     app.update(
         now(),
@@ -477,7 +520,11 @@ fn read_only_mode_refuses_every_mutation() {
         Action::FlipPrompt,
     ] {
         let before = app.log.len();
-        assert!(app.update(now(), action).is_empty(), "{action:?}");
+        let cmds = app.update(now(), action);
+        assert!(
+            matches!(&cmds[..], [Command::Audit(r)] if r.result == dms_cockpit::app::audit::AuditResult::Refused),
+            "{action:?}: {cmds:?}"
+        );
         assert_eq!(app.popup, None, "{action:?}");
         assert!(app.log.len() > before);
         assert!(last_log(&app).1.contains("read-only"), "{action:?}");
@@ -705,4 +752,145 @@ fn read_only_refuses_automatic_heartbeats_and_measures_age_instead() {
         2000
     );
     assert!(app.lag.tracker.last(TaskRole::Backward).is_none());
+}
+
+/// A state in which flipping SITEA to database b is safe: both tasks
+/// running, lag measured both ways under warn, no table in error, the
+/// appmap just read.
+fn safe_to_flip() -> App {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)])),
+    );
+    for (db, id) in [(DbSide::A, 1), (DbSide::B, 1_000_000_001)] {
+        let row = HeartbeatRow {
+            id,
+            at: now(),
+            site: "SITEA".into(),
+        };
+        app.lag.tracker.written(db, row.clone(), now());
+        app.lag.tracker.seen(
+            db.other(),
+            &[row],
+            now() + chrono::Duration::milliseconds(300),
+        );
+    }
+    app.update(now() + chrono::Duration::seconds(1), Msg::Tick);
+    app
+}
+
+fn flip_outcome(mut app: App) -> (Vec<Command>, App) {
+    app.update(app.now, Action::FlipPrompt);
+    app.update(app.now, Action::FlipChoose(Site::A));
+    let cmds = effects(app.update(app.now, Action::Confirm));
+    (cmds, app)
+}
+
+#[test]
+fn flip_goes_ahead_on_y_only_when_every_check_passes() {
+    let (cmds, app) = flip_outcome(safe_to_flip());
+    assert_eq!(
+        cmds,
+        vec![Command::Flip(Site::A, item(Site::A, DbSide::A))],
+        "{:?}",
+        app.log
+    );
+}
+
+#[test]
+fn each_flip_check_failing_alone_blocks_y() {
+    type Breaker = fn(&mut App);
+    let breakers: [(&str, Breaker); 6] = [
+        ("the backward task ", |app| {
+            let mut t = app.tasks.backward.data.clone().unwrap();
+            t.status = TaskStatus::Ready;
+            app.tasks.backward.data = Some(t);
+        }),
+        ("lag a→b", |app| {
+            let row = HeartbeatRow {
+                id: 2,
+                at: app.now,
+                site: "SITEA".into(),
+            };
+            app.lag
+                .tracker
+                .written(DbSide::A, row, app.now - chrono::Duration::seconds(6));
+        }),
+        ("lag b→a", |app| {
+            let row = HeartbeatRow {
+                id: 1_000_000_002,
+                at: app.now,
+                site: "SITEB".into(),
+            };
+            app.lag
+                .tracker
+                .written(DbSide::B, row, app.now - chrono::Duration::seconds(40));
+        }),
+        ("no table in error", |app| {
+            let mut t = app.tasks.forward.data.clone().unwrap();
+            t.tables[3].state = "Table error".into();
+            app.tasks.forward.data = Some(t);
+        }),
+        ("the appmap read is fresh", |app| {
+            app.appmap.fetched_at = Some(app.now - chrono::Duration::seconds(60));
+        }),
+        ("the appmap read is fresh", |app| {
+            app.appmap.error = Some("AccessDenied".into());
+        }),
+    ];
+    for (what, breaker) in breakers {
+        let mut app = safe_to_flip();
+        breaker(&mut app);
+        let (cmds, mut app) = flip_outcome(app);
+        assert!(cmds.is_empty(), "{what}: flipped despite the failed check");
+        let refusal = &app.log.back().unwrap().text;
+        assert!(refusal.contains("1 check(s) failed"), "{what}: {refusal}");
+        assert!(refusal.contains(what), "{what}: {refusal}");
+        // The override key, then y, lets it through.
+        app.update(app.now, Action::Override);
+        assert_eq!(
+            effects(app.update(app.now, Action::Confirm)),
+            vec![Command::Flip(Site::A, item(Site::A, DbSide::A))],
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn first_full_load_start_asks_and_names_a_target_heartbeat_table_with_rows() {
+    let mut app = app();
+    let mut t = task(TaskRole::Forward, TaskStatus::Ready, false);
+    t.migration_type = "full-load-and-cdc".into();
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(t)));
+    let rows = vec![HeartbeatRow {
+        id: 1_000_000_000,
+        at: now(),
+        site: "SITEB".into(),
+    }];
+    app.update(now(), Msg::Heartbeats(DbSide::B, Ok(rows)));
+    assert!(effects(app.update(now(), Action::StartSelected)).is_empty());
+    let Some(Popup::Confirm(pending)) = app.popup.clone() else {
+        panic!("a confirmation: {:?}", app.log)
+    };
+    let list = dms_cockpit::app::checklist::for_pending(&app, &pending);
+    assert!(
+        list.failed()[0]
+            .text
+            .contains("heartbeat table in database b is empty: it holds 1 rows (1 written there)"),
+        "{list:?}"
+    );
+    assert!(effects(app.update(now(), Action::Confirm)).is_empty());
+    // With the table empty it passes and y starts it.
+    app.update(now(), Msg::Heartbeats(DbSide::B, Ok(vec![])));
+    assert_eq!(
+        effects(app.update(now(), Action::Confirm)),
+        vec![Command::StartTask(
+            TaskRole::Forward,
+            StartRequest {
+                start_type: StartType::StartReplication,
+                cdc_start_time: None
+            }
+        )]
+    );
 }

@@ -94,7 +94,7 @@ async fn an_apply_delay_of_2s_is_measured_within_one_polling_interval() {
         ..LagSettings::default()
     };
     let mut lines = Vec::new();
-    let down = measure_with(&b, settings(lag), Some(3), true, |l| lines.push(l.clone())).await;
+    let (down, _) = measure_with(&b, settings(lag), Some(3), true, |l| lines.push(l.clone())).await;
     lab.shutdown().await;
     assert!(
         down.is_empty(),
@@ -135,6 +135,7 @@ async fn a_stopped_task_turns_its_direction_not_replicating_and_resuming_clears_
             sink.lock().unwrap().push(l.clone())
         })
         .await
+        .0
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
     b.replication.stop(TaskRole::Backward).await.unwrap();

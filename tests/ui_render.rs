@@ -91,6 +91,7 @@ fn forward_task() -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(1800)),
         tables_error: None,
+        recovery_checkpoint: None,
         tables: vec![
             stats("customers", 12_500, 31, 7, 0, 40),
             stats("orders", 250_000, 1_204, 388, 12, 3),
@@ -117,6 +118,7 @@ fn backward_task() -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(1700)),
         tables_error: None,
+        recovery_checkpoint: None,
         tables: vec![
             stats("customers", 0, 2, 1, 0, 700),
             stats("orders", 0, 15, 4, 0, 650),
@@ -339,25 +341,51 @@ fn stop_confirmation_names_the_task() {
 }
 
 #[test]
-fn reload_asks_twice_and_warns() {
-    let mut app = sized(app_with_data(), 80, 24);
+fn reload_asks_for_the_task_identifier_and_lists_what_it_empties() {
+    let mut app = sized(app_with_data(), 80, 30);
     app.selected = TaskRole::Backward;
     app.update(now(), Action::ReloadSelected);
-    let first = screen(&app, 80, 24);
+    for c in "lab-back".chars() {
+        app.update(now(), Action::Type(c));
+    }
+    let text = screen(&app, 80, 30);
     assert!(
-        first.contains("Reload the target of the backward task lab-backward? y / n"),
-        "{first}"
+        text.contains("Reload the target of the backward task lab-backward?"),
+        "{text}"
     );
-    assert!(first.contains("reloads the target tables"), "{first}");
-    app.update(now(), Action::Confirm);
-    let second = screen(&app, 80, 24);
+    assert!(text.contains("reloads the target tables"), "{text}");
+    assert!(text.contains("> lab-back_"), "{text}");
     assert!(
-        second.contains("Really reload the target tables"),
-        "{second}"
+        text.contains("✖ the heartbeat table in database a is empty"),
+        "{text}"
     );
-    assert!(second.contains("Second and last confirmation"), "{second}");
-    insta::assert_snapshot!("reload_first", first);
-    insta::assert_snapshot!("reload_second", second);
+    assert!(!text.contains("y / n"), "no y/n for a reload: {text}");
+    insta::assert_snapshot!("reload_typed", text);
+}
+
+/// A flip whose checklist has a failed item: the popup marks it, says y
+/// is refused and names the override key; once armed it says so.
+#[test]
+fn confirmation_with_a_failed_check_names_the_override_key() {
+    let mut app = sized(app_with_data(), 100, 36);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    let text = screen(&app, 100, 36);
+    assert!(
+        text.contains("✖ the backward task lab-backward (b→a) is running"),
+        "{text}"
+    );
+    assert!(
+        text.contains("check(s) failed: y is refused. ! = override"),
+        "{text}"
+    );
+    assert!(text.contains("• SITEA's writes move from"), "{text}");
+    insta::assert_snapshot!("flip_with_failed_check", text);
+    app.update(now(), Action::Override);
+    let armed = screen(&app, 100, 36);
+    assert!(armed.contains("OVERRIDE ARMED"), "{armed}");
+    let plain = render_to_string(&app, &Theme::plain(), 100, 36);
+    assert!(plain.contains("✖ the backward task"));
 }
 
 #[test]

@@ -95,6 +95,7 @@ pub fn task(role: TaskRole, n: usize) -> TaskSnapshot {
         start_date: Some(ago(3_600)),
         tables: tables(n),
         tables_error: None,
+        recovery_checkpoint: None,
     }
 }
 

@@ -26,6 +26,12 @@ pub enum Action {
     /// Answers the "which site?" prompt.
     FlipChoose(Site),
     Confirm,
+    /// The second, explicit key that lets a confirmation with failed
+    /// checks go ahead (`!`); the confirm key alone never does.
+    Override,
+    /// A character typed into a confirmation (the reload's task id).
+    Type(char),
+    Backspace,
     Cancel,
     Refresh,
     /// Turns automatic heartbeats (the lag meter) on or off.

@@ -3,7 +3,7 @@
 //! terminal key events into [`Key`]s, so this module knows no terminal
 //! library.
 
-use super::{Action, App, Popup};
+use super::{Action, App, Pending, Popup};
 use crate::backend::{Site, TaskRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,7 @@ pub enum Key {
     End,
     Enter,
     Esc,
+    Backspace,
 }
 
 /// Key help, in the order the help overlay shows it: (keys, what they do).
@@ -35,12 +36,18 @@ pub const HELP: &[(&str, &str)] = &[
         "start the selected task (start, or resume after a stop)",
     ),
     ("x", "stop the selected task (asks y/n)"),
-    ("R", "reload the selected task's target (asks twice)"),
+    (
+        "R",
+        "reload the selected task's target (type its id, Enter)",
+    ),
     ("a  b", "insert a heartbeat as SITEA / as SITEB"),
     ("f", "flip a site's mapping (asks a/b, then y/n)"),
     ("r", "refresh everything now"),
     ("h", "automatic heartbeats on/off: lag a→b and b→a"),
-    ("y  n Esc", "in a prompt: confirm / cancel"),
+    (
+        "y  n Esc  !",
+        "prompt: confirm / cancel / override failed checks",
+    ),
 ];
 
 /// The footer's short list of main keys.
@@ -64,7 +71,16 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Esc | Key::Char('n') => Some(Action::Cancel),
             _ => None,
         },
+        Some(Popup::Confirm(Pending::Reload(_))) => match key {
+            Key::Enter => Some(Action::Confirm),
+            Key::Char('!') => Some(Action::Override),
+            Key::Char(c) if c.is_ascii_alphanumeric() || c == '-' => Some(Action::Type(c)),
+            Key::Backspace => Some(Action::Backspace),
+            Key::Esc => Some(Action::Cancel),
+            _ => None,
+        },
         Some(Popup::Confirm(_)) => match key {
+            Key::Char('!') => Some(Action::Override),
             Key::Char('y') | Key::Char('Y') => Some(Action::Confirm),
             Key::Char('n') | Key::Char('N') | Key::Esc => Some(Action::Cancel),
             _ => None,

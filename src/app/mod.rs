@@ -4,6 +4,8 @@
 //! without a terminal or a backend.
 
 pub mod action;
+pub mod audit;
+pub mod checklist;
 pub mod guard;
 pub mod keymap;
 pub mod lag;

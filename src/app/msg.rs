@@ -21,6 +21,8 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// An audit line was written, or why not.
+    Audited(Result<(), String>),
     /// The lag meter's clock (every `[lag] poll`).
     LagTick,
     /// An automatic heartbeat as `Site` went into a database; the time is
@@ -68,6 +70,8 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Append a line to the audit log.
+    Audit(Box<super::audit::AuditRecord>),
     /// An automatic heartbeat as a site, wherever the appmap routes it.
     LagWrite(Site),
     /// Look for these heartbeat ids in a database.

@@ -83,20 +83,37 @@ impl Focus {
     ];
 }
 
-/// A mutating action waiting for `y`/`n`.
+/// A mutating action waiting for its confirmation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
     Stop(TaskRole),
-    /// First of reload-target's two confirmations.
+    /// reload-target: confirmed by typing the task's identifier.
     Reload(TaskRole),
-    /// Second, explicit confirmation of reload-target.
-    ReloadReally(TaskRole),
+    /// A start that prepares (empties) the target tables: the first start
+    /// of a full-load task.
+    Start(TaskRole, crate::backend::StartRequest),
     Flip {
         site: Site,
         /// The item the operator saw: the flip is conditional on it.
         seen: AppMapItem,
         to: DbSide,
     },
+}
+
+/// An action in flight, as its audit line will describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingAudit {
+    pub request: String,
+    pub checklist: super::checklist::Checklist,
+    pub overridden: bool,
+}
+
+/// What the operator has entered in the open confirmation: the typed
+/// task identifier (reload) and whether failed checks were overridden.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfirmInput {
+    pub typed: String,
+    pub overridden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,8 +199,12 @@ pub struct App {
     pub focus: Focus,
     pub selected: TaskRole,
     pub popup: Option<Popup>,
+    /// Input into the open confirmation.
+    pub confirm_input: ConfirmInput,
     pub scroll: Scroll,
     pub busy: BTreeSet<Busy>,
+    /// Actions sent and not answered yet: what the audit line will say.
+    pub audit_pending: std::collections::BTreeMap<Busy, PendingAudit>,
     /// Automatic heartbeats and the lag they measure.
     pub lag: super::lag::LagMeter,
     /// The last time `update` ran: what the ui measures ages against.
@@ -212,8 +233,10 @@ impl App {
             focus: Focus::Tasks,
             selected: TaskRole::Forward,
             popup: None,
+            confirm_input: ConfirmInput::default(),
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
+            audit_pending: Default::default(),
             lag,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),

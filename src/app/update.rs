@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::guard;
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
+use super::{checklist, guard};
 use crate::backend::{DbSide, StartType, TaskRole};
 
 impl App {
@@ -63,6 +63,7 @@ impl App {
                     self.log_info("cancelled");
                 }
                 self.popup = None;
+                self.confirm_input = Default::default();
                 return vec![];
             }
             Action::Refresh => {
@@ -75,6 +76,18 @@ impl App {
         if self.popup.is_some() {
             return match action {
                 Action::Confirm => self.confirm(),
+                Action::Override => {
+                    self.override_checks();
+                    vec![]
+                }
+                Action::Type(c) => {
+                    self.confirm_input.typed.push(c);
+                    vec![]
+                }
+                Action::Backspace => {
+                    self.confirm_input.typed.pop();
+                    vec![]
+                }
                 Action::FlipChoose(site) => self.flip_chosen(site),
                 _ => vec![],
             };
@@ -96,32 +109,34 @@ impl App {
                     super::state::MIN_HEIGHT
                 ));
             }
-            Action::StartSelected => return self.start(self.selected, None),
-            Action::StopSelected => self.ask(Pending::Stop(self.selected), |app, role| {
-                let task = app.tasks[role].data.as_ref();
-                match task {
-                    Some(t) => guard::check_stop(t),
-                    None => Err(unknown_task(role)),
-                }
-            }),
+            Action::StartSelected => return self.start_asked(self.selected),
+            Action::StopSelected => {
+                return self.ask(Pending::Stop(self.selected), |app, role| {
+                    let task = app.tasks[role].data.as_ref();
+                    match task {
+                        Some(t) => guard::check_stop(t),
+                        None => Err(unknown_task(role)),
+                    }
+                });
+            }
             Action::ReloadSelected => {
-                self.ask(Pending::Reload(self.selected), |app, role| {
+                return self.ask(Pending::Reload(self.selected), |app, role| {
                     match app.tasks[role].data.as_ref() {
                         Some(t) => guard::start_type(t, Some(StartType::ReloadTarget)).map(|_| ()),
                         None => Err(unknown_task(role)),
                     }
-                })
+                });
             }
             Action::Heartbeat(site) => {
                 if let Err(e) = guard::check_writable(&self.mode, "insert a heartbeat") {
-                    self.log_error(e);
+                    return self.refuse(format!("heartbeat as {site}"), e);
                 } else if self.busy.insert(Busy::Heartbeat(site)) {
                     self.log_info(format!("inserting a heartbeat as {site}"));
                     return vec![Command::InsertHeartbeat(site)];
                 }
             }
             Action::FlipPrompt => match guard::check_writable(&self.mode, "flip a site") {
-                Err(e) => self.log_error(e),
+                Err(e) => return self.refuse("flip a site", e),
                 Ok(()) => self.popup = Some(Popup::ChooseFlipSite),
             },
             _ => {}
@@ -129,15 +144,78 @@ impl App {
         vec![]
     }
 
-    /// Opens a confirmation for a task action, or logs why it cannot be.
-    fn ask(&mut self, pending: Pending, check: impl Fn(&App, TaskRole) -> Result<(), String>) {
+    /// Opens a confirmation for a task action, or logs (and audits) why
+    /// it cannot be.
+    fn ask(
+        &mut self,
+        pending: Pending,
+        check: impl Fn(&App, TaskRole) -> Result<(), String>,
+    ) -> Vec<Command> {
         let role = self.selected;
         let checked =
             guard::check_writable(&self.mode, "change a task").and_then(|_| check(self, role));
         match checked {
-            Ok(()) => self.popup = Some(Popup::Confirm(pending)),
-            Err(e) => self.log_error(e),
+            Ok(()) => {
+                self.open_confirm(pending);
+                vec![]
+            }
+            Err(e) => {
+                let request = checklist::for_pending(self, &pending).action;
+                self.refuse(request, e)
+            }
         }
+    }
+
+    /// A mutating request refused before it was asked: logged and audited.
+    fn refuse(&mut self, request: impl Into<String>, why: String) -> Vec<Command> {
+        let audit = self.audit_refused(request, None, &why);
+        self.log_error(why);
+        vec![audit]
+    }
+
+    fn open_confirm(&mut self, pending: Pending) {
+        self.confirm_input = Default::default();
+        self.popup = Some(Popup::Confirm(pending));
+    }
+
+    /// `s`: a start that empties the target tables (a full-load task's
+    /// first start) asks first, with its checklist; any other starts now.
+    fn start_asked(&mut self, role: TaskRole) -> Vec<Command> {
+        let configured = self.settings.backward_cdc_start_time;
+        let decided = guard::check_writable(&self.mode, "start a task").and_then(|_| {
+            match self.tasks[role].data.as_ref() {
+                Some(task) => guard::start_request(task, None, configured, None)
+                    .map(|r| (checklist::empties_target(task, r.start_type), r)),
+                None => Err(unknown_task(role)),
+            }
+        });
+        match decided {
+            Err(e) => self.refuse(format!("start the {role} task"), e),
+            Ok((true, request)) => {
+                self.open_confirm(Pending::Start(role, request));
+                vec![]
+            }
+            Ok((false, _)) => self.start(role, None),
+        }
+    }
+
+    /// `!`: lets the open confirmation go ahead despite failed checks.
+    fn override_checks(&mut self) {
+        let Some(Popup::Confirm(pending)) = &self.popup else {
+            return;
+        };
+        let list = checklist::for_pending(self, pending);
+        if list.passed() {
+            self.log_info("nothing to override: every check passed");
+            return;
+        }
+        self.confirm_input.overridden = true;
+        let failed: Vec<String> = list.failed().iter().map(|i| i.text.clone()).collect();
+        self.log_error(format!(
+            "override armed for {}: {}; confirm to go ahead anyway",
+            list.action,
+            failed.join("; ")
+        ));
     }
 
     fn start(&mut self, role: TaskRole, requested: Option<StartType>) -> Vec<Command> {
@@ -149,8 +227,12 @@ impl App {
             }
         });
         match decided {
-            Err(e) => self.log_error(e),
+            Err(e) => return self.refuse(format!("start the {role} task"), e),
             Ok(request) => {
+                if !self.busy.contains(&Busy::Start(role)) {
+                    let list = checklist::start(self, role, request.start_type);
+                    self.audit_sent(Busy::Start(role), list, false);
+                }
                 if self.busy.insert(Busy::Start(role)) {
                     self.log_info(format!("{role} task: {}", request.start_type));
                     return vec![Command::StartTask(role, request)];
@@ -168,16 +250,53 @@ impl App {
             return vec![];
         }
         match crate::backend::routing::flip_target(&items, site, &self.databases) {
-            Ok((seen, to)) => self.popup = Some(Popup::Confirm(Pending::Flip { site, seen, to })),
+            Ok((seen, to)) => self.open_confirm(Pending::Flip { site, seen, to }),
             Err(e) => self.log_error(e),
         }
         vec![]
     }
 
     fn confirm(&mut self) -> Vec<Command> {
-        let Some(Popup::Confirm(pending)) = self.popup.take() else {
+        let Some(Popup::Confirm(pending)) = self.popup.clone() else {
             return vec![];
         };
+        // The checklist is computed again now, from live state: what the
+        // popup showed a moment ago may have changed.
+        let list = checklist::for_pending(self, &pending);
+        if !list.passed() && !self.confirm_input.overridden {
+            let failed: Vec<String> = list.failed().iter().map(|i| i.text.clone()).collect();
+            let why = format!(
+                "refused to {}: {} check(s) failed: {}. Press ! to override, then confirm; Esc cancels",
+                list.action,
+                failed.len(),
+                failed.join("; ")
+            );
+            let audit = self.audit_refused(list.action.clone(), Some(list), &why);
+            self.log_error(why);
+            return vec![audit];
+        }
+        if let Pending::Reload(role) = &pending {
+            let id = self.tasks[*role].data.as_ref().map(|t| t.id.clone());
+            if id.as_deref() != Some(self.confirm_input.typed.as_str()) {
+                self.log_error(format!(
+                    "reload not confirmed: type the task identifier {} exactly, then Enter (typed `{}`)",
+                    id.as_deref().unwrap_or("(unknown)"),
+                    self.confirm_input.typed
+                ));
+                return vec![];
+            }
+        }
+        self.popup = None;
+        let overridden = self.confirm_input.overridden;
+        self.confirm_input = Default::default();
+        let busy = match &pending {
+            Pending::Stop(role) => Busy::Stop(*role),
+            Pending::Reload(role) | Pending::Start(role, _) => Busy::Start(*role),
+            Pending::Flip { site, .. } => Busy::Flip(*site),
+        };
+        if !self.busy.contains(&busy) {
+            self.audit_sent(busy, list, overridden);
+        }
         match pending {
             Pending::Stop(role) => {
                 if self.busy.insert(Busy::Stop(role)) {
@@ -185,8 +304,13 @@ impl App {
                     return vec![Command::StopTask(role)];
                 }
             }
-            Pending::Reload(role) => self.popup = Some(Popup::Confirm(Pending::ReloadReally(role))),
-            Pending::ReloadReally(role) => return self.start(role, Some(StartType::ReloadTarget)),
+            Pending::Reload(role) => return self.start(role, Some(StartType::ReloadTarget)),
+            Pending::Start(role, request) => {
+                if self.busy.insert(Busy::Start(role)) {
+                    self.log_info(format!("{role} task: {}", request.start_type));
+                    return vec![Command::StartTask(role, request)];
+                }
+            }
             Pending::Flip { site, seen, to } => {
                 if self.busy.insert(Busy::Flip(site)) {
                     self.log_info(format!("flipping {site} to database {to}"));
@@ -212,23 +336,30 @@ impl App {
             Msg::LagWritten(site, result) => self.lag_written(site, result),
             Msg::LagSeen(db, result) => self.lag_seen(db, result),
             Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
+            Msg::Audited(result) => {
+                if let Err(e) = result {
+                    self.log_error(format!("audit line not written: {e}"));
+                }
+            }
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));
+                let audit = self.audit_answered(Busy::Start(role), &result);
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: {} accepted", request.start_type)),
                     Err(e) => {
                         self.log_error(format!("{role} task: {} failed: {e}", request.start_type))
                     }
                 }
-                return self.refresh_task(role);
+                return audit.into_iter().chain(self.refresh_task(role)).collect();
             }
             Msg::Stopped(role, result) => {
                 self.busy.remove(&Busy::Stop(role));
+                let audit = self.audit_answered(Busy::Stop(role), &result);
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: stop accepted")),
                     Err(e) => self.log_error(format!("{role} task: stop failed: {e}")),
                 }
-                return self.refresh_task(role);
+                return audit.into_iter().chain(self.refresh_task(role)).collect();
             }
             Msg::HeartbeatInserted(site, result) => {
                 self.busy.remove(&Busy::Heartbeat(site));
@@ -245,6 +376,10 @@ impl App {
             }
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
+                let mut commands: Vec<Command> = self
+                    .audit_answered(Busy::Flip(site), &result)
+                    .into_iter()
+                    .collect();
                 match result {
                     Ok((_, db)) => self.log_ok(format!(
                         "{site} now writes to database {db} ({} {})",
@@ -255,8 +390,9 @@ impl App {
                 }
                 if !self.appmap.loading {
                     self.appmap.loading = true;
-                    return vec![Command::FetchAppMap];
+                    commands.push(Command::FetchAppMap);
                 }
+                return commands;
             }
         }
         vec![]

@@ -277,6 +277,10 @@ pub struct TaskSnapshot {
     /// refuses it for a task that never ran; emulators lack it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tables_error: Option<String>,
+    /// `RecoveryCheckpoint`: where CDC would resume; recorded in the audit
+    /// log so a task can be restarted from an exact position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_checkpoint: Option<String>,
 }
 
 /// How a task is started.

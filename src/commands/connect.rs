@@ -17,6 +17,8 @@ use crate::lab::{Lab, LabOptions};
 pub struct Connected {
     pub backends: Backends,
     pub settings: Settings,
+    /// Where mutating actions are recorded.
+    pub audit: crate::audit::AuditLog,
     lab: Option<Lab>,
     /// A temporary lab directory, removed when this is dropped.
     _tmp: Option<tempfile::TempDir>,
@@ -125,6 +127,12 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
             lag: LagSettings::default(),
             seq_starts: crate::setup::sql::DEFAULT_SEQ_START,
         },
+        audit: crate::audit::AuditLog::new(
+            global
+                .audit_log
+                .clone()
+                .unwrap_or_else(crate::audit::default_path),
+        ),
         lab: Some(lab),
         _tmp: tmp,
     })
@@ -151,6 +159,13 @@ pub async fn configured(global: &GlobalArgs) -> Result<Connected, Failure> {
             lag: config.lag,
             seq_starts: PerDb::new(|db| config.databases[db].seq_start),
         },
+        audit: crate::audit::AuditLog::new(
+            global
+                .audit_log
+                .clone()
+                .or(config.audit_path.clone())
+                .unwrap_or_else(crate::audit::default_path),
+        ),
         lab: None,
         _tmp: None,
     })

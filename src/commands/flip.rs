@@ -1,11 +1,13 @@
-//! `dms-cockpit flip SITE`: the TUI's `f` key for scripts. Shows what the
-//! site points at now and where it will point, asks (or `--yes`), then
-//! flips conditionally on exactly what was shown.
+//! `dms-cockpit flip SITE`: the TUI's `f` key for scripts. Computes the
+//! same checklist as the TUI's confirmation from live state (including a
+//! round of heartbeats for the lag checks), prints it, refuses a failed
+//! check without `--force`, asks (or `--yes`), then flips conditionally on
+//! exactly what was shown.
 
-use super::confirm::confirm;
 use super::connect;
+use super::guarded::{self, Decision};
 use super::{Failure, Outcome};
-use crate::app::guard;
+use crate::app::{checklist, guard};
 use crate::backend::routing;
 use crate::cli::{FlipArgs, GlobalArgs};
 use crate::format;
@@ -20,23 +22,41 @@ pub async fn run(global: &GlobalArgs, args: &FlipArgs) -> Outcome {
 async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
     let backends = &connected.backends;
     let site = args.site;
-    guard::check_writable(&backends.mode, "flip a site").map_err(Failure::BadInput)?;
+    let audit = super::audit_log(connected);
+    let request = format!("flip {site}");
+    if let Err(e) = guard::check_writable(&backends.mode, "flip a site") {
+        audit.refused(connected, &request, None, &e);
+        return Err(Failure::BadInput(e));
+    }
+    let app = guarded::live_app(connected, true).await;
     let items = backends.read_appmap().await?;
     let (seen, to) =
         routing::flip_target(&items, site, &backends.databases).map_err(Failure::BadInput)?;
+    let list = checklist::flip(&app, site, to);
     let from = backends.databases[to.other()].clone();
     let question = format!(
         "Flip {site} from {} to {}?",
         format::db_long(&from),
         format::db_long(&backends.databases[to])
     );
-    if !confirm(&question, args.yes)? {
-        return Err(Failure::Failed("cancelled: nothing was changed".into()));
-    }
-    let (_, db) = backends
+    let decision = match guarded::decide(&list, &question, args.guard.yes, args.guard.force) {
+        Ok(d) => d,
+        Err(e) => {
+            audit.refused_app(&app, &request, Some(&list), &e.to_string());
+            return Err(e);
+        }
+    };
+    let outcome = backends
         .flip_site(site, Some(seen), &connected.settings.operator)
-        .await
-        .map_err(|e| Failure::Failed(format!("flip of {site} failed: {e}")))?;
+        .await;
+    audit.outcome(
+        &app,
+        &request,
+        &list,
+        decision == Decision::Forced,
+        &outcome,
+    );
+    let (_, db) = outcome.map_err(|e| Failure::Failed(format!("flip of {site} failed: {e}")))?;
     println!(
         "{site} now writes to {}",
         format::db_long(&backends.databases[db])

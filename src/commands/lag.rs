@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 
 use super::connect::{self, Connected};
 use super::{Failure, Outcome};
-use crate::app::lag::{LagBasis, LagSettings, LagState, Measured, direction_arrow, direction_name};
+use crate::app::lag::{
+    LagBasis, LagSettings, LagState, LagTracker, Measured, direction_arrow, direction_name,
+};
 use crate::app::{App, Command, Msg, Settings};
 use crate::backend::{Backends, DbSide, TaskRole};
 use crate::cli::{GlobalArgs, LagArgs, LagThresholdArgs};
@@ -74,7 +76,7 @@ pub async fn run(global: &GlobalArgs, args: &LagArgs) -> Outcome {
 async fn measure(connected: &Connected, args: &LagArgs) -> Outcome {
     let json = args.json;
     let mut printed = Ok(());
-    let down = measure_with(
+    let (down, _) = measure_with(
         &connected.backends,
         connected.settings.clone(),
         args.count,
@@ -109,7 +111,7 @@ pub async fn measure_with(
     count: Option<u32>,
     quiet: bool,
     mut out: impl FnMut(&LagLine),
-) -> BTreeSet<TaskRole> {
+) -> (BTreeSet<TaskRole>, LagTracker) {
     let mut app = App::new(
         backends.mode.clone(),
         backends.databases.clone(),
@@ -121,6 +123,7 @@ pub async fn measure_with(
     let context = Context {
         operator: settings.operator.clone(),
         heartbeat_rows: settings.heartbeat_rows.max(50),
+        audit: None,
     };
     let lag = app.lag.tracker.settings;
     if !quiet {
@@ -200,7 +203,7 @@ pub async fn measure_with(
             }
         }
     }
-    ever_down
+    (ever_down, app.lag.tracker)
 }
 
 fn line_of(app: &App, m: &Measured) -> LagLine {

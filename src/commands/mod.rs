@@ -5,6 +5,7 @@
 pub mod confirm;
 pub mod connect;
 pub mod flip;
+pub mod guarded;
 pub mod heartbeat;
 pub mod init;
 pub mod lab;
@@ -56,4 +57,9 @@ pub fn operator() -> String {
         .or_else(|_| std::env::var("USERNAME"))
         .map(|u| format!("{u} via dms-cockpit"))
         .unwrap_or_else(|_| "dms-cockpit".to_string())
+}
+
+/// The audit log of a connected command.
+pub fn audit_log(connected: &connect::Connected) -> guarded::Audit<'_> {
+    guarded::Audit::new(connected)
 }

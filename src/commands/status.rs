@@ -123,6 +123,7 @@ pub async fn poll_once(connected: &Connected, rows: usize) -> App {
     let context = Context {
         operator: connected.settings.operator.clone(),
         heartbeat_rows: rows,
+        audit: None,
     };
     let commands = app.poll_all();
     let msgs = futures::future::join_all(

@@ -1,14 +1,19 @@
 //! `dms-cockpit task start|stop forward|backward`: the TUI's `s`, `x` and
-//! `R` keys for scripts, with the same guardrails (`app::guard`) and the
-//! same confirmation (an interactive prompt or `--yes`).
+//! `R` keys for scripts, with the same guardrails (`app::guard`), the same
+//! checklist (`app::checklist`) and the same confirmation rules (`--yes`
+//! confirms only a passing checklist, `--force` overrides a failed one).
+//! `--wait` follows the task until it is running or stopped.
 
-use super::confirm::confirm;
+use std::time::Instant;
+
 use super::connect;
+use super::guarded::{self, Decision};
 use super::{Failure, Outcome};
-use crate::app::guard;
-use crate::backend::StartType;
+use crate::app::{checklist, guard};
 use crate::backend::ops::with_timeout;
-use crate::cli::{GlobalArgs, StartTypeArg, TaskStartArgs, TaskStopArgs};
+use crate::backend::{Backends, StartType, TaskRole, TaskStatus};
+use crate::cli::{GlobalArgs, StartTypeArg, TaskStartArgs, TaskStopArgs, WaitArgs};
+use crate::format;
 
 pub async fn start(global: &GlobalArgs, args: &TaskStartArgs) -> Outcome {
     let connected = connect::target(global, &args.target).await?;
@@ -20,8 +25,17 @@ pub async fn start(global: &GlobalArgs, args: &TaskStartArgs) -> Outcome {
 async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outcome {
     let backends = &connected.backends;
     let role = args.task;
-    guard::check_writable(&backends.mode, "start a task").map_err(Failure::BadInput)?;
-    let task = backends.describe_task(role).await?;
+    let audit = super::audit_log(connected);
+    let asked = format!("task start {role}");
+    if let Err(e) = guard::check_writable(&backends.mode, "start a task") {
+        audit.refused(connected, &asked, None, &e);
+        return Err(Failure::BadInput(e));
+    }
+    let app = guarded::live_app(connected, false).await;
+    let task = match &app.tasks[role].data {
+        Some(t) => t.clone(),
+        None => backends.describe_task(role).await?,
+    };
     let requested = args.start_type.map(|t| match t {
         StartTypeArg::Resume => StartType::ResumeProcessing,
         StartTypeArg::Reload => StartType::ReloadTarget,
@@ -34,18 +48,36 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
     )
     .map_err(Failure::Failed)?;
     let start_type = request.start_type;
-    if start_type == StartType::ReloadTarget {
-        let question = format!(
+    let asked = format!("task start {role} ({start_type})");
+    let list = checklist::start(&app, role, start_type);
+    let question = if start_type == StartType::ReloadTarget {
+        format!(
             "Reload the target of the {role} task {}? This reloads every target table from the source.",
             task.id
-        );
-        if !confirm(&question, args.yes)? {
-            return Err(Failure::Failed("cancelled: nothing was changed".into()));
+        )
+    } else {
+        format!("{start_type} of the {role} task {}?", task.id)
+    };
+    // A start that empties nothing needed no confirmation before; it still
+    // prints its checklist and goes ahead without asking.
+    let needs_answer = checklist::empties_target(&task, start_type);
+    let decision = if needs_answer {
+        guarded::decide(&list, &question, args.guard.yes, args.guard.force)
+    } else {
+        guarded::decide(&list, &question, true, args.guard.force)
+    };
+    let decision = match decision {
+        Ok(d) => d,
+        Err(e) => {
+            audit.refused_app(&app, &asked, Some(&list), &e.to_string());
+            return Err(e);
         }
-    }
-    with_timeout(backends.timeout, backends.replication.start(role, request)).await?;
+    };
+    let outcome = with_timeout(backends.timeout, backends.replication.start(role, request)).await;
+    audit.outcome(&app, &asked, &list, decision == Decision::Forced, &outcome);
+    outcome?;
     println!("{role} task {}: {start_type} accepted", task.id);
-    Ok(())
+    wait_for(backends, role, &args.wait, TaskStatus::Running).await
 }
 
 pub async fn stop(global: &GlobalArgs, args: &TaskStopArgs) -> Outcome {
@@ -58,13 +90,90 @@ pub async fn stop(global: &GlobalArgs, args: &TaskStopArgs) -> Outcome {
 async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome {
     let backends = &connected.backends;
     let role = args.task;
-    guard::check_writable(&backends.mode, "stop a task").map_err(Failure::BadInput)?;
-    let task = backends.describe_task(role).await?;
-    guard::check_stop(&task).map_err(Failure::Failed)?;
-    if !confirm(&format!("Stop the {role} task {}?", task.id), args.yes)? {
-        return Err(Failure::Failed("cancelled: nothing was changed".into()));
+    let audit = super::audit_log(connected);
+    let asked = format!("task stop {role}");
+    if let Err(e) = guard::check_writable(&backends.mode, "stop a task") {
+        audit.refused(connected, &asked, None, &e);
+        return Err(Failure::BadInput(e));
     }
-    with_timeout(backends.timeout, backends.replication.stop(role)).await?;
+    let app = guarded::live_app(connected, false).await;
+    let task = match &app.tasks[role].data {
+        Some(t) => t.clone(),
+        None => backends.describe_task(role).await?,
+    };
+    guard::check_stop(&task).map_err(Failure::Failed)?;
+    let list = checklist::stop(&app, role);
+    let question = format!("Stop the {role} task {}?", task.id);
+    let decision = match guarded::decide(&list, &question, args.guard.yes, args.guard.force) {
+        Ok(d) => d,
+        Err(e) => {
+            audit.refused_app(&app, &asked, Some(&list), &e.to_string());
+            return Err(e);
+        }
+    };
+    let outcome = with_timeout(backends.timeout, backends.replication.stop(role)).await;
+    audit.outcome(&app, &asked, &list, decision == Decision::Forced, &outcome);
+    outcome?;
     println!("{role} task {}: stop accepted", task.id);
-    Ok(())
+    wait_for(backends, role, &args.wait, TaskStatus::Stopped).await
+}
+
+/// `--wait`: polls the task until it reaches `goal`, saying how long it has
+/// been in a transition; a failed task or the timeout ends it with exit 1.
+async fn wait_for(
+    backends: &Backends,
+    role: TaskRole,
+    wait: &WaitArgs,
+    goal: TaskStatus,
+) -> Outcome {
+    if !wait.wait {
+        return Ok(());
+    }
+    let began = Instant::now();
+    let mut last_status: Option<TaskStatus> = None;
+    let mut since = Instant::now();
+    loop {
+        let task = backends.describe_task(role).await?;
+        if last_status.as_ref() != Some(&task.status) {
+            last_status = Some(task.status.clone());
+            since = Instant::now();
+        }
+        if task.status == goal {
+            println!(
+                "{role} task {}: {} after {}",
+                task.id,
+                format::status_label(&task.status),
+                humantime::format_duration(round(began.elapsed()))
+            );
+            return Ok(());
+        }
+        if task.status == TaskStatus::Failed {
+            return Err(Failure::Failed(format!(
+                "the {role} task {} failed while waiting for it to be {goal}: {}",
+                task.id,
+                task.last_failure.as_deref().unwrap_or("no failure message")
+            )));
+        }
+        if began.elapsed() >= wait.timeout {
+            return Err(Failure::Failed(format!(
+                "the {role} task {} is still {} after {} (in that state for {}): not {goal} within --timeout",
+                task.id,
+                task.status,
+                humantime::format_duration(round(began.elapsed())),
+                humantime::format_duration(round(since.elapsed()))
+            )));
+        }
+        eprintln!(
+            "{role} task {}: {} for {}",
+            task.id,
+            task.status,
+            humantime::format_duration(round(since.elapsed()))
+        );
+        tokio::time::sleep(guarded::WAIT_POLL.min(wait.timeout.saturating_sub(began.elapsed())))
+            .await;
+    }
+}
+
+fn round(d: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(d.as_secs())
 }

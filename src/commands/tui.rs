@@ -26,7 +26,13 @@ pub async fn run(global: &GlobalArgs, connected: Connected) -> Outcome {
         connected.settings.clone(),
         Utc::now(),
     );
-    let result = crate::runtime::run(app, connected.backends.clone(), theme(global)).await;
+    let result = crate::runtime::run(
+        app,
+        connected.backends.clone(),
+        theme(global),
+        connected.audit.clone(),
+    )
+    .await;
     connected.close().await;
     result.map_err(|e| Failure::Failed(format!("{e:#}")))
 }

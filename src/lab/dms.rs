@@ -211,6 +211,13 @@ impl Dms {
     async fn snapshot(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         let task = self.load_task(role).await?;
         let (tables, full_load_finish) = self.table_stats(role).await?;
+        // The lab's CDC position: the last change of the source applied.
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT last_seq FROM awsdms_apply_position WHERE task = ?1")
+                .bind(task_id(role))
+                .fetch_optional(&self.sites[role.target()])
+                .await
+                .map_err(|e| db_error(&format!("reading the position of {}", task_id(role)), e))?;
         let count = |state: &str| tables.iter().filter(|t| t.state == state).count() as i32;
         let loaded = count(TABLE_COMPLETED);
         let full_load_percent = (task.is_full_load() && task.first_start.is_some()).then(|| {
@@ -245,6 +252,7 @@ impl Dms {
             start_date: task.first_start,
             tables,
             tables_error: None,
+            recovery_checkpoint: position.map(|p| format!("lab:{}:seq:{p}", role.source())),
         })
     }
 

@@ -24,6 +24,9 @@ pub struct Context {
     pub operator: String,
     /// Heartbeat rows fetched per database.
     pub heartbeat_rows: usize,
+    /// Where `Command::Audit` lines go (the TUI's); `None` drops them with
+    /// a warning in the log file.
+    pub audit: Option<crate::audit::AuditLog>,
 }
 
 impl Executor {
@@ -86,6 +89,13 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
+        Command::Audit(record) => {
+            let written = match &context.audit {
+                Some(log) => log.append(&record),
+                None => Err("no audit log is configured for this run".to_string()),
+            };
+            Msg::Audited(written)
+        }
         Command::LagWrite(site) => Msg::LagWritten(
             site,
             backends
@@ -120,6 +130,7 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Flipped(_, Err(e))
         | Msg::LagWritten(_, Err(e))
         | Msg::LagSeen(_, Err(e)) => e,
+        Msg::Audited(Err(e)) => return Some(e.clone()),
         _ => return None,
     };
     Some(e.to_string())

@@ -17,7 +17,12 @@ use events::Event;
 
 /// Runs the cockpit until the user quits. The terminal is restored on
 /// return, on error and on panic.
-pub async fn run(app: App, backends: Backends, theme: Theme) -> anyhow::Result<()> {
+pub async fn run(
+    app: App,
+    backends: Backends,
+    theme: Theme,
+    audit: crate::audit::AuditLog,
+) -> anyhow::Result<()> {
     let mut terminal = terminal::TerminalGuard::enter()?;
     let (tx, rx) = mpsc::unbounded_channel();
     events::spawn_input(tx.clone());
@@ -25,16 +30,18 @@ pub async fn run(app: App, backends: Backends, theme: Theme) -> anyhow::Result<(
     events::spawn_ticks(tx.clone(), app.settings.refresh_every);
     events::spawn_lag_ticks(tx.clone(), app.settings.lag.poll);
     let size = terminal.size()?;
-    let result = event_loop(&mut terminal, app, backends, theme, tx, rx, size).await;
+    let result = event_loop(&mut terminal, app, backends, theme, audit, tx, rx, size).await;
     drop(terminal);
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn event_loop(
     terminal: &mut terminal::TerminalGuard,
     mut app: App,
     backends: Backends,
     theme: Theme,
+    audit: crate::audit::AuditLog,
     tx: mpsc::UnboundedSender<Event>,
     mut rx: mpsc::UnboundedReceiver<Event>,
     size: (u16, u16),
@@ -42,6 +49,7 @@ async fn event_loop(
     let context = executor::Context {
         operator: app.settings.operator.clone(),
         heartbeat_rows: app.settings.heartbeat_rows,
+        audit: Some(audit),
     };
     let executor = executor::Executor::new(backends, tx, context);
     app.update(Utc::now(), Action::Resize(size.0, size.1));

@@ -9,7 +9,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::{Theme, wrap};
-use crate::app::{App, Pending, Popup};
+use crate::app::{App, Pending, Popup, checklist};
 use crate::backend::{Site, TaskRole, routing};
 use crate::format;
 
@@ -121,9 +121,8 @@ fn task_name(app: &App, role: TaskRole) -> String {
 }
 
 fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
-    let yes_no = para("y = yes, go ahead · n or Esc = cancel", theme.key);
     let blank = || para("", Style::default());
-    match pending {
+    let mut paras = match pending {
         Pending::Stop(role) => vec![
             para(
                 format!("Stop {}? y / n", task_name(app, *role)),
@@ -138,12 +137,10 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                 ),
                 Style::default(),
             ),
-            blank(),
-            yes_no,
         ],
         Pending::Reload(role) => vec![
             para(
-                format!("Reload the target of {}? y / n", task_name(app, *role)),
+                format!("Reload the target of {}?", task_name(app, *role)),
                 theme.title,
             ),
             blank(),
@@ -155,29 +152,25 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                 ),
                 theme.warn,
             ),
-            para("You will be asked once more.", Style::default()),
-            blank(),
-            yes_no,
         ],
-        Pending::ReloadReally(role) => vec![
+        Pending::Start(role, request) => vec![
             para(
                 format!(
-                    "Really reload the target tables in {}? y / n",
-                    format::db_long(&app.databases[role.target()]),
+                    "Start {} ({})? y / n",
+                    task_name(app, *role),
+                    request.start_type
                 ),
-                theme.error,
+                theme.title,
             ),
             blank(),
             para(
                 format!(
-                    "⚠ Second and last confirmation: {} will run reload-target and overwrite the target tables. Rows written only in {} are lost.",
-                    task_name(app, *role),
-                    format::db_label(role.target()),
+                    "⚠ its full load prepares the target tables in {} before loading them from {}.",
+                    format::db_long(&app.databases[role.target()]),
+                    format::db_long(&app.databases[role.source()]),
                 ),
                 theme.warn,
             ),
-            blank(),
-            yes_no,
         ],
         Pending::Flip { site, seen, to } => {
             let from = match app.database_of(seen) {
@@ -200,9 +193,58 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                     ),
                     Style::default(),
                 ),
-                blank(),
-                yes_no,
             ]
         }
+    };
+    let list = checklist::for_pending(app, pending);
+    paras.push(blank());
+    paras.push(para("Checklist (live):", theme.title));
+    for item in &list.items {
+        let style = match item.passed {
+            Some(true) => theme.ok,
+            Some(false) => theme.error,
+            None => Style::default(),
+        };
+        paras.push(para(item.line(), style));
     }
+    paras.push(blank());
+    let confirm_key = match pending {
+        Pending::Reload(role) => {
+            let id = app.tasks[*role]
+                .data
+                .as_ref()
+                .map_or("(unknown)".to_string(), |t| t.id.clone());
+            paras.push(para(
+                format!(
+                    "Type the task identifier {id} and press Enter: > {}_",
+                    app.confirm_input.typed
+                ),
+                theme.key,
+            ));
+            "Enter"
+        }
+        _ => "y",
+    };
+    let failed = list.failed().len();
+    if failed == 0 {
+        paras.push(para(
+            format!("{confirm_key} = yes, go ahead · Esc = cancel"),
+            theme.key,
+        ));
+    } else if app.confirm_input.overridden {
+        paras.push(para(
+            format!(
+                "⚠ OVERRIDE ARMED: {confirm_key} goes ahead despite {failed} failed check(s) · Esc = cancel"
+            ),
+            theme.error,
+        ));
+    } else {
+        paras.push(para(
+            format!(
+                "✖ {failed} check(s) failed: {confirm_key} is refused. ! = override them (then {confirm_key}) · Esc = cancel"
+            ),
+            theme.error,
+        ));
+    }
+    paras
 }

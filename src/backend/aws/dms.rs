@@ -293,6 +293,7 @@ impl Replication for DmsReplication {
             start_date: task.replication_task_start_date().and_then(to_chrono),
             tables,
             tables_error,
+            recovery_checkpoint: task.recovery_checkpoint().map(str::to_string),
         })
     }
 

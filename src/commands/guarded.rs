@@ -1,0 +1,146 @@
+//! What the headless `flip`, `task start` and `task stop` share with the
+//! TUI's confirmations: the live state the checklist is computed from
+//! (one poll of every panel, plus a round of heartbeats for the lag checks
+//! of a flip), printing the checklist, and the rule that a failed check is
+//! refused unless `--force`, while `--yes` confirms only a passing list.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::confirm::confirm;
+use super::connect::Connected;
+use super::{Failure, status};
+use crate::app::App;
+use crate::app::audit::{AuditRecord, AuditResult};
+use crate::app::checklist::Checklist;
+
+/// The app state a checklist is computed from: every panel polled once.
+/// With `lag`, a round of heartbeats as each site is written and waited
+/// for (at most `[lag] warn` plus one polling interval), so the lag checks
+/// rest on a measurement of their own.
+pub async fn live_app(connected: &Connected, lag: bool) -> App {
+    let mut app = status::poll_once(connected, connected.settings.heartbeat_rows).await;
+    if lag && !connected.backends.mode.read_only {
+        let mut settings = connected.settings.clone();
+        settings.lag.every = settings.lag.poll;
+        settings.lag.not_replicating = settings.lag.warn + settings.lag.poll;
+        let (_, tracker) =
+            super::lag::measure_with(&connected.backends, settings, Some(1), true, |_| {}).await;
+        app.lag.tracker = tracker;
+        app.lag.tracker.settings.not_replicating = connected.settings.lag.not_replicating;
+        app.lag.auto = true;
+    }
+    app.now = Utc::now();
+    app
+}
+
+/// How the operator answered a checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Every check passed and the action was confirmed.
+    Confirmed,
+    /// A check failed and `--force` overrode it (and it was confirmed).
+    Forced,
+}
+
+/// Prints `list`; refuses a failed check without `force`; then asks
+/// `question` (or takes `--yes`).
+pub fn decide(
+    list: &Checklist,
+    question: &str,
+    yes: bool,
+    force: bool,
+) -> Result<Decision, Failure> {
+    print!("{}", list.text());
+    let failed = list.failed();
+    if !failed.is_empty() && !force {
+        let texts: Vec<&str> = failed.iter().map(|i| i.text.as_str()).collect();
+        return Err(Failure::Failed(format!(
+            "refused to {}: {} check(s) failed ({}); nothing was changed. Fix them, or pass --force to go ahead anyway",
+            list.action,
+            failed.len(),
+            texts.join("; ")
+        )));
+    }
+    if !confirm(question, yes)? {
+        return Err(Failure::Failed("cancelled: nothing was changed".into()));
+    }
+    Ok(if failed.is_empty() {
+        Decision::Confirmed
+    } else {
+        eprintln!(
+            "warning: going ahead with {} failed check(s) because of --force",
+            failed.len()
+        );
+        Decision::Forced
+    })
+}
+
+/// How often `--wait` looks at the task.
+pub const WAIT_POLL: Duration = Duration::from_secs(1);
+
+/// Records the headless commands' actions in the audit log; a line that
+/// cannot be written is reported on stderr and in the log file.
+pub struct Audit<'a> {
+    log: &'a crate::audit::AuditLog,
+}
+
+impl<'a> Audit<'a> {
+    pub fn new(connected: &'a Connected) -> Audit<'a> {
+        Audit {
+            log: &connected.audit,
+        }
+    }
+
+    fn write(&self, record: AuditRecord) {
+        if let Err(e) = self.log.append(&record) {
+            tracing::error!("{e}");
+            eprintln!("warning: {e}");
+        }
+    }
+
+    /// Refused before any state was read (read-only mode).
+    pub fn refused(
+        &self,
+        connected: &Connected,
+        request: &str,
+        list: Option<&Checklist>,
+        why: &str,
+    ) {
+        let app = App::new(
+            connected.backends.mode.clone(),
+            connected.backends.databases.clone(),
+            connected.settings.clone(),
+            Utc::now(),
+        );
+        self.refused_app(&app, request, list, why);
+    }
+
+    pub fn refused_app(&self, app: &App, request: &str, list: Option<&Checklist>, why: &str) {
+        self.write(AuditRecord::new(
+            app,
+            request,
+            list.cloned(),
+            AuditResult::Refused,
+            false,
+            Some(why.to_string()),
+        ));
+    }
+
+    /// An action that was sent, with what came back.
+    pub fn outcome<T>(
+        &self,
+        app: &App,
+        request: &str,
+        list: &Checklist,
+        forced: bool,
+        outcome: &Result<T, crate::backend::BackendError>,
+    ) {
+        let (result, message) = AuditRecord::sent(outcome, forced);
+        let mut record =
+            AuditRecord::new(app, request, Some(list.clone()), result, forced, message);
+        record.time = Utc::now();
+        self.write(record);
+    }
+}
