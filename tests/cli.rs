@@ -15,6 +15,8 @@ fn run(args: &[&str], cwd: &Path) -> Output {
         .args(args)
         .arg("--log-file")
         .arg(cwd.join("test.log"))
+        .arg("--audit-log")
+        .arg(cwd.join("audit.jsonl"))
         .current_dir(cwd)
         .env("HOME", cwd)
         .env("XDG_CONFIG_HOME", cwd.join("xdg"))
@@ -183,10 +185,35 @@ fn headless_commands_on_the_lab() {
     assert_eq!(v["appmap"][0]["matches"], "a");
     assert_eq!(v["errors"].as_array().unwrap().len(), 0);
 
-    // A flip without --yes and without a terminal is refused; nothing changes.
+    // The backward task is not running and nothing replicates, so the
+    // flip's checklist fails: refused (with the checklist) without --force,
+    // and --yes alone does not change that. Nothing changes.
+    for extra in [&[][..], &["--yes"][..]] {
+        let mut args = vec!["flip", "SITEB", "--lab", "--data-dir", d];
+        args.extend_from_slice(extra);
+        let o = run(&args, dir.path());
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains("✖ the forward task lab-forward (a→b) is running"),
+            "{}",
+            stdout(&o)
+        );
+    }
+    // --force without --yes and without a terminal still needs an answer.
     let o = bin()
-        .args(["flip", "SITEB", "--lab", "--data-dir", d, "--log-file"])
+        .args([
+            "flip",
+            "SITEB",
+            "--lab",
+            "--data-dir",
+            d,
+            "--force",
+            "--log-file",
+        ])
         .arg(dir.path().join("l.log"))
+        .arg("--audit-log")
+        .arg(dir.path().join("other-audit.jsonl"))
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -194,7 +221,15 @@ fn headless_commands_on_the_lab() {
     assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
 
     let o = run(
-        &["flip", "SITEB", "--lab", "--data-dir", d, "--yes"],
+        &[
+            "flip",
+            "SITEB",
+            "--lab",
+            "--data-dir",
+            d,
+            "--yes",
+            "--force",
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -247,8 +282,40 @@ fn headless_commands_on_the_lab() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nothing to resume"), "{}", stderr(&o));
+    // The first full load would empty database b's heartbeat table, which
+    // holds SITEB's rows: refused even with --yes, named with its count.
     let o = run(
-        &["task", "start", "forward", "--lab", "--data-dir", d],
+        &[
+            "task",
+            "start",
+            "forward",
+            "--lab",
+            "--data-dir",
+            d,
+            "--yes",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("✖ the heartbeat table in database b is empty: it holds"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &[
+            "task",
+            "start",
+            "forward",
+            "--lab",
+            "--data-dir",
+            d,
+            "--yes",
+            "--force",
+            "--wait",
+            "--timeout",
+            "30s",
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -256,6 +323,37 @@ fn headless_commands_on_the_lab() {
         stdout(&o).contains("start-replication accepted"),
         "{}",
         stdout(&o)
+    );
+    assert!(stdout(&o).contains("● running after"), "{}", stdout(&o));
+    // Every action and refusal is in the audit log, with checkpoints.
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let results: Vec<&str> = lines
+        .iter()
+        .map(|l| l["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "refused", "refused", "forced", "refused", "refused", "refused", "forced"
+        ],
+        "{audit}"
+    );
+    assert!(
+        lines[2]["request"]
+            .as_str()
+            .unwrap()
+            .starts_with("flip SITEB")
+    );
+    assert!(lines[2]["checklist"]["items"].is_array());
+    assert_eq!(lines[6]["overridden"], true);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.get("checkpoints").is_some() && l.get("os_user").is_some())
     );
 }
 

@@ -40,8 +40,11 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     t.keys(&["a"]);
     t.wait_text("as SITEA inserted into database a");
 
-    // Start the forward task: start-replication, then running.
+    // Start the forward task: its first full load asks, with a checklist
+    // (database b's heartbeat table is empty, so it passes), then runs.
     t.keys(&["1", "s"]);
+    t.wait_text("✓ the heartbeat table in database b is empty");
+    t.keys(&["y"]);
     t.wait_text("start-replication accepted");
     t.wait_for("the forward task to run", |s| s.contains("● running"));
     // The heartbeat reaches database b and is marked replicated.
@@ -63,6 +66,13 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     t.wait_text("SITEA");
     t.keys(&["a"]);
     t.wait_text("y / n");
+    // The backward task is not running, so the flip's checklist fails
+    // and y alone is refused; ! overrides, then y goes ahead.
+    t.wait_text("✖ the backward task lab-backward (b→a) is running");
+    t.keys(&["y"]);
+    // Still open (a flip would have closed it): the override arms.
+    t.keys(&["!"]);
+    t.wait_text("OVERRIDE ARMED");
     t.keys(&["y"]);
     t.wait_text("SITEA now writes to database b");
     t.keys(&["a"]);

@@ -95,8 +95,10 @@ async fn heartbeat_start_stop_flip_and_quit_on_moto_and_postgres() {
     });
     assert!(door.heartbeats('b').await.is_empty());
 
-    // Start the forward task through moto.
+    // Start the forward task through moto: its first full load asks.
     t.keys(&["1", "s"]);
+    t.wait_text("y / n");
+    t.keys(&["y"]);
     t.wait_text("start-replication accepted");
     t.wait_for("the forward task to run", |s| {
         task_shows(s, &door.forward, "running")
@@ -118,6 +120,9 @@ async fn heartbeat_start_stop_flip_and_quit_on_moto_and_postgres() {
     t.wait_text("SITEB");
     t.keys(&["b"]);
     t.wait_text("y / n");
+    // The forward task is stopped: the checklist fails, ! overrides it.
+    t.keys(&["!"]);
+    t.wait_text("OVERRIDE ARMED");
     t.keys(&["y"]);
     t.wait_text("SITEB now writes to database a");
     t.wait_for("the appmap panel to show SITEB -> db a", |s| {

@@ -118,7 +118,7 @@ fn lag_under_warn(app: &App, role: TaskRole) -> Item {
         .map_or_else(|| "no measurement".to_string(), format::lag_ms);
     let passed = report.state == LagState::Replicating;
     let hint = if report.state == LagState::Unknown && !app.lag.auto {
-        " (turn automatic heartbeats on with h to measure it)"
+        " (h measures it)"
     } else {
         ""
     };

@@ -40,13 +40,18 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
         StartTypeArg::Resume => StartType::ResumeProcessing,
         StartTypeArg::Reload => StartType::ReloadTarget,
     });
-    let request = guard::start_request(
+    let request = match guard::start_request(
         &task,
         requested,
         connected.settings.backward_cdc_start_time,
         args.cdc_start_time,
-    )
-    .map_err(Failure::Failed)?;
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            audit.refused_app(&app, &asked, None, &e);
+            return Err(Failure::Failed(e));
+        }
+    };
     let start_type = request.start_type;
     let asked = format!("task start {role} ({start_type})");
     let list = checklist::start(&app, role, start_type);
@@ -101,7 +106,10 @@ async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome
         Some(t) => t.clone(),
         None => backends.describe_task(role).await?,
     };
-    guard::check_stop(&task).map_err(Failure::Failed)?;
+    if let Err(e) = guard::check_stop(&task) {
+        audit.refused_app(&app, &asked, None, &e);
+        return Err(Failure::Failed(e));
+    }
     let list = checklist::stop(&app, role);
     let question = format!("Stop the {role} task {}?", task.id);
     let decision = match guarded::decide(&list, &question, args.guard.yes, args.guard.force) {

@@ -177,23 +177,13 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                 Some(db) => format::db_long(&app.databases[db]),
                 None => seen.describe(),
             };
-            vec![
-                para(
-                    format!(
-                        "Flip {site} from {from} to {}? y / n",
-                        format::db_long(&app.databases[*to])
-                    ),
-                    theme.title,
+            vec![para(
+                format!(
+                    "Flip {site} from {from} to {}? y / n",
+                    format::db_long(&app.databases[*to])
                 ),
-                blank(),
-                para(
-                    format!(
-                        "{site}'s writers will then write to {}. The flip only happens if the appmap item still reads as shown; a change by someone else in the meantime is refused, not overwritten.",
-                        format::db_label(*to)
-                    ),
-                    Style::default(),
-                ),
-            ]
+                theme.title,
+            )]
         }
     };
     let list = checklist::for_pending(app, pending);
