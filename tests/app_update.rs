@@ -602,3 +602,52 @@ fn backward_first_start_carries_the_configured_cdc_start_time_only() {
         matches!(&cmds[0], Command::StartTask(_, r) if r.cdc_start_time.is_none() && r.start_type == StartType::ResumeProcessing)
     );
 }
+
+/// The event log: newest at the bottom, so `j`/`Down`/`PgDn` go toward
+/// newer entries, `k`/`Up`/`PgUp` toward older ones, `g` to the oldest and
+/// `G` to the newest, and nothing moves past either end.
+#[test]
+fn log_scrolls_newest_at_the_bottom_and_never_past_an_end() {
+    let mut app = app();
+    for i in 0..30 {
+        app.push_log(now(), LogLevel::Info, format!("entry {i}"));
+    }
+    app.focus = Focus::Log;
+    assert_eq!(app.log_cursor(), Some(29), "follows the newest at first");
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.log_cursor(), Some(29), "nothing newer than the newest");
+    app.update(now(), Action::ScrollUp);
+    assert_eq!(app.log_cursor(), Some(28), "k: one older");
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.log_cursor(), Some(29), "j: one newer");
+    app.update(now(), Action::PageUp);
+    assert_eq!(app.log_cursor(), Some(19));
+    app.update(now(), Action::ScrollTop);
+    assert_eq!(app.log_cursor(), Some(0), "g: the oldest");
+    app.update(now(), Action::ScrollUp);
+    assert_eq!(app.log_cursor(), Some(0), "nothing older than the oldest");
+    app.update(now(), Action::PageDown);
+    assert_eq!(app.log_cursor(), Some(10), "PgDn: newer");
+    // A new entry does not move the view away from what is being read.
+    app.push_log(now(), LogLevel::Info, "entry 30");
+    assert_eq!(app.log_cursor(), Some(10));
+    app.update(now(), Action::ScrollBottom);
+    assert_eq!(app.log_cursor(), Some(30), "G: the newest");
+    // At the bottom the log follows new entries.
+    app.push_log(now(), LogLevel::Info, "entry 31");
+    assert_eq!(app.log_cursor(), Some(31));
+}
+
+#[test]
+fn a_log_full_of_entries_keeps_the_cursor_on_the_same_entry() {
+    let mut app = app();
+    for i in 0..dms_cockpit::app::LOG_CAPACITY {
+        app.push_log(now(), LogLevel::Info, format!("entry {i}"));
+    }
+    app.focus = Focus::Log;
+    app.update(now(), Action::ScrollTop);
+    app.update(now(), Action::PageDown);
+    app.push_log(now(), LogLevel::Info, "one more");
+    let at = app.log_cursor().unwrap();
+    assert_eq!(app.log[at].text, "entry 10");
+}

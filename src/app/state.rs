@@ -136,8 +136,10 @@ pub struct Scroll {
     pub tasks: PerTask<usize>,
     pub heartbeats: PerDb<usize>,
     pub appmap: usize,
-    /// Rows up from the newest entry.
-    pub log: usize,
+    /// The event log's cursor: the index in `App::log` of the entry being
+    /// read (Enter opens it in full). `None` follows the newest entry, so
+    /// new entries scroll into view until the operator scrolls up.
+    pub log: Option<usize>,
 }
 
 /// Settings the app needs from the config.
@@ -229,9 +231,20 @@ impl App {
             .is_some_and(|rows| rows.iter().any(|r| r.id == id))
     }
 
+    /// The event-log entry the cursor is on: the newest unless the
+    /// operator scrolled up; `None` while the log is empty.
+    pub fn log_cursor(&self) -> Option<usize> {
+        let last = self.log.len().checked_sub(1)?;
+        Some(self.scroll.log.map_or(last, |i| i.min(last)))
+    }
+
     pub fn push_log(&mut self, at: DateTime<Utc>, level: LogLevel, text: impl Into<String>) {
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
+            // The cursor stays on the entry it was on, which moved up one.
+            if let Some(i) = &mut self.scroll.log {
+                *i = i.saturating_sub(1);
+            }
         }
         self.log.push_back(LogEntry {
             at,

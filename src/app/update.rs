@@ -294,6 +294,9 @@ impl App {
     }
 
     fn scroll_by(&mut self, delta: isize) {
+        if self.focus == Focus::Log {
+            return self.scroll_log_by(delta);
+        }
         let max = self.focused_len().saturating_sub(1);
         let selected = self.selected;
         let offset = match self.focus {
@@ -301,9 +304,22 @@ impl App {
             Focus::HeartbeatA => &mut self.scroll.heartbeats.a,
             Focus::HeartbeatB => &mut self.scroll.heartbeats.b,
             Focus::AppMap => &mut self.scroll.appmap,
-            Focus::Log => &mut self.scroll.log,
+            Focus::Log => return,
         };
         *offset = offset.saturating_add_signed(delta).min(max);
+    }
+
+    /// The log's newest entry is at the bottom: a positive `delta` (j,
+    /// Down, PgDn, G) moves the cursor toward newer entries, a negative one
+    /// toward older; it stops at either end. Reaching the newest entry
+    /// follows new ones again.
+    fn scroll_log_by(&mut self, delta: isize) {
+        let Some(cursor) = self.log_cursor() else {
+            return;
+        };
+        let last = self.log.len() - 1;
+        let next = cursor.saturating_add_signed(delta).min(last);
+        self.scroll.log = (next < last).then_some(next);
     }
 
     fn log_info(&mut self, text: impl Into<String>) {
