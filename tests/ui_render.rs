@@ -489,6 +489,10 @@ fn footer_shows_actions_in_flight() {
         "{text}"
     );
     assert!(text.contains("?:help"), "{text}");
+    // Presses waiting behind the one in flight are counted.
+    app.queued.insert(Site::B, 3);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("heartbeat as SITEB (+3 queued)"), "{text}");
 }
 
 #[test]

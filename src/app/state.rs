@@ -1,7 +1,7 @@
 //! The cockpit's state: what each panel last fetched, when, and its last
 //! error; focus, scroll, prompts and what is in flight.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -179,6 +179,9 @@ pub struct App {
     pub popup: Option<Popup>,
     pub scroll: Scroll,
     pub busy: BTreeSet<Busy>,
+    /// Heartbeat key presses waiting for the one in flight for their site:
+    /// each press is carried out, in order, one at a time.
+    pub queued: BTreeMap<Site, usize>,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -206,6 +209,7 @@ impl App {
             popup: None,
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
+            queued: BTreeMap::new(),
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,
@@ -229,6 +233,11 @@ impl App {
             .data
             .as_ref()
             .is_some_and(|rows| rows.iter().any(|r| r.id == id))
+    }
+
+    /// Heartbeat presses for `site` still waiting to be sent.
+    pub fn queued_heartbeats(&self, site: Site) -> usize {
+        self.queued.get(&site).copied().unwrap_or(0)
     }
 
     /// The event-log entry the cursor is on: the newest unless the
