@@ -1,7 +1,7 @@
 //! The cockpit's state: what each panel last fetched, when, and its last
 //! error; focus, scroll, prompts and what is in flight.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -151,8 +151,10 @@ pub struct Scroll {
     pub tasks: PerTask<usize>,
     pub heartbeats: PerDb<usize>,
     pub appmap: usize,
-    /// Rows up from the newest entry.
-    pub log: usize,
+    /// The event log's cursor: the index in `App::log` of the entry being
+    /// read (Enter opens it in full). `None` follows the newest entry, so
+    /// new entries scroll into view until the operator scrolls up.
+    pub log: Option<usize>,
 }
 
 /// Settings the app needs from the config.
@@ -204,6 +206,9 @@ pub struct App {
     pub popup: Option<Popup>,
     pub scroll: Scroll,
     pub busy: BTreeSet<Busy>,
+    /// Heartbeat key presses waiting for the one in flight for their site:
+    /// each press is carried out, in order, one at a time.
+    pub queued: BTreeMap<Site, usize>,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -234,6 +239,7 @@ impl App {
             popup: None,
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
+            queued: BTreeMap::new(),
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,
@@ -300,9 +306,25 @@ impl App {
         out
     }
 
+    /// Heartbeat presses for `site` still waiting to be sent.
+    pub fn queued_heartbeats(&self, site: Site) -> usize {
+        self.queued.get(&site).copied().unwrap_or(0)
+    }
+
+    /// The event-log entry the cursor is on: the newest unless the
+    /// operator scrolled up; `None` while the log is empty.
+    pub fn log_cursor(&self) -> Option<usize> {
+        let last = self.log.len().checked_sub(1)?;
+        Some(self.scroll.log.map_or(last, |i| i.min(last)))
+    }
+
     pub fn push_log(&mut self, at: DateTime<Utc>, level: LogLevel, text: impl Into<String>) {
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
+            // The cursor stays on the entry it was on, which moved up one.
+            if let Some(i) = &mut self.scroll.log {
+                *i = i.saturating_sub(1);
+            }
         }
         self.log.push_back(LogEntry {
             at,
