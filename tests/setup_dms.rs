@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::types::{Filter, ReplicationEndpointTypeValue};
+use dms_cockpit::backend::heartbeat_sql::Password;
 use dms_cockpit::backend::{DatabaseRef, DbSide, Engine, PerDb, PerTask};
 use dms_cockpit::setup::dms::{
     DmsSpec, EndpointSpec, Outcome, PlannedRequest, apply, dry_run_json, plan, validate,
@@ -22,6 +23,7 @@ fn spec(instance: &str) -> DmsSpec {
         instance_class: "dms.t3.medium".into(),
         allocated_storage: 50,
         schemas: vec!["customer_orders".into(), "billing".into()],
+        loopback_schema: "dms_loopback".into(),
         tasks: PerTask {
             forward: format!("{instance}-ora2pg"),
             backward: format!("{instance}-pg2ora"),
@@ -36,7 +38,8 @@ fn spec(instance: &str) -> DmsSpec {
                     dbname: "ORCL".into(),
                     username: "dms_user".into(),
                 },
-                password: Some(SECRET_A.into()),
+                password: Some(Password::new(SECRET_A)),
+                secret: None,
             },
             b: EndpointSpec {
                 db: DatabaseRef {
@@ -47,7 +50,8 @@ fn spec(instance: &str) -> DmsSpec {
                     dbname: "appdb".into(),
                     username: "dms_user".into(),
                 },
-                password: Some(SECRET_B.into()),
+                password: Some(Password::new(SECRET_B)),
+                secret: None,
             },
         },
     }
@@ -197,8 +201,8 @@ fn loopback_prevention_is_on_in_both_tasks_with_mirrored_schemas() {
     assert_eq!(f["EnableLoopbackPrevention"], true);
     assert_eq!(b["EnableLoopbackPrevention"], true);
     // a is Oracle: upper-cased there; b is PostgreSQL: as configured.
-    assert_eq!(f["SourceSchema"], "CUSTOMER_ORDERS");
-    assert_eq!(f["TargetSchema"], "customer_orders");
+    assert_eq!(f["SourceSchema"], "DMS_LOOPBACK");
+    assert_eq!(f["TargetSchema"], "dms_loopback");
     assert_eq!(b["SourceSchema"], f["TargetSchema"]);
     assert_eq!(b["TargetSchema"], f["SourceSchema"]);
 
@@ -230,11 +234,11 @@ fn oracle_side_of_the_loopback_follows_the_engine_not_the_side() {
     let forward = embedded(&find(&plan, "dmsc-ora2pg").body, "ReplicationTaskSettings");
     assert_eq!(
         forward["LoopbackPreventionSettings"]["SourceSchema"],
-        "customer_orders"
+        "dms_loopback"
     );
     assert_eq!(
         forward["LoopbackPreventionSettings"]["TargetSchema"],
-        "CUSTOMER_ORDERS"
+        "DMS_LOOPBACK"
     );
     assert_eq!(find(&plan, "dmsc-a-source").body["EngineName"], "postgres");
 }
@@ -324,7 +328,7 @@ fn dry_run_masks_passwords_and_is_an_array_of_requests() {
     let backward = &requests[6]["body"];
     assert_eq!(
         backward["ReplicationTaskSettings"]["LoopbackPreventionSettings"]["SourceSchema"],
-        "customer_orders"
+        "dms_loopback"
     );
     assert_eq!(
         backward["TableMappings"]["rules"][0]["rule-type"],
@@ -846,7 +850,7 @@ async fn missing_password_is_reported_for_the_endpoint_that_needs_it() {
         "{err}"
     );
     assert!(
-        err.contains("configure the password of database b"),
+        err.contains("set databases.b.dms_password_env or dms_password_secret"),
         "{err}"
     );
     assert!(!err.contains(SECRET_A), "{err}");

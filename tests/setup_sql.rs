@@ -7,8 +7,10 @@ mod pg;
 
 use dms_cockpit::backend::heartbeat_sql::HeartbeatNames;
 use dms_cockpit::backend::postgres::PgHeartbeat;
-use dms_cockpit::backend::{BackendError, Engine, HeartbeatStore, Site};
-use dms_cockpit::setup::sql::{self, DEFAULT_SEQ_START, LOOPBACK_SCHEMA};
+use dms_cockpit::backend::{BackendError, DbSide, Engine, HeartbeatStore, Site};
+use dms_cockpit::config::{self, Config};
+use dms_cockpit::setup::dms::{DmsSpec, plan};
+use dms_cockpit::setup::sql::{self, DEFAULT_SEQ_START, LOOPBACK_SCHEMA, SqlParams};
 use pg::TestDb;
 use sqlx::{AssertSqlSafe, Executor};
 
@@ -206,4 +208,166 @@ async fn oracle_scripts_are_refused_by_the_postgres_applier() {
         err.to_string(),
         "cannot apply oracle script 01_schema.sql to PostgreSQL: render the postgresql scripts, or run the oracle ones with SQL*Plus or SQLcl"
     );
+}
+
+/// A PostgreSQL-to-PostgreSQL config for database `dbname` with its own DMS
+/// user and loopback schema (what `setup sql` and `setup dms` both read).
+fn door_config(dbname: &str, dms_user: &str, loopback: &str) -> Config {
+    let text = format!(
+        r#"
+[tasks]
+forward = "fwd"
+backward = "bwd"
+[databases.a]
+engine = "oracle"
+endpoint = "ora.example"
+dbname = "ORCL"
+username = "customer_orders"
+dms_username = "{dms_user}"
+[databases.b]
+engine = "postgresql"
+endpoint = "127.0.0.1"
+dbname = "{dbname}"
+username = "customer_orders"
+dms_username = "{dms_user}"
+[dms]
+loopback_schema = "{loopback}"
+"#
+    );
+    config::parse(std::path::Path::new("tie.toml"), &text, &Default::default())
+        .expect("valid config")
+}
+
+async fn role_flag(db: &TestDb, role: &str, column: &str) -> bool {
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT {column} FROM pg_roles WHERE rolname = $1"
+    )))
+    .bind(role)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DMSC_TEST_PG_URL), run tests/run-all.sh"]
+async fn the_task_settings_name_the_schema_and_user_setup_sql_prepared() {
+    let db = TestDb::create().await;
+    let dms_user = pg::unique("dmsc_dms");
+    let config = door_config(&db.name, &dms_user, "Door_Loop");
+    // The administrator's step, as 06_dms_source_target.sql words it.
+    db.pool
+        .execute(AssertSqlSafe(format!(
+            "CREATE ROLE {dms_user} LOGIN REPLICATION"
+        )))
+        .await
+        .unwrap();
+    let params = SqlParams::for_database(&config, DbSide::B);
+    let scripts = sql::scripts(&params).unwrap();
+    sql::apply_postgres(&db.pool, &scripts).await.unwrap();
+
+    // What setup dms would send, from the same config.
+    let spec = DmsSpec::from_config(&config, config.tasks.clone(), Default::default());
+    let plan = plan(&spec);
+    let body = |id: &str| {
+        plan.iter()
+            .find(|r| r.identifier == id)
+            .unwrap_or_else(|| panic!("{id} in {plan:#?}"))
+            .body
+            .clone()
+    };
+    let settings = |task: &str| -> serde_json::Value {
+        serde_json::from_str(body(task)["ReplicationTaskSettings"].as_str().unwrap()).unwrap()
+    };
+    let forward = settings("fwd");
+    let backward = settings("bwd");
+    let on_b = forward["LoopbackPreventionSettings"]["TargetSchema"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        backward["LoopbackPreventionSettings"]["SourceSchema"], on_b,
+        "mirrored on b"
+    );
+    assert_eq!(
+        backward["LoopbackPreventionSettings"]["TargetSchema"],
+        forward["LoopbackPreventionSettings"]["SourceSchema"],
+        "mirrored on a"
+    );
+    // Oracle side: the upper-case user 05 creates.
+    let oracle_schema = forward["LoopbackPreventionSettings"]["SourceSchema"]
+        .as_str()
+        .unwrap();
+    assert_eq!(oracle_schema, "DOOR_LOOP");
+    let oracle = sql::scripts(&SqlParams::for_database(&config, DbSide::A)).unwrap();
+    assert!(
+        oracle
+            .iter()
+            .any(|s| s.text.contains(&format!("CREATE USER {oracle_schema} "))),
+        "the Oracle scripts create the schema the settings name"
+    );
+
+    // The schema the settings name on b exists under exactly that name (DMS
+    // matches case-sensitively), and the endpoints' user may use it.
+    let user = body(&format!("{}-b-target", spec.replication_instance))["Username"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(user, dms_user, "the endpoints log in as the DMS user");
+    for privilege in ["USAGE", "CREATE"] {
+        let ok: bool = sqlx::query_scalar("SELECT has_schema_privilege($1, $2, $3)")
+            .bind(&user)
+            .bind(&on_b)
+            .bind(privilege)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("schema {on_b} as the settings name it: {e}"));
+        assert!(ok, "{user} lacks {privilege} on {on_b}");
+    }
+    assert!(role_flag(&db, &user, "rolreplication").await);
+    assert!(role_flag(&db, &user, "rolcanlogin").await);
+    for privilege in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+        let ok: bool =
+            sqlx::query_scalar("SELECT has_table_privilege($1, 'customer_orders.heartbeat', $2)")
+                .bind(&user)
+                .bind(privilege)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert!(ok, "{user} lacks {privilege} on the heartbeat table");
+    }
+    // No selection rule replicates the loopback schema.
+    let mappings: serde_json::Value =
+        serde_json::from_str(body("bwd")["TableMappings"].as_str().unwrap()).unwrap();
+    for rule in mappings["rules"].as_array().unwrap() {
+        assert_ne!(rule["object-locator"]["schema-name"], on_b.as_str());
+    }
+    // setup's own check agrees.
+    let check = sql::check_dms_user(&db.pool, &params).await.unwrap();
+    assert!(check.missing.is_empty(), "{check}");
+
+    // Without REPLICATION the check says so and how to fix it.
+    db.pool
+        .execute(AssertSqlSafe(format!(
+            "ALTER ROLE {dms_user} NOREPLICATION"
+        )))
+        .await
+        .unwrap();
+    let check = sql::check_dms_user(&db.pool, &params).await.unwrap();
+    assert_eq!(check.missing.len(), 1, "{check}");
+    assert!(
+        check.missing[0].contains(&format!("ALTER ROLE {dms_user} REPLICATION;")),
+        "{check}"
+    );
+
+    db.pool
+        .execute(AssertSqlSafe(format!("DROP OWNED BY {dms_user}")))
+        .await
+        .unwrap();
+    let admin = db.admin.clone();
+    db.drop().await;
+    let server = sqlx::PgPool::connect_with(admin).await.unwrap();
+    server
+        .execute(AssertSqlSafe(format!("DROP ROLE {dms_user}")))
+        .await
+        .unwrap();
 }

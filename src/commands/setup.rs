@@ -10,9 +10,11 @@ use crate::backend::postgres::PgHeartbeat;
 use crate::backend::{
     AppMapItem, AppMapStore, BackendError, DbSide, Engine, PerDb, PerTask, Site, TaskRole, aws,
 };
-use crate::cli::{GlobalArgs, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs};
-use crate::config::{self, Config};
-use crate::setup::dms::{DmsSpec, EndpointSpec};
+use crate::cli::{
+    GlobalArgs, HostingArg, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs,
+};
+use crate::config::{self, Config, Hosting};
+use crate::setup::dms::DmsSpec;
 use crate::setup::sql;
 use aws_sdk_databasemigration::types::Filter;
 
@@ -241,7 +243,8 @@ async fn task_identifiers(
     Ok(out)
 }
 
-/// The DMS resources for `config`, with passwords when `with_passwords`.
+/// The DMS resources for `config`, with the DMS users' passwords when
+/// `with_passwords` (endpoints that reference a secret need none).
 async fn dms_spec(
     config: &Config,
     sdk: &aws_config::SdkConfig,
@@ -249,26 +252,15 @@ async fn dms_spec(
 ) -> Result<DmsSpec, Failure> {
     let tasks = task_identifiers(sdk, &config.tasks).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(sdk);
-    let mut passwords = PerDb::<Option<String>>::default();
-    if with_passwords {
+    let mut passwords = PerDb::default();
+    if with_passwords && config.dms.secrets_access_role_arn.is_none() {
         for side in DbSide::ALL {
-            passwords[side] = live::resolve_password(&config.databases[side], &secrets)
+            passwords[side] = crate::setup::dms::dms_password(&config.databases[side], &secrets)
                 .await
-                .map_err(|e| Failure::Failed(format!("database {side}'s password: {e}")))?
-                .map(|p| p.expose().to_string());
+                .map_err(|e| Failure::Failed(e.to_string()))?;
         }
     }
-    Ok(DmsSpec {
-        replication_instance: config.dms.replication_instance.clone(),
-        instance_class: config.dms.instance_class.clone(),
-        allocated_storage: config.dms.allocated_storage,
-        schemas: config.dms.schemas.clone(),
-        tasks,
-        databases: PerDb::new(|side| EndpointSpec {
-            db: config.databases[side].db.clone(),
-            password: passwords[side].take(),
-        }),
-    })
+    Ok(DmsSpec::from_config(config, tasks, passwords))
 }
 
 pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
@@ -302,15 +294,16 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
 }
 
 pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
+    let hosting = args.hosting.map(|h| match h {
+        HostingArg::Rds => Hosting::Rds,
+        HostingArg::SelfManaged => Hosting::SelfManaged,
+    });
     if let Some(engine) = args.engine {
-        let owner = "customer_orders";
-        let scripts = sql::ddl(
-            engine,
-            &HeartbeatNames::default(),
-            sql::DEFAULT_SEQ_START.a,
-            owner,
-        )
-        .map_err(Failure::BadInput)?;
+        let names = HeartbeatNames::default();
+        let mut params =
+            sql::SqlParams::new(engine, &names, sql::DEFAULT_SEQ_START.a, sql::DEFAULT_OWNER);
+        params.hosting = hosting.unwrap_or_default();
+        let scripts = sql::scripts(&params).map_err(Failure::BadInput)?;
         print_scripts(&scripts);
         return Ok(());
     }
@@ -321,8 +314,12 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     };
     let config = load(global)?;
     let db = &config.databases[side];
-    let scripts = sql::ddl(db.db.engine, &db.heartbeat, db.seq_start, &db.db.username)
-        .map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
+    let mut params = sql::SqlParams::for_database(&config, side);
+    if let Some(h) = hosting {
+        params.hosting = h;
+    }
+    let scripts =
+        sql::scripts(&params).map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
     if !args.apply {
         print_scripts(&scripts);
         return Ok(());
@@ -344,6 +341,10 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     for (name, outcome) in outcomes {
         println!("{name}: {outcome}");
     }
+    let check = sql::check_dms_user(store.pool(), &params)
+        .await
+        .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
+    println!("{check}");
     Ok(())
 }
 

@@ -7,7 +7,9 @@
 
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_databasemigration::types::{Filter, MigrationTypeValue, ReplicationEndpointTypeValue};
+use aws_sdk_databasemigration::types::{
+    Filter, MigrationTypeValue, OracleSettings, PostgreSqlSettings, ReplicationEndpointTypeValue,
+};
 use serde_json::Value;
 
 use crate::backend::PerTask;
@@ -355,22 +357,42 @@ async fn ensure_endpoint(client: &Client, plan: &EndpointPlan) -> Result<Resourc
             .ok_or_else(|| format!("endpoint {id} exists but DMS returned no ARN for it"))?;
         return Ok(outcome("endpoint", id, Outcome::Existed, arn));
     }
-    let password = plan.password.as_deref().ok_or_else(|| {
-        format!(
-            "endpoint {id} does not exist and database {} has no password configured, so it cannot be created: configure the password of database {}, then re-run",
-            plan.side, plan.side
-        )
-    })?;
-    let created = client
+    let mut request = client
         .create_endpoint()
         .endpoint_identifier(id)
         .endpoint_type(endpoint_type(plan.kind))
         .engine_name(plan.engine_name)
-        .server_name(&plan.server_name)
-        .port(plan.port)
-        .database_name(&plan.database_name)
-        .username(&plan.username)
-        .password(password)
+        .database_name(&plan.database_name);
+    request = match &plan.secret {
+        Some(secret) => match plan.engine_name {
+            "oracle" => request.oracle_settings(
+                OracleSettings::builder()
+                    .secrets_manager_secret_id(&secret.secret_id)
+                    .secrets_manager_access_role_arn(&secret.access_role_arn)
+                    .build(),
+            ),
+            _ => request.postgre_sql_settings(
+                PostgreSqlSettings::builder()
+                    .secrets_manager_secret_id(&secret.secret_id)
+                    .secrets_manager_access_role_arn(&secret.access_role_arn)
+                    .build(),
+            ),
+        },
+        None => {
+            let password = plan.password.as_ref().ok_or_else(|| {
+                format!(
+                    "endpoint {id} does not exist and the DMS user of database {} has no password configured, so it cannot be created: set databases.{}.dms_password_env or dms_password_secret, then re-run",
+                    plan.side, plan.side
+                )
+            })?;
+            request
+                .server_name(&plan.server_name)
+                .port(plan.port)
+                .username(&plan.username)
+                .password(password.expose())
+        }
+    };
+    let created = request
         .send()
         .await
         .map_err(|e| aws_error(&format!("creating endpoint {id}"), "CreateEndpoint", &e))?;

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::backend::{DbSide, Engine, TaskRole};
 
-use super::dms::{DmsSpec, EndpointSpec};
+use super::dms::{DmsSpec, EndpointSecret, EndpointSpec};
+use crate::backend::heartbeat_sql::Password;
 
 /// One request of the plan, in the DMS API's own JSON field names.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +56,8 @@ pub(crate) struct EndpointPlan {
     pub port: i32,
     pub database_name: String,
     pub username: String,
-    pub password: Option<String>,
+    pub password: Option<Password>,
+    pub secret: Option<EndpointSecret>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,13 +93,9 @@ pub(crate) fn dms_engine_name(engine: Engine) -> &'static str {
     }
 }
 
-/// A schema name as the database stores it: Oracle keeps unquoted names
-/// upper-case, and DMS matches names case-sensitively.
+/// A schema name as the database stores it (one rule with `setup sql`).
 fn schema_on(engine: Engine, schema: &str) -> String {
-    match engine {
-        Engine::Oracle => schema.to_uppercase(),
-        Engine::Postgresql => schema.to_string(),
-    }
+    crate::setup::sql::stored_name(engine, schema)
 }
 
 pub(crate) fn endpoint_identifier(instance: &str, side: DbSide, kind: EndpointKind) -> String {
@@ -120,6 +118,7 @@ fn endpoint_plan(
         database_name: spec.db.dbname.clone(),
         username: spec.db.username.clone(),
         password: spec.password.clone(),
+        secret: spec.secret.clone(),
     }
 }
 
@@ -176,8 +175,7 @@ fn table_mappings(spec: &DmsSpec, role: TaskRole) -> Value {
 }
 
 fn task_settings(spec: &DmsSpec, role: TaskRole) -> Value {
-    let loopback = spec.schemas.first().map(String::as_str).unwrap_or_default();
-    let on = |side: DbSide| schema_on(spec.databases[side].db.engine, loopback);
+    let on = |side: DbSide| schema_on(spec.databases[side].db.engine, &spec.loopback_schema);
     // Only DML is loop-protected: DDL flows forward only.
     let ddl = role == TaskRole::Forward;
     let mut settings = json!({
@@ -255,18 +253,41 @@ impl EndpointPlan {
             "EndpointIdentifier": self.identifier,
             "EndpointType": self.kind.as_str(),
             "EngineName": self.engine_name,
-            "ServerName": self.server_name,
-            "Port": self.port,
             "DatabaseName": self.database_name,
-            "Username": self.username,
         });
-        if self.password.is_some() {
-            body["Password"] = json!("***");
+        match &self.secret {
+            // AWS: either the secret and the role, or the clear-text
+            // server, port, user name and password; never both.
+            Some(secret) => {
+                body[self.settings_field()] = json!({
+                    "SecretsManagerSecretId": secret.secret_id,
+                    "SecretsManagerAccessRoleArn": secret.access_role_arn,
+                });
+            }
+            None => {
+                body["ServerName"] = json!(self.server_name);
+                body["Port"] = json!(self.port);
+                body["Username"] = json!(self.username);
+                if self.password.is_some() {
+                    body["Password"] = json!("***");
+                }
+            }
         }
         PlannedRequest {
             action: "CreateEndpoint",
             identifier: self.identifier.clone(),
             body,
+        }
+    }
+}
+
+impl EndpointPlan {
+    /// The engine-specific settings field of CreateEndpoint.
+    pub(crate) fn settings_field(&self) -> &'static str {
+        if self.engine_name == "oracle" {
+            "OracleSettings"
+        } else {
+            "PostgreSQLSettings"
         }
     }
 }
@@ -378,9 +399,19 @@ pub fn validate(spec: &DmsSpec) -> Result<(), String> {
     }
     if spec.schemas.is_empty() {
         return Err(
-            "no schemas to replicate: list at least one schema (e.g. customer_orders); the first also holds the loopback prevention table"
+            "no schemas to replicate: list at least one schema in `dms.schemas` (e.g. customer_orders)"
                 .to_string(),
         );
+    }
+    if let Some(s) = spec
+        .schemas
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(&spec.loopback_schema))
+    {
+        return Err(format!(
+            "`dms.loopback_schema` = `{}` is also in `dms.schemas` (`{s}`): DMS's awsdms_loopback_prevention table would be replicated by the selection rules; choose a schema of its own (default dms_loopback)",
+            spec.loopback_schema
+        ));
     }
     if let Some(bad) = spec
         .schemas
