@@ -49,12 +49,15 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use super::dms_plan::EndpointKind;
 use crate::backend::heartbeat_sql::Password;
-use crate::backend::{BackendError, BackendResult, DatabaseRef, PerDb, PerTask};
-use crate::config::{Config, DatabaseConfig, PasswordSource};
+use crate::backend::{BackendError, BackendResult, DatabaseRef, DbSide, PerDb, PerTask};
+use crate::config::{Config, DatabaseConfig, DmsEndpointNames, PasswordSource};
 
-pub use super::dms_apply::{Outcome, ResourceOutcome, SetupReport, apply};
-pub use super::dms_plan::{PlannedRequest, dry_run_json, plan, validate};
+pub use super::dms_apply::{
+    Discovery, Existing, Outcome, ResourceOutcome, SetupReport, apply, conflict_message, discover,
+};
+pub use super::dms_plan::{PlannedRequest, dry_run_json, dry_run_report, plan, validate};
 
 /// What `setup dms` should create: names, sizes and the two databases.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +78,8 @@ pub struct DmsSpec {
     pub tasks: PerTask<String>,
     /// a = the forward task's source (old database), b = its target.
     pub databases: PerDb<EndpointSpec>,
+    /// Existing endpoints the config names for adoption.
+    pub endpoints: DmsEndpointNames,
 }
 
 /// One database as DMS should reach it: as the DMS user
@@ -100,6 +105,17 @@ pub struct EndpointSecret {
 }
 
 impl DmsSpec {
+    /// The endpoint the config names for database `side` as `kind`.
+    pub(crate) fn named_endpoint(&self, side: DbSide, kind: EndpointKind) -> Option<&str> {
+        let e = &self.endpoints;
+        match (side, kind) {
+            (DbSide::A, EndpointKind::Source) => e.a_source.as_deref(),
+            (DbSide::A, EndpointKind::Target) => e.a_target.as_deref(),
+            (DbSide::B, EndpointKind::Source) => e.b_source.as_deref(),
+            (DbSide::B, EndpointKind::Target) => e.b_target.as_deref(),
+        }
+    }
+
     /// The spec for `config`, with the task identifiers resolved (a
     /// configured ARN is looked up first) and the DMS users' passwords
     /// where they were read.
@@ -116,6 +132,7 @@ impl DmsSpec {
             schemas: dms.schemas.clone(),
             loopback_schema: dms.loopback_schema.clone(),
             tasks,
+            endpoints: dms.endpoints.clone(),
             databases: PerDb::new(|side| {
                 let db = &config.databases[side];
                 let secret = match (&dms.secrets_access_role_arn, &db.dms_password) {
