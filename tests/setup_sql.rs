@@ -371,3 +371,131 @@ async fn the_task_settings_name_the_schema_and_user_setup_sql_prepared() {
         .await
         .unwrap();
 }
+
+/// The original proof of concept's heartbeat table and sequence.
+const ORIGINAL_SHAPE: &str = "CREATE SCHEMA customer_orders; \
+     CREATE TABLE customer_orders.heartbeat (heartbeat_id numeric, last_update_dt timestamp, \
+     last_update_site varchar(20), description varchar(200)); \
+     CREATE SEQUENCE customer_orders.seq_heartbeat START 20000; \
+     INSERT INTO customer_orders.heartbeat VALUES (nextval('customer_orders.seq_heartbeat'), now(), 'SITEB', 'kept')";
+
+async fn id_nullable(db: &TestDb) -> String {
+    sqlx::query_scalar(
+        "SELECT is_nullable::text FROM information_schema.columns \
+         WHERE table_schema = 'customer_orders' AND table_name = 'heartbeat' AND column_name = 'heartbeat_id'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DMSC_TEST_PG_URL), run tests/run-all.sh"]
+async fn the_originals_heartbeat_table_is_explained_fitted_and_never_dropped() {
+    use dms_cockpit::setup::heartbeat_shape::SeqRange;
+    let db = TestDb::create().await;
+    db.pool.execute(ORIGINAL_SHAPE).await.unwrap();
+    let names = HeartbeatNames::default();
+    let params = SqlParams::new(
+        Engine::Postgresql,
+        &names,
+        DEFAULT_SEQ_START.b,
+        "customer_orders",
+    );
+    let scripts = sql::scripts(&params).unwrap();
+    // Database a's sequence, as the original created it.
+    let other = Some((
+        "customer_orders.seq_heartbeat".to_string(),
+        SeqRange {
+            next: 10_000,
+            increment: 1,
+            max: i64::MAX,
+        },
+    ));
+    let report = sql::apply_database(&db.pool, &params, &scripts, other.clone())
+        .await
+        .expect("the original shape is fitted, not refused");
+    let text = report.to_string();
+    assert!(text.contains("nullable heartbeat_id"), "{text}");
+    assert!(text.contains("now NOT NULL"), "{text}");
+    assert!(text.contains("`description` column: kept"), "{text}");
+    assert_eq!(id_nullable(&db).await, "NO");
+    let (rows, description): (i64, String) =
+        sqlx::query_as("SELECT count(*), max(description)::text FROM customer_orders.heartbeat")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((rows, description.as_str()), (1, "kept"), "nothing dropped");
+    let identity: String = sqlx::query_scalar(
+        "SELECT relreplident::text FROM pg_class WHERE oid = 'customer_orders.heartbeat'::regclass",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        identity, "i",
+        "the unique index is the replica identity now"
+    );
+
+    // 10000 (a) and 20001 (b, next): a reaches b's range after 10,001 rows.
+    let collision = report.collision.expect("the original's ranges collide");
+    assert_eq!(collision.after_rows, 10_001);
+    assert!(text.contains("collide after 10001 more row(s)"), "{text}");
+    assert!(
+        collision
+            .statements
+            .iter()
+            .any(|s| s.starts_with("ALTER SEQUENCE customer_orders.seq_heartbeat MINVALUE 1000000000 START WITH 1000000000 RESTART WITH 1000000000;")),
+        "{collision:?}"
+    );
+    // The statements it prints do separate them.
+    db.pool
+        .execute("ALTER SEQUENCE customer_orders.seq_heartbeat MINVALUE 1000000000 START WITH 1000000000 RESTART WITH 1000000000")
+        .await
+        .unwrap();
+    let capped_a = Some((
+        "customer_orders.seq_heartbeat".to_string(),
+        SeqRange {
+            next: 10_000,
+            increment: 1,
+            max: 999_999_999,
+        },
+    ));
+    let again = sql::apply_database(&db.pool, &params, &scripts, capped_a)
+        .await
+        .unwrap();
+    assert_eq!(again.collision, None, "{again}");
+    assert!(
+        again.prepared.iter().all(|n| !n.contains("now NOT NULL")),
+        "{again}"
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DMSC_TEST_PG_URL), run tests/run-all.sh"]
+async fn null_heartbeat_ids_are_counted_and_nothing_is_changed() {
+    let db = TestDb::create().await;
+    db.pool.execute(ORIGINAL_SHAPE).await.unwrap();
+    db.pool
+        .execute("INSERT INTO customer_orders.heartbeat VALUES (NULL, now(), 'SITEA', 'no id')")
+        .await
+        .unwrap();
+    let names = HeartbeatNames::default();
+    let params = SqlParams::new(Engine::Postgresql, &names, 1, "customer_orders");
+    let scripts = sql::scripts(&params).unwrap();
+    let err = sql::apply_database(&db.pool, &params, &scripts, None)
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("1 row(s) hold a NULL heartbeat_id"), "{msg}");
+    assert!(msg.contains("Nothing was changed"), "{msg}");
+    assert_eq!(id_nullable(&db).await, "YES");
+    let indexes: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'customer_orders'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(indexes, 0);
+    db.drop().await;
+}

@@ -329,17 +329,47 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let password = live::resolve_password(db, &secrets).await?;
     let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
-    let outcomes = sql::apply_postgres(store.pool(), &scripts)
+    let other = other_sequence(&config, side, &secrets).await;
+    let report = sql::apply_database(store.pool(), &params, &scripts, other)
         .await
         .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
-    for (name, outcome) in outcomes {
-        println!("{name}: {outcome}");
-    }
-    let check = sql::check_dms_user(store.pool(), &params)
-        .await
-        .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
-    println!("{check}");
+    println!("{report}");
     Ok(())
+}
+
+/// The other database's heartbeat sequence, to tell whether the two ranges
+/// can meet: read from it when it is PostgreSQL and answers, else its
+/// configured `seq_start` (the range setup gives it).
+async fn other_sequence(
+    config: &Config,
+    side: DbSide,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> Option<(String, crate::setup::heartbeat_shape::SeqRange)> {
+    let other = &config.databases[side.other()];
+    let name = other.heartbeat.sequence().to_string();
+    let configured = crate::setup::heartbeat_shape::SeqRange {
+        next: other.seq_start,
+        increment: 1,
+        max: i64::MAX,
+    };
+    if other.db.engine != Engine::Postgresql {
+        return Some((name, configured));
+    }
+    let read = async {
+        let password = live::resolve_password(other, secrets).await.ok()?;
+        let store =
+            PgHeartbeat::connect_lazy(live::pg_connect(other, password, config.timeout)).ok()?;
+        let params = sql::SqlParams::for_database(config, side.other());
+        crate::setup::heartbeat_shape::sequence_range(store.pool(), &params)
+            .await
+            .ok()
+            .flatten()
+    };
+    let found = tokio::time::timeout(config.timeout, read)
+        .await
+        .ok()
+        .flatten();
+    Some((name, found.unwrap_or(configured)))
 }
 
 fn print_scripts(scripts: &[sql::SqlScript]) {

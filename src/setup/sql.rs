@@ -65,6 +65,10 @@ pub struct SqlParams<'a> {
     /// `dms.loopback_schema`, as configured.
     pub loopback_schema: &'a str,
     pub hosting: crate::config::Hosting,
+    /// The highest id this database's sequence may hand out: just below the
+    /// other database's range when this one is the lower, so the two can
+    /// never meet (DMS does not replicate sequences).
+    pub seq_max: Option<i64>,
 }
 
 impl<'a> SqlParams<'a> {
@@ -78,13 +82,16 @@ impl<'a> SqlParams<'a> {
             dms_user: DMS_USER,
             loopback_schema: LOOPBACK_SCHEMA,
             hosting: crate::config::Hosting::SelfManaged,
+            seq_max: None,
         }
     }
 
     /// The parameters for configured database `side`.
     pub fn for_database(config: &'a crate::config::Config, side: crate::backend::DbSide) -> Self {
         let db = &config.databases[side];
+        let other = config.databases[side.other()].seq_start;
         SqlParams {
+            seq_max: (db.seq_start < other).then(|| other - 1),
             engine: db.db.engine,
             names: &db.heartbeat,
             seq_start: db.seq_start,
@@ -238,9 +245,15 @@ pub fn scripts(params: &SqlParams<'_>) -> Result<Vec<SqlScript>, String> {
         None => index_name.clone(),
     };
     let seq_start = seq_start.to_string();
+    let seq_max_clause = params
+        .seq_max
+        .map(|m| format!(" MAXVALUE {m}"))
+        .unwrap_or_default();
     let dms_user = stored_name(engine, params.dms_user);
     let loopback_schema = stored_name(engine, params.loopback_schema);
-    let values: [(&str, &str); 10] = [
+    let values: [(&str, &str); 12] = [
+        ("seq_max_clause", &seq_max_clause),
+        ("table_name", names.table_name()),
         ("heartbeat_table", names.table()),
         ("heartbeat_sequence", names.sequence()),
         ("table_schema", table_schema),
@@ -409,6 +422,61 @@ impl fmt::Display for DmsUserCheck {
             Ok(())
         }
     }
+}
+
+/// Everything `setup sql --apply` did and found in one database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// What was found in place and fitted before the scripts ran.
+    pub prepared: Vec<String>,
+    pub scripts: Vec<(String, ScriptOutcome)>,
+    pub collision: Option<super::heartbeat_shape::Collision>,
+    pub dms_user: DmsUserCheck,
+}
+
+impl fmt::Display for ApplyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for note in &self.prepared {
+            writeln!(f, "{note}")?;
+        }
+        for (name, outcome) in &self.scripts {
+            writeln!(f, "{name}: {outcome}")?;
+        }
+        if let Some(c) = &self.collision {
+            writeln!(f, "{c}")?;
+        }
+        write!(f, "{}", self.dms_user)
+    }
+}
+
+/// `setup sql --apply` on PostgreSQL: fits an existing heartbeat table of
+/// the original shape (explaining it), runs the scripts, compares this
+/// database's heartbeat sequence with `other` (the other database's
+/// sequence name and range, when known) and checks the DMS user.
+pub async fn apply_database(
+    pool: &PgPool,
+    params: &SqlParams<'_>,
+    scripts: &[SqlScript],
+    other: Option<(String, super::heartbeat_shape::SeqRange)>,
+) -> Result<ApplyReport, BackendError> {
+    use super::heartbeat_shape as shape;
+    let found = shape::inspect(pool, params).await?;
+    let prepared = shape::fit(pool, params, &found).await?;
+    let outcomes = apply_postgres(pool, scripts).await?;
+    let collision = match (shape::sequence_range(pool, params).await?, other) {
+        (Some(this), Some((other_name, other))) => shape::collision(
+            (params.names.sequence(), this),
+            (other_name.as_str(), other),
+        ),
+        _ => None,
+    };
+    let dms_user = check_dms_user(pool, params).await?;
+    Ok(ApplyReport {
+        prepared,
+        scripts: outcomes,
+        collision,
+        dms_user,
+    })
 }
 
 /// Checks the DMS user's rights in the database `pool` is connected to.
