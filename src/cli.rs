@@ -288,6 +288,13 @@ pub enum SetupCommand {
 pub struct SetupAppmapArgs {
     #[arg(long, value_enum, default_value = "site-dbengine")]
     pub key: KeyShapeArg,
+    /// Point every site back at its configured database (undoes flips;
+    /// asks first)
+    #[arg(long)]
+    pub reset: bool,
+    /// Confirm --reset without asking
+    #[arg(long, requires = "reset")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -312,6 +319,18 @@ pub struct SetupSqlArgs {
     /// Run it against the database (PostgreSQL only), idempotently
     #[arg(long)]
     pub apply: bool,
+    /// Where the database runs (overrides databases.a|b.hosting): Amazon
+    /// RDS grants through rdsadmin procedures / rds_replication
+    #[arg(long, value_enum)]
+    pub hosting: Option<HostingArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostingArg {
+    /// Your own server (or EC2): grants on SYS objects directly
+    SelfManaged,
+    /// Amazon RDS: rdsadmin.rdsadmin_util procedures, rds_replication
+    Rds,
 }
 
 #[derive(Debug, Args)]

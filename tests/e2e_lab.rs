@@ -22,11 +22,13 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("cockpit.log");
     let data = dir.path().join("lab");
+    let audit = dir.path().join("audit.jsonl");
     let t = Tmux::start(
         &wrapped(&format!(
-            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
+            "lab --data-dir {} --log-file {} --audit-log {} --refresh 300ms --transition-delay 200ms",
             data.display(),
-            log.display()
+            log.display(),
+            audit.display()
         )),
         100,
         30,
@@ -84,7 +86,7 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     t.keys(&["Escape"]);
 
     t.keys(&["q"]);
-    let screen = t.wait_text("EXIT=");
+    let screen = t.wait_text("TTY=");
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         screen.contains("TTY=cooked"),
@@ -94,6 +96,31 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     assert!(
         logged.contains("cockpit closed"),
         "logs go to the file: {logged}"
+    );
+    // The TUI's actions are in the audit log: the first start, the stop,
+    // the refused flip (y alone) and the forced one, with checkpoints.
+    let audit = std::fs::read_to_string(&audit).unwrap();
+    let results: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(v.get("checkpoints").is_some(), "{l}");
+            format!(
+                "{} {}",
+                v["result"].as_str().unwrap(),
+                v["request"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "confirmed start-replication of the forward task lab-forward",
+            "confirmed stop the forward task (a→b)",
+            "refused flip SITEA to database b",
+            "forced flip SITEA to database b",
+        ],
+        "{audit}"
     );
 }
 
@@ -111,7 +138,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     );
     t.wait_text("LAB");
     t.keys(&["C-c"]);
-    let screen = t.wait_text("EXIT=");
+    let screen = t.wait_text("TTY=");
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }
@@ -153,7 +180,7 @@ fn sigterm_quits_and_restores_the_terminal() {
         .status()
         .unwrap();
     assert!(status.success());
-    let screen = t.wait_text("EXIT=");
+    let screen = t.wait_text("TTY=");
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }

@@ -48,11 +48,28 @@ where
     }
 }
 
-async fn describe(b: &Backends, role: TaskRole) -> TaskSnapshot {
-    b.describe_task(role).await.expect("describe")
+/// A task's status and, from their own call, its table statistics.
+#[derive(Debug)]
+struct Described {
+    snap: TaskSnapshot,
+    tables: Vec<TableStats>,
 }
 
-async fn wait_status(b: &Backends, role: TaskRole, status: TaskStatus) -> TaskSnapshot {
+impl std::ops::Deref for Described {
+    type Target = TaskSnapshot;
+    fn deref(&self) -> &TaskSnapshot {
+        &self.snap
+    }
+}
+
+async fn describe(b: &Backends, role: TaskRole) -> Described {
+    Described {
+        snap: b.describe_task(role).await.expect("describe"),
+        tables: b.task_tables(role).await.expect("table statistics"),
+    }
+}
+
+async fn wait_status(b: &Backends, role: TaskRole, status: TaskStatus) -> Described {
     wait_for(&format!("{role} to be {status}"), || async {
         let snap = describe(b, role).await;
         (snap.status == status).then_some(snap)
@@ -77,7 +94,7 @@ async fn start(b: &Backends, role: TaskRole, start_type: StartType) {
     wait_status(b, role, TaskStatus::Running).await;
 }
 
-async fn wait_full_load(b: &Backends) -> TaskSnapshot {
+async fn wait_full_load(b: &Backends) -> Described {
     wait_for("the forward full load to finish", || async {
         let snap = describe(b, TaskRole::Forward).await;
         (snap.progress.full_load_percent == Some(100)).then_some(snap)
@@ -104,14 +121,14 @@ async fn wait_count(pool: &SqlitePool, sql: &'static str, want: i64) {
     .await
 }
 
-fn table<'a>(snap: &'a TaskSnapshot, name: &str) -> &'a TableStats {
+fn table<'a>(snap: &'a Described, name: &str) -> &'a TableStats {
     snap.tables
         .iter()
         .find(|t| t.table == name)
         .unwrap_or_else(|| panic!("{} has no stats for {name}: {:?}", snap.id, snap.tables))
 }
 
-fn dml(snap: &TaskSnapshot, name: &str) -> (i64, i64, i64) {
+fn dml(snap: &Described, name: &str) -> (i64, i64, i64) {
     let t = table(snap, name);
     (t.inserts, t.updates, t.deletes)
 }
@@ -573,7 +590,7 @@ async fn traffic_follows_the_appmap_into_both_databases() {
     wait_for("traffic to be replicated both ways", || async {
         let f = describe(&b, TaskRole::Forward).await;
         let w = describe(&b, TaskRole::Backward).await;
-        let sum = |s: &TaskSnapshot| s.tables.iter().map(|t| t.inserts).sum::<i64>();
+        let sum = |s: &Described| s.tables.iter().map(|t| t.inserts).sum::<i64>();
         (sum(&f) > 5 && sum(&w) > 5).then_some(())
     })
     .await;
@@ -609,7 +626,7 @@ async fn an_apply_error_fails_the_task_and_resume_retries_it_once() {
     .await;
     let failed = wait_status(&b, TaskRole::Forward, TaskStatus::Failed).await;
     assert_eq!(failed.stop_reason.as_deref(), Some("FATAL_ERROR"));
-    let why = failed.last_failure.unwrap_or_default();
+    let why = failed.last_failure.clone().unwrap_or_default();
     assert!(
         why.contains("boom is refused here") && why.contains("lab-forward"),
         "{why}"
@@ -658,4 +675,82 @@ async fn a_data_dir_in_use_by_another_lab_is_refused_until_it_closes() {
         .await
         .expect("reopens once closed");
     again.shutdown().await;
+}
+
+/// Issue 8, item 1 (false negative): rows that are in both databases keep
+/// their mark when the other database's latest rows are all newer ones.
+/// Checked against the rows themselves, read straight from the SQLite files.
+#[tokio::test]
+async fn replicated_marks_follow_the_rows_not_the_other_databases_latest() {
+    use dms_cockpit::app::Settings;
+    use dms_cockpit::commands::status::{Snapshot, poll};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    start(&b, TaskRole::Forward, StartType::StartReplication).await;
+    wait_full_load(&b).await;
+    start(&b, TaskRole::Backward, StartType::StartReplication).await;
+    // Three heartbeats as each site, carried both ways.
+    for _ in 0..3 {
+        for site in Site::ALL {
+            b.insert_heartbeat_as(site).await.expect("heartbeat");
+        }
+    }
+    let both = "SELECT count(*) FROM heartbeat";
+    wait_count(lab.site(DbSide::A), both, 6).await;
+    wait_count(lab.site(DbSide::B), both, 6).await;
+    // Stop the forward task, then twelve heartbeats as SITEA: they stay in a.
+    b.replication.stop(TaskRole::Forward).await.expect("stop");
+    wait_status(&b, TaskRole::Forward, TaskStatus::Stopped).await;
+    for _ in 0..12 {
+        b.insert_heartbeat_as(Site::A).await.expect("heartbeat");
+    }
+    wait_count(lab.site(DbSide::A), both, 18).await;
+
+    let app = poll(&b, &Settings::default(), 10).await;
+    let snapshot = Snapshot::from_app(&app);
+    // The truth, per row shown: is the same row (id, site, time) in the
+    // other database's file?
+    for db in DbSide::ALL {
+        let shown = &snapshot.heartbeats[db];
+        assert_eq!(shown.len(), if db == DbSide::A { 10 } else { 6 });
+        for row in shown {
+            let read = |side: DbSide| {
+                sqlx::query_as::<_, (String, String)>(
+                    "SELECT last_update_dt, last_update_site FROM heartbeat WHERE heartbeat_id = ?1",
+                )
+                .bind(row.id)
+                .fetch_optional(lab.site(side))
+            };
+            let here = read(db)
+                .await
+                .unwrap()
+                .expect("the shown row is in its database");
+            let there = read(db.other()).await.unwrap();
+            let in_other = i64::from(there.as_ref() == Some(&here));
+            assert_eq!(
+                row.replicated,
+                Some(in_other == 1),
+                "database {db} row {} ({}): marked {:?}, in the other database: {in_other}",
+                row.id,
+                row.site,
+                row.replicated
+            );
+        }
+    }
+    // The rows written before the stop are all in a too, and marked so.
+    assert!(
+        snapshot
+            .heartbeats
+            .b
+            .iter()
+            .all(|r| r.replicated == Some(true))
+    );
+    assert!(
+        snapshot
+            .heartbeats
+            .a
+            .iter()
+            .all(|r| r.replicated == Some(false))
+    );
+    lab.shutdown().await;
 }

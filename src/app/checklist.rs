@@ -135,28 +135,42 @@ fn lag_under_warn(app: &App, role: TaskRole) -> Item {
 fn no_table_in_error(app: &App) -> Item {
     let mut bad = Vec::new();
     let mut unknown = Vec::new();
+    let mut by_counters = Vec::new();
     for role in TaskRole::ALL {
-        match &app.tasks[role].data {
-            None => unknown.push(role.to_string()),
-            Some(t) => {
-                for s in &t.tables {
+        match (&app.tables[role].data, &app.tasks[role].data) {
+            (Some(tables), _) => {
+                for s in tables {
                     if s.state.to_ascii_lowercase().contains("error") {
                         bad.push(format!("{} ({role})", format::table_name(s)));
                     }
                 }
-                if t.progress.tables_errored > 0 && bad.is_empty() {
+            }
+            // No statistics (an endpoint without the call, or not read
+            // yet): the task's own counter of errored tables.
+            (None, Some(t)) => {
+                by_counters.push(role.to_string());
+                if t.progress.tables_errored > 0 {
                     bad.push(format!(
                         "{} table(s) of the {role} task",
                         t.progress.tables_errored
                     ));
                 }
             }
+            (None, None) => unknown.push(role.to_string()),
         }
     }
+    let how = if by_counters.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (the {} task's counters: no table statistics)",
+            by_counters.join(" and ")
+        )
+    };
     if !bad.is_empty() {
         Item::check(
             false,
-            format!("no table in error: {} in error", bad.join(", ")),
+            format!("no table in error: {} in error{how}", bad.join(", ")),
         )
     } else if !unknown.is_empty() {
         Item::check(
@@ -167,7 +181,7 @@ fn no_table_in_error(app: &App) -> Item {
             ),
         )
     } else {
-        Item::check(true, "no table in error")
+        Item::check(true, format!("no table in error{how}"))
     }
 }
 
@@ -316,7 +330,7 @@ pub fn start(app: &App, role: TaskRole, start_type: StartType) -> Checklist {
             format!("the heartbeat table in database {target} is empty: it could not be read"),
         )),
     }
-    for s in &task.tables {
+    for s in app.tables[role].data.iter().flatten() {
         let rows = s.full_load_rows + s.inserts - s.deletes;
         if rows > 0 {
             items.push(Item::check(

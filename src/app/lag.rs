@@ -9,7 +9,7 @@
 //!
 //! Two bases:
 //! * **heartbeats** (the cockpit writes): lag = first sight of the exact row
-//!   (id, site, time) in the other database − the moment its insert
+//!   (id, site, time: `HeartbeatRow::same_as`) in the other database − the moment its insert
 //!   returned, both on the cockpit's own clock, so database clocks that
 //!   disagree do not matter. The resolution is the polling interval.
 //! * **age** (read-only: the cockpit writes nothing): the age of the newest
@@ -209,13 +209,6 @@ fn std_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Whether two reads of a heartbeat are the same row: same id, same site,
-/// same `last_update_dt` at the precision both sides keep (a database may
-/// keep micro- or milliseconds, so the coarser one is compared).
-pub fn same_row(x: &HeartbeatRow, y: &HeartbeatRow) -> bool {
-    x.id == y.id && x.site == y.site && x.at.timestamp_millis() == y.at.timestamp_millis()
-}
-
 impl LagTracker {
     pub fn new(settings: LagSettings, basis: LagBasis) -> LagTracker {
         LagTracker {
@@ -254,7 +247,7 @@ impl LagTracker {
         let mut found = Vec::new();
         let mut newest_seen = None;
         dir.outstanding.retain(|o| {
-            if rows.iter().any(|r| same_row(r, &o.row)) {
+            if rows.iter().any(|r| r.same_as(&o.row)) {
                 found.push(ms(at - o.written_at));
                 newest_seen = newest_seen.max(Some(o.written_at));
                 false
@@ -513,8 +506,8 @@ mod tests {
             l.seen(DbSide::B, &[other_site, other_time], t(100))
                 .is_empty()
         );
-        // Microseconds a database does not keep do not make it another row.
-        let coarser = row(7, "SITEA", t(0) + chrono::TimeDelta::microseconds(300));
+        // Nanoseconds a database does not keep do not make it another row.
+        let coarser = row(7, "SITEA", t(0) + chrono::TimeDelta::nanoseconds(300));
         assert_eq!(l.seen(DbSide::B, &[coarser], t(200)), vec![200]);
     }
 

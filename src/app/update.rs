@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
 use super::{checklist, guard};
-use crate::backend::{DbSide, StartType, TaskRole};
+use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
     /// Handles one input at time `now` and returns what to run.
@@ -23,10 +23,7 @@ impl App {
     pub fn poll_all(&mut self) -> Vec<Command> {
         let mut commands = Vec::new();
         for role in TaskRole::ALL {
-            if !self.tasks[role].loading {
-                self.tasks[role].loading = true;
-                commands.push(Command::FetchTask(role));
-            }
+            commands.extend(self.refresh_task(role));
         }
         for db in DbSide::ALL {
             if !self.heartbeats[db].loading {
@@ -68,6 +65,9 @@ impl App {
             }
             Action::Refresh => {
                 self.log_info("refresh requested");
+                // `r` is also how the operator asks again for statistics
+                // the endpoint said it does not implement.
+                self.tables_unsupported = Default::default();
                 return self.poll_all();
             }
             Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),
@@ -110,6 +110,9 @@ impl App {
                 ));
             }
             Action::StartSelected => return self.start_asked(self.selected),
+            Action::StopSelected if self.busy.contains(&Busy::Stop(self.selected)) => {
+                self.log_in_flight(Busy::Stop(self.selected))
+            }
             Action::StopSelected => {
                 return self.ask(Pending::Stop(self.selected), |app, role| {
                     let task = app.tasks[role].data.as_ref();
@@ -133,6 +136,15 @@ impl App {
                 } else if self.busy.insert(Busy::Heartbeat(site)) {
                     self.log_info(format!("inserting a heartbeat as {site}"));
                     return vec![Command::InsertHeartbeat(site)];
+                } else {
+                    // One at a time per site, but every press counts: it
+                    // is sent when the one before it has ended.
+                    let waiting = self.queued.entry(site).or_default();
+                    *waiting += 1;
+                    let waiting = *waiting;
+                    self.log_info(format!(
+                        "heartbeat as {site} queued ({waiting} waiting for the one in flight)"
+                    ));
                 }
             }
             Action::FlipPrompt => match guard::check_writable(&self.mode, "flip a site") {
@@ -237,6 +249,7 @@ impl App {
                     self.log_info(format!("{role} task: {}", request.start_type));
                     return vec![Command::StartTask(role, request)];
                 }
+                self.log_in_flight(Busy::Start(role));
             }
         }
         vec![]
@@ -244,6 +257,10 @@ impl App {
 
     fn flip_chosen(&mut self, site: crate::backend::Site) -> Vec<Command> {
         self.popup = None;
+        if self.busy.contains(&Busy::Flip(site)) {
+            self.log_in_flight(Busy::Flip(site));
+            return vec![];
+        }
         let items = self.appmap.data.clone().unwrap_or_default();
         if self.appmap.data.is_none() {
             self.log_error("the appmap has not been read yet: wait for it, then flip");
@@ -303,6 +320,7 @@ impl App {
                     self.log_info(format!("stopping the {role} task"));
                     return vec![Command::StopTask(role)];
                 }
+                self.log_in_flight(Busy::Stop(role));
             }
             Pending::Reload(role) => return self.start(role, Some(StartType::ReloadTarget)),
             Pending::Start(role, request) => {
@@ -316,6 +334,7 @@ impl App {
                     self.log_info(format!("flipping {site} to database {to}"));
                     return vec![Command::Flip(site, seen)];
                 }
+                self.log_in_flight(Busy::Flip(site));
             }
         }
         vec![]
@@ -326,11 +345,35 @@ impl App {
         match msg {
             Msg::Tick => return self.poll_all(),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Tables(role, result) => {
+                if let Err(e @ BackendError::Unsupported(_)) = &result {
+                    self.tables_unsupported[role] = true;
+                    self.log_error(format!(
+                        "{role} task: table statistics: {e}; not asked again until you press r"
+                    ));
+                }
+                self.tables[role].set(now, result.map_err(|e| e.to_string()));
+            }
             Msg::Heartbeats(db, result) => {
                 if let Ok(rows) = &result {
                     self.lag_age(db, rows);
                 }
-                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()))
+                let ids: Option<Vec<i64>> = result
+                    .as_ref()
+                    .ok()
+                    .map(|rows| rows.iter().map(|r| r.id).collect());
+                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()));
+                if let Some(ids) = ids {
+                    return self.check_replicas(db, ids);
+                }
+            }
+            Msg::Replicas(db, asked, result) => {
+                self.replicas[db].set(
+                    now,
+                    result
+                        .map(|found| super::state::Replicas { asked, found })
+                        .map_err(|e| e.to_string()),
+                );
             }
             Msg::LagTick => return self.lag_tick(),
             Msg::LagWritten(site, result) => self.lag_written(site, result),
@@ -362,17 +405,21 @@ impl App {
                 return audit.into_iter().chain(self.refresh_task(role)).collect();
             }
             Msg::HeartbeatInserted(site, result) => {
-                self.busy.remove(&Busy::Heartbeat(site));
-                match result {
+                let mut commands = match result {
                     Ok((db, row)) => {
                         self.log_ok(format!(
                             "heartbeat {} as {site} inserted into database {db} ({})",
                             row.id, self.databases[db].engine
                         ));
-                        return self.refresh_heartbeats(db);
+                        self.refresh_heartbeats(db)
                     }
-                    Err(e) => self.log_error(format!("heartbeat as {site} failed: {e}")),
-                }
+                    Err(e) => {
+                        self.log_error(format!("heartbeat as {site} failed: {e}"));
+                        vec![]
+                    }
+                };
+                commands.extend(self.next_heartbeat(site));
+                return commands;
             }
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
@@ -398,12 +445,71 @@ impl App {
         vec![]
     }
 
+    /// The heartbeat for `site` has ended: sends the next queued press,
+    /// or marks the site idle.
+    fn next_heartbeat(&mut self, site: crate::backend::Site) -> Option<Command> {
+        match self.queued.get_mut(&site) {
+            Some(waiting) if *waiting > 0 => {
+                *waiting -= 1;
+                let left = *waiting;
+                if left == 0 {
+                    self.queued.remove(&site);
+                }
+                self.log_info(format!(
+                    "inserting a queued heartbeat as {site} ({left} more waiting)"
+                ));
+                Some(Command::InsertHeartbeat(site))
+            }
+            _ => {
+                self.busy.remove(&Busy::Heartbeat(site));
+                None
+            }
+        }
+    }
+
+    /// Says that `busy` is still pending, so a repeated key is not
+    /// silently swallowed.
+    fn log_in_flight(&mut self, busy: Busy) {
+        let what = match busy {
+            Busy::Start(role) => format!("the {role} task's start"),
+            Busy::Stop(role) => format!("the {role} task's stop"),
+            Busy::Heartbeat(site) => format!("a heartbeat as {site}"),
+            Busy::Flip(site) => format!("the flip of {site}"),
+        };
+        self.log_info(format!(
+            "{what} is already in flight: wait for its answer (the event log shows it)"
+        ));
+    }
+
+    /// Reads the task's status and, separately, its table statistics,
+    /// each unless already in flight (statistics also not while the
+    /// endpoint is known not to implement them).
     fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
-        if self.tasks[role].loading {
+        let mut commands = Vec::new();
+        if !self.tasks[role].loading {
+            self.tasks[role].loading = true;
+            commands.push(Command::FetchTask(role));
+        }
+        if !self.tables[role].loading && !self.tables_unsupported[role] {
+            self.tables[role].loading = true;
+            commands.push(Command::FetchTables(role));
+        }
+        commands
+    }
+
+    /// Asks the other database for exactly the ids now shown for `db`.
+    /// With nothing shown there is nothing to ask; while a check is in
+    /// flight none is added (the next read of `db` asks again).
+    fn check_replicas(&mut self, db: DbSide, ids: Vec<i64>) -> Vec<Command> {
+        if ids.is_empty() {
+            self.replicas[db].set(self.now, Ok(super::state::Replicas::default()));
             return vec![];
         }
-        self.tasks[role].loading = true;
-        vec![Command::FetchTask(role)]
+        if self.replicas[db].loading {
+            return vec![];
+        }
+        self.replicas[db].loading = true;
+        vec![Command::FetchReplicas(db, ids)]
     }
 
     fn refresh_heartbeats(&mut self, db: DbSide) -> Vec<Command> {
@@ -425,10 +531,7 @@ impl App {
     /// Rows in the focused table, which bounds its scroll offset.
     fn focused_len(&self) -> usize {
         match self.focus {
-            Focus::Tasks => self.tasks[self.selected]
-                .data
-                .as_ref()
-                .map_or(0, |t| t.tables.len()),
+            Focus::Tasks => self.tables[self.selected].data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
             Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),
@@ -437,6 +540,9 @@ impl App {
     }
 
     fn scroll_by(&mut self, delta: isize) {
+        if self.focus == Focus::Log {
+            return self.scroll_log_by(delta);
+        }
         let max = self.focused_len().saturating_sub(1);
         let selected = self.selected;
         let offset = match self.focus {
@@ -444,9 +550,22 @@ impl App {
             Focus::HeartbeatA => &mut self.scroll.heartbeats.a,
             Focus::HeartbeatB => &mut self.scroll.heartbeats.b,
             Focus::AppMap => &mut self.scroll.appmap,
-            Focus::Log => &mut self.scroll.log,
+            Focus::Log => return,
         };
         *offset = offset.saturating_add_signed(delta).min(max);
+    }
+
+    /// The log's newest entry is at the bottom: a positive `delta` (j,
+    /// Down, PgDn, G) moves the cursor toward newer entries, a negative one
+    /// toward older; it stops at either end. Reaching the newest entry
+    /// follows new ones again.
+    fn scroll_log_by(&mut self, delta: isize) {
+        let Some(cursor) = self.log_cursor() else {
+            return;
+        };
+        let last = self.log.len() - 1;
+        let next = cursor.saturating_add_signed(delta).min(last);
+        self.scroll.log = (next < last).then_some(next);
     }
 
     fn log_info(&mut self, text: impl Into<String>) {

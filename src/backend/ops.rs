@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::{
-    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, Site, TaskRole,
-    TaskSnapshot, routing,
+    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, Site, TableStats,
+    TaskRole, TaskSnapshot, routing,
 };
 
 /// Runs `fut`, turning a hang into [`BackendError::Timeout`].
@@ -26,6 +26,10 @@ impl Backends {
         with_timeout(self.timeout, self.replication.describe(role)).await
     }
 
+    pub async fn task_tables(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
+        with_timeout(self.timeout, self.replication.table_stats(role)).await
+    }
+
     pub async fn read_appmap(&self) -> BackendResult<Vec<AppMapItem>> {
         with_timeout(self.timeout, self.appmap.read_all()).await
     }
@@ -40,20 +44,16 @@ impl Backends {
             .map_err(|e| self.name_database(db, e))
     }
 
-    /// Exactly the heartbeat rows of `ids` that `db` holds (what the lag
-    /// meter looks for).
+    /// The rows of database `db` with exactly these ids (see
+    /// [`HeartbeatStore::by_ids`](super::HeartbeatStore::by_ids)).
     pub async fn heartbeats_by_ids(
         &self,
         db: DbSide,
         ids: &[i64],
     ) -> BackendResult<Vec<HeartbeatRow>> {
-        // Until the port's `by_ids` lands: the latest rows, generously
-        // many, filtered to the ids asked for.
-        let n = (ids.len() * 4).max(200);
-        let rows = with_timeout(self.timeout, self.heartbeats[db].latest(n))
+        with_timeout(self.timeout, self.heartbeats[db].by_ids(ids))
             .await
-            .map_err(|e| self.name_database(db, e))?;
-        Ok(rows.into_iter().filter(|r| ids.contains(&r.id)).collect())
+            .map_err(|e| self.name_database(db, e))
     }
 
     /// A bare timeout says nothing about where: name the database.

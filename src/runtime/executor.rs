@@ -72,10 +72,15 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     let limit = backends.timeout;
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
+        Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
             db,
             backends.latest_heartbeats(db, context.heartbeat_rows).await,
         ),
+        Command::FetchReplicas(db, ids) => {
+            let result = backends.heartbeats_by_ids(db.other(), &ids).await;
+            Msg::Replicas(db, ids, result)
+        }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
         Command::StartTask(role, request) => {
             let result =
@@ -122,7 +127,9 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
 fn msg_error(msg: &Msg) -> Option<String> {
     let e = match msg {
         Msg::Task(_, Err(e))
+        | Msg::Tables(_, Err(e))
         | Msg::Heartbeats(_, Err(e))
+        | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
