@@ -328,16 +328,18 @@ async fn setup_sql_then_heartbeats_follow_the_appmap_through_a_flip() {
     }
     assert!(door.heartbeats('a').await.is_empty());
 
-    // Without --yes and without a terminal nothing is flipped.
-    let refused = door.run(&["flip", "SITEB"]);
-    assert_eq!(refused.code, Some(2), "{refused}");
-    assert!(refused.stderr.contains("--yes"), "{refused}");
+    // Nothing replicates (moto's tasks copy nothing), so the flip's
+    // checklist fails: refused without --force, and nothing is flipped.
+    let refused = door.run(&["flip", "SITEB", "--yes"]);
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stderr.contains("--force"), "{refused}");
+    assert!(refused.stdout.contains("✖ lag b→a under 5s"), "{refused}");
     assert_eq!(
         query_site(&door, "SITEB").await,
         expected_item(&door, "SITEB", 'b')
     );
 
-    let flip = door.ok(&["flip", "SITEB", "--yes"]);
+    let flip = door.ok(&["flip", "SITEB", "--yes", "--force"]);
     assert!(flip.stdout.contains("SITEB now writes to db a"), "{flip}");
     let mut moved = expected_item(&door, "SITEB", 'a');
     let after = query_site(&door, "SITEB").await;
@@ -452,7 +454,17 @@ async fn task_start_stop_and_resume_against_moto() {
     assert!(refused.stderr.contains("creating"), "{refused}");
     assert_eq!(door.task_status(&door.forward).await, "creating");
 
-    let r = door.ok(&["task", "start", "forward", "--yes"]);
+    // The first full load's checklist cannot read b's heartbeat table
+    // (this door has none): refused until forced.
+    let refused = door.run(&["task", "start", "forward", "--yes"]);
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(
+        refused
+            .stdout
+            .contains("✖ the heartbeat table in database b is empty"),
+        "{refused}"
+    );
+    let r = door.ok(&["task", "start", "forward", "--yes", "--force"]);
     assert!(
         r.stdout.contains(&format!(
             "forward task {}: start-replication accepted",

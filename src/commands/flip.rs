@@ -1,6 +1,6 @@
 //! `dms-cockpit flip SITE`: the TUI's `f` key for scripts. Computes the
-//! same checklist as the TUI's confirmation from live state (including a
-//! round of heartbeats for the lag checks), prints it, refuses a failed
+//! same checklist as the TUI's confirmation from live state (lag by the
+//! age of the heartbeats each database received), prints it, refuses a failed
 //! check without `--force`, asks (or `--yes`), then flips conditionally on
 //! exactly what was shown.
 
@@ -28,7 +28,7 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
         audit.refused(connected, &request, None, &e);
         return Err(Failure::BadInput(e));
     }
-    let app = guarded::live_app(connected, true).await;
+    let app = guarded::live_app(connected).await;
     let items = backends.read_appmap().await?;
     let (seen, to) =
         routing::flip_target(&items, site, &backends.databases).map_err(Failure::BadInput)?;

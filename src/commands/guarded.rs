@@ -1,7 +1,6 @@
 //! What the headless `flip`, `task start` and `task stop` share with the
 //! TUI's confirmations: the live state the checklist is computed from
-//! (one poll of every panel, plus a round of heartbeats for the lag checks
-//! of a flip), printing the checklist, and the rule that a failed check is
+//! (one poll of every panel, writing nothing), printing the checklist, and the rule that a failed check is
 //! refused unless `--force`, while `--yes` confirms only a passing list.
 
 use std::time::Duration;
@@ -16,21 +15,12 @@ use crate::app::audit::{AuditRecord, AuditResult};
 use crate::app::checklist::Checklist;
 
 /// The app state a checklist is computed from: every panel polled once.
-/// With `lag`, a round of heartbeats as each site is written and waited
-/// for (at most `[lag] warn` plus one polling interval), so the lag checks
-/// rest on a measurement of their own.
-pub async fn live_app(connected: &Connected, lag: bool) -> App {
-    let mut app = status::poll_once(connected, connected.settings.heartbeat_rows).await;
-    if lag && !connected.backends.mode.read_only {
-        let mut settings = connected.settings.clone();
-        settings.lag.every = settings.lag.poll;
-        settings.lag.not_replicating = settings.lag.warn + settings.lag.poll;
-        let (_, tracker) =
-            super::lag::measure_with(&connected.backends, settings, Some(1), true, |_| {}).await;
-        app.lag.tracker = tracker;
-        app.lag.tracker.settings.not_replicating = connected.settings.lag.not_replicating;
-        app.lag.auto = true;
-    }
+/// Nothing is written: a refused action must change nothing, so the lag
+/// checks rest on the age of the newest heartbeat each database received
+/// from the other (by the database clock), as `status` reports it. Run
+/// `dms-cockpit lag` (or the TUI with `h`) alongside to keep them fresh.
+pub async fn live_app(connected: &Connected) -> App {
+    let mut app = status::poll_once(connected, connected.settings.heartbeat_rows.max(50)).await;
     app.now = Utc::now();
     app
 }

@@ -31,7 +31,7 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
         audit.refused(connected, &asked, None, &e);
         return Err(Failure::BadInput(e));
     }
-    let app = guarded::live_app(connected, false).await;
+    let app = guarded::live_app(connected).await;
     let task = match &app.tasks[role].data {
         Some(t) => t.clone(),
         None => backends.describe_task(role).await?,
@@ -101,7 +101,7 @@ async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome
         audit.refused(connected, &asked, None, &e);
         return Err(Failure::BadInput(e));
     }
-    let app = guarded::live_app(connected, false).await;
+    let app = guarded::live_app(connected).await;
     let task = match &app.tasks[role].data {
         Some(t) => t.clone(),
         None => backends.describe_task(role).await?,
