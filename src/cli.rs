@@ -76,6 +76,22 @@ pub enum Command {
     Init(InitArgs),
     /// Measure replication lag per direction with heartbeats (a→b, b→a)
     Lag(LagArgs),
+    /// Check the pair against AWS's rules for bidirectional replication
+    /// (exit 0 all good, 1 findings, 2 bad config)
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Check the embedded lab's pair instead of the configured one
+    #[arg(long)]
+    pub lab: bool,
+    /// With --lab: the lab pair with one rule broken (e.g. batch-apply)
+    #[arg(long, value_name = "NAME", requires = "lab")]
+    pub fixture: Option<String>,
 }
 
 /// `--warn` and `--not-replicating`: the lag thresholds, over the config's.

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod format;
 pub mod lab;
 pub mod logging;

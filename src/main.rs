@@ -57,6 +57,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Flip(args)) => commands::flip::run(global, args).await,
         Some(Command::Init(args)) => commands::init::run(args),
         Some(Command::Lag(args)) => commands::lag::run(global, args).await,
+        Some(Command::Doctor(args)) => commands::doctor::run(global, args).await,
         Some(Command::Setup(SetupCommand::Appmap(args))) => {
             commands::setup::appmap(global, args).await
         }

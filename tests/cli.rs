@@ -364,3 +364,41 @@ fn read_only_refuses_changes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
 }
+
+#[test]
+fn doctor_checks_the_lab_pair_and_each_fixture_names_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["doctor", "--lab"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("every rule of a bidirectional pair holds"));
+    for (fixture, setting) in [
+        ("loopback-prevention", "EnableLoopbackPrevention"),
+        ("batch-apply", "TargetMetadata.BatchApplyEnabled"),
+        ("ddl-backward", "ChangeProcessingDdlHandlingPolicy"),
+        ("one-full-load", "MigrationType"),
+        ("same-tables", "TableMappings"),
+        ("backward-cdc-start", "CdcStartTime"),
+        ("sequence-ranges", "heartbeat sequence"),
+        ("endpoints", "target endpoint"),
+    ] {
+        let o = run(
+            &["doctor", "--lab", "--fixture", fixture, "--json"],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{fixture}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["ok"], false);
+        let f = &v["findings"][0];
+        assert_eq!(f["rule"], fixture, "{v}");
+        assert!(f["setting"].as_str().unwrap().contains(setting), "{v}");
+        assert!(
+            f["doc"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://docs.aws.amazon.com/dms/")
+        );
+    }
+    let o = run(&["doctor", "--lab", "--fixture", "nonsense"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected one of"), "{}", stderr(&o));
+}

@@ -4,6 +4,7 @@
 
 pub mod confirm;
 pub mod connect;
+pub mod doctor;
 pub mod flip;
 pub mod guarded;
 pub mod heartbeat;

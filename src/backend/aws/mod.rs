@@ -11,6 +11,7 @@
 pub mod dms;
 pub mod dms_admin;
 pub mod dynamo;
+pub mod pair_setup;
 pub mod retry;
 pub mod secrets;
 
