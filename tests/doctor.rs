@@ -1,0 +1,235 @@
+//! The door check against moto: a bidirectional pair created through the
+//! real DMS API with every rule followed reads as clean, and a pair with
+//! exactly one setting wrong is found by exactly that rule, read back by
+//! the same reader `dms-cockpit doctor` uses.
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_databasemigration::Client;
+use aws_sdk_databasemigration::types::{MigrationTypeValue, ReplicationEndpointTypeValue};
+use dms_cockpit::backend::aws::pair_setup;
+use dms_cockpit::doctor::check;
+use moto::{moto_url, sdk_config, unique};
+use serde_json::json;
+
+const TABLES: &str = r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"customer_orders","table-name":"%"},"rule-action":"include"}]}"#;
+
+fn settings(source: &str, target: &str, batch: bool, ddl: bool, loopback: bool) -> String {
+    json!({
+        "TargetMetadata": { "BatchApplyEnabled": batch },
+        "ChangeProcessingDdlHandlingPolicy": {
+            "HandleSourceTableDropped": ddl, "HandleSourceTableTruncated": ddl, "HandleSourceTableAltered": ddl
+        },
+        "LoopbackPreventionSettings": {
+            "EnableLoopbackPrevention": loopback, "SourceSchema": source, "TargetSchema": target
+        }
+    })
+    .to_string()
+}
+
+/// What to get wrong in the pair.
+#[derive(Default, Clone, Copy)]
+struct Wrong {
+    loopback_off: bool,
+    batch_apply: bool,
+    ddl_backward: bool,
+    two_full_loads: bool,
+    other_tables: bool,
+    endpoint: bool,
+}
+
+/// Creates a pair (two PostgreSQL databases, as the tests' doors have)
+/// and returns the config that names it.
+async fn create(client: &Client, wrong: Wrong, dir: &Path) -> dms_cockpit::config::Config {
+    let instance = client
+        .create_replication_instance()
+        .replication_instance_identifier(unique("doc-ri"))
+        .replication_instance_class("dms.t3.micro")
+        .send()
+        .await
+        .unwrap()
+        .replication_instance
+        .unwrap()
+        .replication_instance_arn
+        .unwrap();
+    let mut ep = BTreeMap::new();
+    for (name, kind, db) in [
+        ("a-src", ReplicationEndpointTypeValue::Source, "site_a"),
+        ("b-tgt", ReplicationEndpointTypeValue::Target, "site_b"),
+        ("b-src", ReplicationEndpointTypeValue::Source, "site_b"),
+        ("a-tgt", ReplicationEndpointTypeValue::Target, "site_a"),
+    ] {
+        let server = if wrong.endpoint && name == "a-tgt" {
+            "elsewhere.example"
+        } else {
+            "db.example"
+        };
+        let arn = client
+            .create_endpoint()
+            .endpoint_identifier(unique(name))
+            .endpoint_type(kind)
+            .engine_name("postgres")
+            .server_name(server)
+            .port(5432)
+            .database_name(db)
+            .username("dms")
+            .password("not-a-real-password")
+            .send()
+            .await
+            .unwrap()
+            .endpoint
+            .unwrap()
+            .endpoint_arn
+            .unwrap();
+        ep.insert(name, arn);
+    }
+    let forward = unique("doc-fwd");
+    let backward = unique("doc-bwd");
+    let other = r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"customer_orders","table-name":"orders"},"rule-action":"include"}]}"#;
+    for (id, kind, src, tgt, s) in [
+        (
+            &forward,
+            MigrationTypeValue::FullLoadAndCdc,
+            "a-src",
+            "b-tgt",
+            settings("dms_loopback", "dms_loopback", false, true, true),
+        ),
+        (
+            &backward,
+            if wrong.two_full_loads {
+                MigrationTypeValue::FullLoadAndCdc
+            } else {
+                MigrationTypeValue::Cdc
+            },
+            "b-src",
+            "a-tgt",
+            settings(
+                "dms_loopback",
+                "dms_loopback",
+                wrong.batch_apply,
+                wrong.ddl_backward,
+                !wrong.loopback_off,
+            ),
+        ),
+    ] {
+        let mappings = if wrong.other_tables && id == &backward {
+            other
+        } else {
+            TABLES
+        };
+        client
+            .create_replication_task()
+            .replication_task_identifier(id)
+            .source_endpoint_arn(&ep[src])
+            .target_endpoint_arn(&ep[tgt])
+            .replication_instance_arn(&instance)
+            .migration_type(kind)
+            .table_mappings(mappings)
+            .replication_task_settings(s)
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = format!(
+        r#"
+[tasks]
+forward = "{forward}"
+backward = "{backward}"
+[databases.a]
+engine = "postgresql"
+endpoint = "db.example"
+dbname = "site_a"
+username = "customer_orders"
+[databases.b]
+engine = "postgresql"
+endpoint = "db.example"
+dbname = "site_b"
+username = "customer_orders"
+"#
+    );
+    let path = dir.join("door.toml");
+    dms_cockpit::config::parse(&path, &text, &BTreeMap::new()).unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL/moto/tmux: run tests/run-all.sh"]
+async fn each_rule_broken_alone_in_moto_is_found_by_that_rule() {
+    let sdk = sdk_config(&moto_url()).await;
+    let client = Client::new(&sdk);
+    let dir = tempfile::tempdir().unwrap();
+    let read = |config: dms_cockpit::config::Config| {
+        let sdk = sdk.clone();
+        async move {
+            pair_setup::read(&sdk, &config, Duration::from_secs(20))
+                .await
+                .unwrap()
+        }
+    };
+    let clean = read(create(&client, Wrong::default(), dir.path()).await).await;
+    assert_eq!(check(&clean), vec![], "{clean:#?}");
+    let cases: [(&str, Wrong); 6] = [
+        (
+            "loopback-prevention",
+            Wrong {
+                loopback_off: true,
+                ..Wrong::default()
+            },
+        ),
+        (
+            "batch-apply",
+            Wrong {
+                batch_apply: true,
+                ..Wrong::default()
+            },
+        ),
+        (
+            "ddl-backward",
+            Wrong {
+                ddl_backward: true,
+                ..Wrong::default()
+            },
+        ),
+        (
+            "one-full-load",
+            Wrong {
+                two_full_loads: true,
+                ..Wrong::default()
+            },
+        ),
+        (
+            "same-tables",
+            Wrong {
+                other_tables: true,
+                ..Wrong::default()
+            },
+        ),
+        (
+            "endpoints",
+            Wrong {
+                endpoint: true,
+                ..Wrong::default()
+            },
+        ),
+    ];
+    for (rule, wrong) in cases {
+        let pair = read(create(&client, wrong, dir.path()).await).await;
+        let findings = check(&pair);
+        assert!(!findings.is_empty(), "{rule}: nothing found in {pair:#?}");
+        assert!(
+            findings.iter().all(|f| f.rule == rule),
+            "{rule}: {findings:#?}"
+        );
+        assert!(findings.iter().all(|f| f.task == pair.tasks.backward.id));
+    }
+    // Equal sequence starts in the config: the ranges would collide.
+    let mut config = create(&client, Wrong::default(), dir.path()).await;
+    config.databases.b.seq_start = config.databases.a.seq_start;
+    let findings = check(&read(config).await);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, "sequence-ranges");
+}
