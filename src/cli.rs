@@ -357,6 +357,21 @@ pub struct InitArgs {
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
+    /// List the replication tasks of the account and region (writes nothing)
+    #[arg(long, conflicts_with_all = ["forward", "backward"])]
+    pub list_tasks: bool,
+    /// Write a config for this forward task (a -> b) ...
+    #[arg(long, value_name = "ID", requires = "backward")]
+    pub forward: Option<String>,
+    /// ... and this backward task (b -> a)
+    #[arg(long, value_name = "ID", requires = "forward")]
+    pub backward: Option<String>,
+    /// AWS profile for --list-tasks / --forward (also written to [aws])
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// AWS region for --list-tasks / --forward (also written to [aws])
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -775,3 +775,86 @@ fn beside(config: &Path, p: PathBuf) -> PathBuf {
 
 /// The commented template `dms-cockpit init` writes.
 pub const TEMPLATE: &str = include_str!("../assets/dms-cockpit.example.toml");
+
+/// DMS's endpoint engine name as the config's `engine`.
+fn engine_of(dms_engine: &str) -> Option<Engine> {
+    match dms_engine {
+        "oracle" => Some(Engine::Oracle),
+        "postgres" | "aurora-postgresql" | "postgresql" => Some(Engine::Postgresql),
+        _ => None,
+    }
+}
+
+/// The template filled in for the pair `forward` (a -> b) and `backward`
+/// (b -> a): task identifiers, `[aws]` when given, and each database's
+/// engine, endpoint, port and dbname from the forward task's endpoints.
+/// Refuses a pair whose endpoints do not mirror each other.
+pub fn for_pair(
+    forward: &crate::backend::aws::discover::TaskListing,
+    backward: &crate::backend::aws::discover::TaskListing,
+    region: Option<&str>,
+    profile: Option<&str>,
+) -> Result<String, String> {
+    let same = |x: &crate::doctor::EndpointSetup, y: &crate::doctor::EndpointSetup| {
+        x.server.eq_ignore_ascii_case(&y.server) && x.port == y.port && x.database == y.database
+    };
+    if !same(&forward.source, &backward.target) || !same(&forward.target, &backward.source) {
+        return Err(format!(
+            "{} and {} are not a pair: the forward task's source ({}:{:?}/{}) must be the backward task's target ({}:{:?}/{}) and the other way round",
+            forward.id,
+            backward.id,
+            forward.source.server,
+            forward.source.port,
+            forward.source.database,
+            backward.target.server,
+            backward.target.port,
+            backward.target.database
+        ));
+    }
+    let mut text = TEMPLATE.to_string();
+    let mut set = |from: &str, to: String| -> Result<(), String> {
+        if !text.contains(from) {
+            return Err(format!("the config template has no line `{from}`"));
+        }
+        text = text.replacen(from, &to, 1);
+        Ok(())
+    };
+    set(
+        "forward  = \"ora2pg\"",
+        format!("forward  = \"{}\"", forward.id),
+    )?;
+    set(
+        "backward = \"pg2ora\"",
+        format!("backward = \"{}\"", backward.id),
+    )?;
+    if let Some(r) = region {
+        set("# region = \"us-east-1\"", format!("region = \"{r}\""))?;
+    }
+    if let Some(p) = profile {
+        set("# profile = \"migration\"", format!("profile = \"{p}\""))?;
+    }
+    let db = |e: &crate::doctor::EndpointSetup| -> Result<(Engine, String, u16, String), String> {
+        let engine = engine_of(&e.engine).ok_or_else(|| {
+            format!(
+                "endpoint {} is engine `{}`: the cockpit talks to oracle and postgres",
+                e.id, e.engine
+            )
+        })?;
+        let port = e.port.unwrap_or(match engine {
+            Engine::Oracle => 1521,
+            Engine::Postgresql => 5432,
+        });
+        Ok((engine, e.server.clone(), port, e.database.clone()))
+    };
+    let (ea, sa, pa, da) = db(&forward.source)?;
+    let (eb, sb, pb, dbb) = db(&forward.target)?;
+    set(
+        "engine   = \"oracle\"        # oracle | postgresql\nendpoint = \"ora.example.internal\"\nport     = 1521\ndbname   = \"ORCL\"",
+        format!("engine   = \"{ea}\"\nendpoint = \"{sa}\"\nport     = {pa}\ndbname   = \"{da}\""),
+    )?;
+    set(
+        "engine   = \"postgresql\"\nendpoint = \"pg.example.internal\"\nport     = 5432\ndbname   = \"postgres\"",
+        format!("engine   = \"{eb}\"\nendpoint = \"{sb}\"\nport     = {pb}\ndbname   = \"{dbb}\""),
+    )?;
+    Ok(text)
+}

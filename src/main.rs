@@ -55,7 +55,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Task(TaskCommand::Start(args))) => commands::task::start(global, args).await,
         Some(Command::Task(TaskCommand::Stop(args))) => commands::task::stop(global, args).await,
         Some(Command::Flip(args)) => commands::flip::run(global, args).await,
-        Some(Command::Init(args)) => commands::init::run(args),
+        Some(Command::Init(args)) => commands::init::run(args).await,
         Some(Command::Lag(args)) => commands::lag::run(global, args).await,
         Some(Command::Doctor(args)) => commands::doctor::run(global, args).await,
         Some(Command::Setup(SetupCommand::Appmap(args))) => {

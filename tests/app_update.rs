@@ -1239,3 +1239,29 @@ fn an_action_repeated_while_pending_says_so() {
         last_log(&app)
     );
 }
+
+#[test]
+fn zero_source_latency_next_to_a_missing_heartbeat_is_suspicious() {
+    use dms_cockpit::backend::CdcLatency;
+    let mut app = app();
+    let zero = CdcLatency {
+        source_s: Some(0.0),
+        target_s: Some(0.0),
+        at: Some(now()),
+    };
+    app.update(now(), Msg::Latency(TaskRole::Forward, Ok(zero)));
+    assert!(
+        !app.latency_suspicious(TaskRole::Forward),
+        "no heartbeat missing"
+    );
+    let row = HeartbeatRow {
+        id: 9,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    app.lag
+        .tracker
+        .written(DbSide::A, row, now() - chrono::Duration::seconds(10));
+    assert!(app.latency_suspicious(TaskRole::Forward));
+    assert!(!app.latency_suspicious(TaskRole::Backward));
+}

@@ -233,3 +233,82 @@ async fn each_rule_broken_alone_in_moto_is_found_by_that_rule() {
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].rule, "sequence-ranges");
 }
+
+/// `init --list-tasks` lists the pair created in moto, and `init --forward
+/// --backward` writes a config naming it, with each database's engine and
+/// address taken from the tasks' endpoints; doctor then finds it clean.
+#[tokio::test]
+#[ignore = "needs PostgreSQL/moto/tmux: run tests/run-all.sh"]
+async fn init_lists_the_tasks_and_writes_a_config_for_the_pair() {
+    let sdk = sdk_config(&moto_url()).await;
+    let client = Client::new(&sdk);
+    let dir = tempfile::tempdir().unwrap();
+    let made = create(&client, Wrong::default(), dir.path()).await;
+    let bin = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+            .args(args)
+            .arg("--log-file")
+            .arg(dir.path().join("log"))
+            .env("AWS_ENDPOINT_URL", moto_url())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("HOME", dir.path())
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let o = bin(&["init", "--list-tasks", "--region", "us-east-1"]);
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The shared moto holds many tasks and returns one page of them, so
+    // only the shape of the listing is checked here.
+    assert!(listed.contains(" -> "), "{listed}");
+    let path = dir.path().join("written.toml");
+    let o = bin(&[
+        "init",
+        "--forward",
+        &made.tasks.forward,
+        "--backward",
+        &made.tasks.backward,
+        "--region",
+        "us-east-1",
+        "--path",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let config = dms_cockpit::config::load(&path).unwrap();
+    assert_eq!(config.tasks, made.tasks);
+    assert_eq!(config.region.as_deref(), Some("us-east-1"));
+    assert_eq!(config.databases.a.db.address(), "db.example:5432/site_a");
+    assert_eq!(config.databases.b.db.address(), "db.example:5432/site_b");
+    let pair = pair_setup::read(&sdk, &config, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(check(&pair), vec![]);
+    // Two tasks that are not a pair (the same one twice) are refused.
+    let o = bin(&[
+        "init",
+        "--forward",
+        &made.tasks.forward,
+        "--backward",
+        &made.tasks.forward,
+        "--region",
+        "us-east-1",
+        "--path",
+        dir.path().join("no.toml").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("are not a pair"), "{err}");
+}

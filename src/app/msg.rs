@@ -27,6 +27,8 @@ pub enum Msg {
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
     /// An audit line was written, or why not.
     Audited(Result<(), String>),
+    /// DMS's own latency of a task (CloudWatch).
+    Latency(TaskRole, Result<crate::backend::CdcLatency, BackendError>),
     /// The lag meter's clock (every `[lag] poll`).
     LagTick,
     /// An automatic heartbeat as `Site` went into a database; the time is
@@ -78,6 +80,8 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Read DMS's own latency of a task (CloudWatch).
+    FetchLatency(TaskRole),
     /// Append a line to the audit log.
     Audit(Box<super::audit::AuditRecord>),
     /// An automatic heartbeat as a site, wherever the appmap routes it.

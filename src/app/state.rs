@@ -186,6 +186,9 @@ pub struct Settings {
     pub backward_cdc_start_time: Option<DateTime<Utc>>,
     /// Heartbeat lag: intervals and thresholds.
     pub lag: super::lag::LagSettings,
+    /// Read DMS's own latency (CloudWatch) on every refresh: true for
+    /// real backends, false in the lab (which has no such metrics).
+    pub cdc_latency: bool,
     /// Where each database's heartbeat sequence starts: tells which
     /// database a row came from (read-only lag by age).
     pub seq_starts: PerDb<i64>,
@@ -199,6 +202,7 @@ impl Default for Settings {
             operator: "dms-cockpit".to_string(),
             backward_cdc_start_time: None,
             lag: super::lag::LagSettings::default(),
+            cdc_latency: false,
             seq_starts: crate::setup::sql::DEFAULT_SEQ_START,
         }
     }
@@ -236,6 +240,8 @@ pub struct App {
     pub audit_pending: std::collections::BTreeMap<Busy, PendingAudit>,
     /// Automatic heartbeats and the lag they measure.
     pub lag: super::lag::LagMeter,
+    /// DMS's own latency per task (CloudWatch), when read.
+    pub latency: PerTask<Panel<crate::backend::CdcLatency>>,
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
     pub queued: BTreeMap<Site, usize>,
@@ -273,6 +279,7 @@ impl App {
             busy: BTreeSet::new(),
             audit_pending: Default::default(),
             lag,
+            latency: PerTask::default(),
             queued: BTreeMap::new(),
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
@@ -365,5 +372,24 @@ impl App {
             level,
             text: text.into(),
         });
+    }
+}
+
+impl App {
+    /// DMS reports 0 source latency when it captures nothing: a 0 next to
+    /// a heartbeat missing past `warn` in the task's direction is
+    /// suspicious, not healthy.
+    pub fn latency_suspicious(&self, role: TaskRole) -> bool {
+        let zero = self.latency[role]
+            .data
+            .as_ref()
+            .is_some_and(|l| l.source_s == Some(0.0));
+        let missing = self
+            .lag
+            .tracker
+            .missing_for(role, self.now)
+            .is_some_and(|m| m >= self.lag.tracker.settings.warn);
+        let down = self.lag.tracker.state(role, self.now) == super::lag::LagState::NotReplicating;
+        zero && (missing || down)
     }
 }

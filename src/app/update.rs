@@ -35,6 +35,14 @@ impl App {
             self.appmap.loading = true;
             commands.push(Command::FetchAppMap);
         }
+        if self.settings.cdc_latency {
+            for role in TaskRole::ALL {
+                if !self.latency[role].loading {
+                    self.latency[role].loading = true;
+                    commands.push(Command::FetchLatency(role));
+                }
+            }
+        }
         commands
     }
 
@@ -374,6 +382,9 @@ impl App {
                         .map(|found| super::state::Replicas { asked, found })
                         .map_err(|e| e.to_string()),
                 );
+            }
+            Msg::Latency(role, result) => {
+                self.latency[role].set(now, result.map_err(|e| e.to_string()))
             }
             Msg::LagTick => return self.lag_tick(),
             Msg::LagWritten(site, result) => self.lag_written(site, result),

@@ -61,6 +61,9 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         heartbeats,
         databases: PerDb::new(|side| config.databases[side].db.clone()),
         timeout: config.timeout,
+        latency: Some(Arc::new(
+            aws::cloudwatch::CloudWatchLatency::from_sdk_config(&sdk, config.tasks.clone()),
+        )),
     })
 }
 

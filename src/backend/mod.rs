@@ -101,6 +101,23 @@ pub trait HeartbeatStore: Send + Sync {
     async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>>;
 }
 
+/// DMS's own latency of a task (CloudWatch `AWS/DMS` `CDCLatencySource`
+/// and `CDCLatencyTarget`, seconds), as of its newest data point.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CdcLatency {
+    pub source_s: Option<f64>,
+    pub target_s: Option<f64>,
+    /// When the newest data point was taken.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Where DMS's own latency comes from (CloudWatch for real backends).
+#[async_trait]
+pub trait Latency: Send + Sync {
+    /// The latest `CDCLatencySource` / `CDCLatencyTarget` of `role`'s task.
+    async fn cdc_latency(&self, role: TaskRole) -> BackendResult<CdcLatency>;
+}
+
 /// What the screen says about where it is connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeInfo {
@@ -124,4 +141,6 @@ pub struct Backends {
     pub databases: PerDb<DatabaseRef>,
     /// Each call's time limit.
     pub timeout: Duration,
+    /// DMS's own latency metrics, where there are any (not in the lab).
+    pub latency: Option<Arc<dyn Latency>>,
 }

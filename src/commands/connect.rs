@@ -125,6 +125,7 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
             operator: super::operator(),
             backward_cdc_start_time: None,
             lag: LagSettings::default(),
+            cdc_latency: false,
             seq_starts: crate::setup::sql::DEFAULT_SEQ_START,
         },
         audit: crate::audit::AuditLog::new(
@@ -157,6 +158,7 @@ pub async fn configured(global: &GlobalArgs) -> Result<Connected, Failure> {
             operator: super::operator(),
             backward_cdc_start_time: config.backward_cdc_start_time,
             lag: config.lag,
+            cdc_latency: true,
             seq_starts: PerDb::new(|db| config.databases[db].seq_start),
         },
         audit: crate::audit::AuditLog::new(

@@ -64,6 +64,19 @@ pub struct TaskJson {
     /// (e.g. an emulator without `DescribeTableStatistics`, or a task state
     /// in which AWS refuses it); also in `errors` as `tasks.<role>.tables`.
     pub tables_error: Option<String>,
+    /// DMS's own latency (CloudWatch `CDCLatencySource`/`CDCLatencyTarget`,
+    /// seconds, newest data point); null where there is none (the lab).
+    pub cdc_latency: Option<CdcLatencyJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CdcLatencyJson {
+    pub source_s: Option<f64>,
+    pub target_s: Option<f64>,
+    pub at: Option<String>,
+    /// 0 source latency while a heartbeat of this direction is missing:
+    /// DMS reports 0 when it captures nothing, so this is not health.
+    pub suspicious: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,10 +174,16 @@ impl Snapshot {
             })
             .collect();
         let tasks = PerTask::new(|role| {
-            app.tasks[role]
-                .data
-                .as_ref()
-                .map(|t| task_json(t, &app.tables[role]))
+            app.tasks[role].data.as_ref().map(|t| {
+                let mut json = task_json(t, &app.tables[role]);
+                json.cdc_latency = app.latency[role].data.as_ref().map(|l| CdcLatencyJson {
+                    source_s: l.source_s,
+                    target_s: l.target_s,
+                    at: l.at.map(format::rfc3339),
+                    suspicious: app.latency_suspicious(role),
+                });
+                json
+            })
         });
         let heartbeats = PerDb::new(|db| {
             let panel = &app.heartbeats[db];
@@ -238,6 +257,7 @@ fn task_json(t: &TaskSnapshot, tables: &Panel<Vec<TableStats>>) -> TaskJson {
         start_date: t.start_date.map(format::rfc3339),
         tables: tables.data.clone().unwrap_or_default(),
         tables_error: tables.error.clone(),
+        cdc_latency: None,
     }
 }
 

@@ -94,6 +94,15 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
+        Command::FetchLatency(role) => Msg::Latency(
+            role,
+            match &backends.latency {
+                Some(l) => with_timeout(limit, l.cdc_latency(role)).await,
+                None => Err(crate::backend::BackendError::Unsupported(
+                    "these backends have no DMS latency metrics".into(),
+                )),
+            },
+        ),
         Command::Audit(record) => {
             let written = match &context.audit {
                 Some(log) => log.append(&record),
@@ -136,7 +145,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::HeartbeatInserted(_, Err(e))
         | Msg::Flipped(_, Err(e))
         | Msg::LagWritten(_, Err(e))
-        | Msg::LagSeen(_, Err(e)) => e,
+        | Msg::LagSeen(_, Err(e))
+        | Msg::Latency(_, Err(e)) => e,
         Msg::Audited(Err(e)) => return Some(e.clone()),
         _ => return None,
     };

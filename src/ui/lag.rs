@@ -25,6 +25,7 @@ const SPARK: u16 = 16;
 pub fn visible(app: &App) -> bool {
     let l = &app.lag;
     l.auto
+        || TaskRole::ALL.iter().any(|r| app.latency[*r].data.is_some())
         || l.tracker.basis == LagBasis::Age
         || TaskRole::ALL.iter().any(|r| {
             !l.tracker.per[*r].samples.is_empty() || !l.tracker.per[*r].outstanding.is_empty()
@@ -91,6 +92,21 @@ fn draw_direction(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, them
             spans.push(Span::styled(
                 format!(" · {name} {}/{}/{}", secs(min), secs(avg), secs(max)),
                 theme.dim,
+            ));
+        }
+    }
+    // DMS's own figures beside the heartbeat's, for real backends.
+    if let Some(l) = &app.latency[role].data {
+        let secs_or = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.0}s"));
+        spans.push(Span::raw(format!(
+            " · DMS src {} tgt {}",
+            secs_or(l.source_s),
+            secs_or(l.target_s)
+        )));
+        if app.latency_suspicious(role) {
+            spans.push(Span::styled(
+                " ⚠ 0 with a heartbeat missing: suspicious",
+                theme.warn,
             ));
         }
     }

@@ -8,6 +8,8 @@
 //! one translation from SDK errors to [`BackendError`]s, so that every AWS
 //! call phrases failures the same way: what failed, and what to do.
 
+pub mod cloudwatch;
+pub mod discover;
 pub mod dms;
 pub mod dms_admin;
 pub mod dynamo;
