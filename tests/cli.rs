@@ -266,3 +266,51 @@ fn read_only_refuses_changes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
 }
+
+/// Issue 8, item 10: a reader that closes the pipe early ends the command
+/// quietly with exit 0, no panic. The read end is closed before the
+/// command writes anything, so the write surely meets a closed pipe.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args([
+            "heartbeat",
+            "SITEA",
+            "--count",
+            "2",
+            "--every",
+            "300ms",
+            "--lab",
+        ])
+        .arg("--log-file")
+        .arg(dir.path().join("test.log"))
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "quietly");
+
+    // And as the issue ran it, through `head -c 10`.
+    let line = format!(
+        "{} heartbeat SITEA --count 2 --every 300ms --lab --log-file {} | head -c 10; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_dms-cockpit"),
+        dir.path().join("test.log").display()
+    );
+    let o = Command::new("bash")
+        .args(["-c", &line])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env_remove("DMS_COCKPIT_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).len(), 10, "{}", stdout(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}

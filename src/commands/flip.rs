@@ -45,10 +45,10 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
         }
     };
     // What the flip returned, not what was read before it.
-    println!(
+    super::output::say(format!(
         "{site} now writes to {} (appmap item: {})",
         format::db_long(&backends.databases[db]),
         item.describe()
-    );
+    ))?;
     Ok(())
 }

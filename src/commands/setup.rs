@@ -56,13 +56,15 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     };
     let table = &config.appmap_table;
     match store.ensure_table(shape).await? {
-        Ensured::Created => println!("appmap table {table}: created ({shape:?} key), active"),
-        Ensured::Existed(found) if found == shape => {
-            println!("appmap table {table}: already there ({found:?} key)")
-        }
-        Ensured::Existed(found) => println!(
+        Ensured::Created => super::output::say(format!(
+            "appmap table {table}: created ({shape:?} key), active"
+        ))?,
+        Ensured::Existed(found) if found == shape => super::output::say(format!(
+            "appmap table {table}: already there ({found:?} key)"
+        ))?,
+        Ensured::Existed(found) => super::output::say(format!(
             "appmap table {table}: already there with a {found:?} key (not {shape:?}); both work, keeping it"
-        ),
+        ))?,
     }
     if args.reset {
         return reset_appmap(&store, &config, args.yes).await;
@@ -76,14 +78,14 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
         );
         let other = &config.databases[route_of(site).other()].db;
         match store.put_if_different(&item, Some(other)).await {
-            Ok(PutOutcome::Changed) => println!("item {what}: written"),
-            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
-            Ok(PutOutcome::Flipped(found)) => println!(
+            Ok(PutOutcome::Changed) => super::output::say(format!("item {what}: written"))?,
+            Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
+            Ok(PutOutcome::Flipped(found)) => super::output::say(format!(
                 "item {site}: flipped to database {} ({}){}: left alone; `setup appmap --reset` points it back",
                 route_of(site).other(),
                 found.describe(),
                 flipped_note(&found)
-            ),
+            ))?,
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }
@@ -142,15 +144,15 @@ async fn reset_appmap(store: &DynamoAppMap, config: &Config, yes: bool) -> Outco
                 .flip(found, db, "setup appmap --reset")
                 .await
                 .map_err(|e| Failure::Failed(format!("item {site}: {e}")))?;
-            println!("item {what}: reset (was {})", found.describe());
+            super::output::say(format!("item {what}: reset (was {})", found.describe()))?;
             continue;
         }
         match store
             .put_if_different(&initial_item(site, config), None)
             .await
         {
-            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
-            Ok(_) => println!("item {what}: written"),
+            Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
+            Ok(_) => super::output::say(format!("item {what}: written"))?,
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }
@@ -277,7 +279,7 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     if args.dry_run {
         let spec = dms_spec(&config, &sdk, false).await?;
         crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
-        println!("{}", crate::setup::dms::dry_run_json(&spec));
+        super::output::say(crate::setup::dms::dry_run_json(&spec))?;
         return Ok(());
     }
     refuse_read_only(global, "create DMS resources")?;
@@ -288,15 +290,20 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
         .await
         .map_err(Failure::Failed)?;
     for line in &report.lines {
-        println!("{line}");
+        super::output::say(line)?;
     }
     if args.write_config {
         crate::setup::dms::write_task_arns(&config.path, &report.tasks).map_err(Failure::Failed)?;
-        println!("wrote the task ARNs into {}", config.path.display());
+        super::output::say(format!(
+            "wrote the task ARNs into {}",
+            config.path.display()
+        ))?;
     } else {
-        println!("forward task:  {}", report.tasks.forward);
-        println!("backward task: {}", report.tasks.backward);
-        println!("(put them under [tasks] in the config, or re-run with --write-config)");
+        super::output::say(format!("forward task:  {}", report.tasks.forward))?;
+        super::output::say(format!("backward task: {}", report.tasks.backward))?;
+        super::output::say(
+            "(put them under [tasks] in the config, or re-run with --write-config)",
+        )?;
     }
     Ok(())
 }
@@ -311,7 +318,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             owner,
         )
         .map_err(Failure::BadInput)?;
-        print_scripts(&scripts);
+        print_scripts(&scripts)?;
         return Ok(());
     }
     let Some(side) = args.database else {
@@ -324,7 +331,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let scripts = sql::ddl(db.db.engine, &db.heartbeat, db.seq_start, &db.db.username)
         .map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
     if !args.apply {
-        print_scripts(&scripts);
+        print_scripts(&scripts)?;
         return Ok(());
     }
     refuse_read_only(global, "apply DDL")?;
@@ -342,15 +349,16 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
         .await
         .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
     for (name, outcome) in outcomes {
-        println!("{name}: {outcome}");
+        super::output::say(format!("{name}: {outcome}"))?;
     }
     Ok(())
 }
 
-fn print_scripts(scripts: &[sql::SqlScript]) {
+fn print_scripts(scripts: &[sql::SqlScript]) -> Outcome {
     for script in scripts {
-        println!("-- ==== {} ====", script.name);
-        println!("{}", script.text.trim_end());
-        println!();
+        super::output::say(format!("-- ==== {} ====", script.name))?;
+        super::output::say(script.text.trim_end())?;
+        super::output::say("")?;
     }
+    Ok(())
 }

@@ -89,9 +89,9 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
     if args.json {
         let text = serde_json::to_string_pretty(&snapshot)
             .map_err(|e| Failure::Failed(format!("cannot encode the snapshot as JSON: {e}")))?;
-        println!("{text}");
+        super::output::say(&text)?;
     } else {
-        print!("{}", text(&app));
+        super::output::say_raw(text(&app))?;
     }
     snapshot.verdict()
 }
