@@ -314,3 +314,43 @@ fn a_closed_pipe_ends_the_command_quietly() {
     assert_eq!(stdout(&o).len(), 10, "{}", stdout(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// Issue 8, item 10: an appmap item that matches neither configured
+/// database is a fact about the world, not bad input: exit 1 from both
+/// `heartbeat` and `flip`, each naming what the item says.
+#[tokio::test]
+async fn an_item_matching_neither_database_is_exit_1_for_heartbeat_and_flip() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lab");
+    let d = data.to_str().unwrap();
+    // Create the lab, then point SITEA somewhere else, as a person might.
+    let o = run(&["status", "--lab", "--data-dir", d], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let control = sqlx::sqlite::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("control.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE appmap SET endpoint = 'elsewhere.example' WHERE site = 'SITEA'")
+        .execute(&control)
+        .await
+        .unwrap();
+    control.close().await;
+    for args in [&["heartbeat", "SITEA"][..], &["flip", "SITEA", "--yes"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["--lab", "--data-dir", d]);
+        let o = run(&all, dir.path());
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("elsewhere.example"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("neither configured database"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}

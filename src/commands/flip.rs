@@ -24,7 +24,7 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
     guard::check_writable(&backends.mode, "flip a site").map_err(Failure::BadInput)?;
     let items = backends.read_appmap().await?;
     let (seen, to) =
-        routing::flip_target(&items, site, &backends.databases).map_err(Failure::BadInput)?;
+        routing::flip_target(&items, site, &backends.databases).map_err(Failure::Failed)?;
     let from = backends.databases[to.other()].clone();
     let question = format!(
         "Flip {site} from {} to {}?",
