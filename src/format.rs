@@ -225,6 +225,19 @@ pub fn heartbeat_line(row: &HeartbeatRow, replicated: Option<bool>) -> String {
     .to_string()
 }
 
+/// "AWS account 123456789012 · arn:aws:iam::…" or why it is unknown;
+/// `None` where there is no AWS (the lab). The header and `status` say it.
+pub fn identity(app: &crate::app::App) -> Option<String> {
+    if !app.identity_wanted {
+        return None;
+    }
+    Some(match (&app.identity.data, &app.identity.error) {
+        (Some(i), _) => format!("AWS account {} · {}", i.account, i.arn),
+        (None, Some(e)) => format!("AWS account unknown: {e}"),
+        (None, None) => "AWS account …".to_string(),
+    })
+}
+
 /// The symbol for an event-log level: never colour alone.
 pub fn log_symbol(level: LogLevel) -> &'static str {
     match level {

@@ -715,3 +715,34 @@ fn log_scrolled_to_the_oldest_fills_the_view_downwards() {
         .unwrap();
     assert!(last_log_line.contains("heartbeat 1000007"), "{text}");
 }
+
+/// Issue 8, item 11: the header says which AWS account, before the rest.
+#[test]
+fn header_shows_the_aws_account() {
+    use dms_cockpit::backend::CallerIdentity;
+    let mut app = app_with_data();
+    app.identity_wanted = true;
+    app.identity.set(
+        now(),
+        Ok(CallerIdentity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/moto".into(),
+        }),
+    );
+    let text = screen(&app, 160, 48);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.contains("AWS account 123456789012 · arn:aws:iam::123456789012:user/moto"),
+        "{first}"
+    );
+    app.identity = Default::default();
+    app.identity.set(now(), Err("STS gave no answer".into()));
+    let text = screen(&app, 160, 48);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("AWS account unknown: STS gave no answer"),
+        "{text}"
+    );
+}

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use super::Action;
 use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
-    TaskSnapshot,
+    AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, Site, StartRequest, TableStats,
+    TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -22,6 +22,7 @@ pub enum Msg {
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
+    Identity(Result<CallerIdentity, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
@@ -60,6 +61,7 @@ pub enum Command {
     /// shown for `DbSide`), to tell which are replicated.
     FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
+    FetchIdentity,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),
     InsertHeartbeat(Site),

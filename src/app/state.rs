@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::backend::{
-    AppMapItem, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site, TableStats,
-    TaskRole, TaskSnapshot,
+    AppMapItem, CallerIdentity, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site,
+    TableStats, TaskRole, TaskSnapshot,
 };
 
 /// The smallest screen on which every panel a key acts on is visible.
@@ -200,6 +200,11 @@ pub struct App {
     /// shown for `db`, asked for after each read of `db`'s rows.
     pub replicas: PerDb<Panel<Replicas>>,
     pub appmap: Panel<Vec<AppMapItem>>,
+    /// The AWS account and principal (STS GetCallerIdentity), read once;
+    /// a failure is shown, never fatal. Unused where there is no AWS.
+    pub identity: Panel<CallerIdentity>,
+    /// Whether there is an AWS identity to read (not in the lab).
+    pub identity_wanted: bool,
     /// An appmap read under way when a flip answered may hold the pre-flip
     /// item: its result is dropped and the appmap read again.
     pub appmap_refetch: bool,
@@ -236,6 +241,8 @@ impl App {
             heartbeats: PerDb::default(),
             replicas: PerDb::default(),
             appmap: Panel::default(),
+            identity: Panel::default(),
+            identity_wanted: false,
             appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,

@@ -37,6 +37,12 @@ impl App {
             self.appmap.loading = true;
             commands.push(Command::FetchAppMap);
         }
+        // Who the credentials belong to does not change while the cockpit
+        // runs: read until known (`r` reads it again).
+        if self.identity_wanted && self.identity.data.is_none() && !self.identity.loading {
+            self.identity.loading = true;
+            commands.push(Command::FetchIdentity);
+        }
         commands
     }
 
@@ -69,6 +75,7 @@ impl App {
                 // `r` is also how the operator asks again for statistics
                 // the endpoint said it does not implement.
                 self.tables_unsupported = Default::default();
+                self.identity.data = None;
                 return self.poll_all();
             }
             _ => {}
@@ -222,6 +229,7 @@ impl App {
         match msg {
             Msg::Tick => return self.poll_all(),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {
                     self.tables_unsupported[role] = true;

@@ -31,6 +31,8 @@ use crate::runtime::executor::{self, Context};
 pub struct Snapshot {
     pub mode: String,
     pub read_only: bool,
+    /// The AWS caller identity; null in the lab (no AWS).
+    pub identity: Option<IdentityJson>,
     pub tasks: PerTask<Option<TaskJson>>,
     pub heartbeats: PerDb<Vec<HeartbeatJson>>,
     pub appmap: Vec<AppMapJson>,
@@ -72,6 +74,16 @@ pub struct AppMapJson {
     pub matches: Option<DbSide>,
 }
 
+/// Who the AWS credentials belong to. When STS could not be asked, the
+/// account and ARN are null and `error` says why: shown, not fatal (it is
+/// not an `errors` entry and does not change the exit code).
+#[derive(Debug, Serialize)]
+pub struct IdentityJson {
+    pub account: Option<String>,
+    pub arn: Option<String>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ErrorJson {
     /// `tasks.forward`, `tasks.forward.tables`, `tasks.backward`,
@@ -110,6 +122,7 @@ pub async fn poll(backends: &Backends, settings: &Settings, rows: usize) -> App 
         settings.clone(),
         Utc::now(),
     );
+    app.identity_wanted = backends.identity.is_some();
     let context = Context {
         operator: settings.operator.clone(),
         heartbeat_rows: rows,
@@ -171,9 +184,15 @@ impl Snapshot {
                 matches: app.database_of(item),
             })
             .collect();
+        let identity = app.identity_wanted.then(|| IdentityJson {
+            account: app.identity.data.as_ref().map(|i| i.account.clone()),
+            arn: app.identity.data.as_ref().map(|i| i.arn.clone()),
+            error: app.identity.error.clone(),
+        });
         Snapshot {
             mode: app.mode.name.clone(),
             read_only: app.mode.read_only,
+            identity,
             tasks,
             heartbeats,
             appmap,
@@ -228,6 +247,9 @@ pub fn text(app: &App) -> String {
         ""
     };
     let _ = writeln!(out, "{} · {}{ro}", app.mode.name, app.mode.description);
+    if let Some(identity) = format::identity(app) {
+        let _ = writeln!(out, "{identity}");
+    }
     for role in TaskRole::ALL {
         let panel = &app.tasks[role];
         let _ = writeln!(

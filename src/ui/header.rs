@@ -25,6 +25,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     first.push(Span::styled("dms-cockpit", theme.title));
     first.push(Span::raw(" · "));
+    // Which account first, so nobody operates on the wrong one, then
+    // the region, profile and the rest.
+    if let Some(identity) = format::identity(app) {
+        first.push(Span::raw(identity));
+        first.push(Span::raw(" · "));
+    }
     first.push(Span::raw(app.mode.description.clone()));
 
     let mut items: Vec<(String, String, bool)> = Vec::new();

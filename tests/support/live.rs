@@ -335,10 +335,18 @@ impl Door {
 
     /// The status of task `identifier` in moto.
     pub async fn task_status(&self, identifier: &str) -> String {
+        // Filtered by id: the shared moto holds more tasks than one page
+        // (100), and moto sends no Marker.
+        let filter = aws_sdk_databasemigration::types::Filter::builder()
+            .name("replication-task-id")
+            .values(identifier)
+            .build()
+            .unwrap();
         let out = self
             .dms()
             .await
             .describe_replication_tasks()
+            .filters(filter)
             .send()
             .await
             .expect("describe tasks in moto");

@@ -12,6 +12,7 @@ pub mod dms;
 pub mod dynamo;
 pub mod retry;
 pub mod secrets;
+pub mod sts;
 
 use std::error::Error as StdError;
 
