@@ -11,6 +11,8 @@ use crate::backend::{DatabaseRef, DbSide, HeartbeatRow, TableStats, TaskProgress
 pub const LOADING: &str = "… loading";
 /// What stands for a value that is not there (never started, no reason).
 pub const NONE: &str = "—";
+/// Marks data whose last fetch failed (drawn without its healthy colour).
+pub const STALE: &str = "⚠ stale";
 
 /// How a task status reads at a glance; the ui picks a colour from it, but
 /// the symbol and the word always carry the meaning on their own.

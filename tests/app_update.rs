@@ -415,7 +415,8 @@ fn flip_asks_which_site_then_confirms_with_what_was_seen() {
         Some(Popup::Confirm(Pending::Flip {
             site: Site::A,
             seen: seen.clone(),
-            to: DbSide::B
+            to: DbSide::B,
+            changed_from: None,
         }))
     );
     assert_eq!(
@@ -770,6 +771,141 @@ fn an_action_repeated_while_pending_says_so() {
     }
     assert!(
         last_log(&app).1.contains("already in flight"),
+        "{:?}",
+        last_log(&app)
+    );
+}
+
+fn appmap_at(app: &mut App, at: DateTime<Utc>, a: DbSide) {
+    app.update(
+        at,
+        Msg::AppMap(Ok(vec![item(Site::A, a), item(Site::B, DbSide::B)])),
+    );
+}
+
+/// An open flip prompt shows the item as it is now, and says when it
+/// changed since the prompt opened.
+#[test]
+fn an_open_flip_prompt_follows_the_appmap_and_says_it_changed() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    // Someone else flips SITEA to b while the prompt is open.
+    appmap_at(&mut app, now(), DbSide::B);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: item(Site::A, DbSide::B),
+            to: DbSide::A,
+            changed_from: Some(Box::new(item(Site::A, DbSide::A))),
+        }))
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("changed while the flip prompt was open")
+    );
+    // y flips from what it reads now.
+    assert_eq!(
+        app.update(now(), Action::Confirm),
+        vec![Command::Flip(Site::A, item(Site::A, DbSide::B))]
+    );
+}
+
+/// A flip confirmed on an appmap older than one refresh interval re-reads
+/// the item first, and goes ahead only when it still reads as confirmed.
+#[test]
+fn a_flip_on_old_appmap_data_rereads_the_item_first() {
+    let later = now() + chrono::Duration::seconds(13);
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    let cmds = app.update(later, Action::Confirm);
+    assert_eq!(cmds, vec![Command::RereadForFlip(Site::A)], "no flip yet");
+    assert!(
+        last_log(&app).1.contains("re-reading SITEA's item"),
+        "{:?}",
+        last_log(&app)
+    );
+    // Unchanged: the flip goes ahead on it.
+    let same = vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)];
+    let cmds = app.update(later, Msg::FlipReread(Site::A, Ok(same)));
+    assert_eq!(cmds, vec![Command::Flip(Site::A, item(Site::A, DbSide::A))]);
+    assert_eq!(app.appmap.fetched_at, Some(later), "the re-read is shown");
+
+    // Changed: nothing is sent, the new item is shown and asked about again.
+    let mut app = self::app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Confirm);
+    let changed = vec![item(Site::A, DbSide::B), item(Site::B, DbSide::B)];
+    let cmds = app.update(later, Msg::FlipReread(Site::A, Ok(changed)));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: item(Site::A, DbSide::B),
+            to: DbSide::A,
+            changed_from: Some(Box::new(item(Site::A, DbSide::A))),
+        }))
+    );
+    assert!(!app.busy.contains(&Busy::Flip(Site::A)));
+    assert_eq!(last_log(&app).0, LogLevel::Error);
+
+    // A failed re-read sends nothing either.
+    let mut app = self::app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Confirm);
+    let cmds = app.update(
+        later,
+        Msg::FlipReread(
+            Site::A,
+            Err(BackendError::Unavailable("DynamoDB down".into())),
+        ),
+    );
+    assert!(cmds.is_empty());
+    assert!(
+        last_log(&app).1.contains("not sent"),
+        "{:?}",
+        last_log(&app)
+    );
+    assert!(!app.busy.contains(&Busy::Flip(Site::A)));
+}
+
+/// Data whose last read failed is never fresh enough to flip on, however
+/// recent its last success.
+#[test]
+fn a_flip_on_a_stale_appmap_rereads_too() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(
+        now(),
+        Msg::AppMap(Err(BackendError::Unavailable("down".into()))),
+    );
+    assert!(app.appmap.is_stale());
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    assert_eq!(
+        app.update(now(), Action::Confirm),
+        vec![Command::RereadForFlip(Site::A)]
+    );
+}
+
+#[test]
+fn a_stop_confirmed_after_the_task_stopped_is_not_sent() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    app.update(now(), Action::StopSelected);
+    app = with_tasks(app, TaskStatus::Stopped, true);
+    assert!(app.update(now(), Action::Confirm).is_empty());
+    assert!(
+        last_log(&app).1.contains("stop not sent"),
         "{:?}",
         last_log(&app)
     );

@@ -420,7 +420,7 @@ fn panel_errors_show_inside_the_panel_with_stale_data() {
     );
     assert!(text.contains("(12s ago)"), "{text}");
     assert!(
-        line_with(&text, "postgresql pg.lab").contains("2m ago"),
+        line_with(&text, "db b · ").contains("⚠ stale, 2m old"),
         "stale data keeps its age:\n{text}"
     );
     let right_halves: Vec<String> = text
@@ -677,4 +677,65 @@ fn log_scrolled_to_the_oldest_fills_the_view_downwards() {
         .last()
         .unwrap();
     assert!(last_log_line.contains("heartbeat 1000007"), "{text}");
+}
+
+/// Data whose last fetch failed is drawn stale: a task whose describe
+/// failed is not a green `● running`; it says `⚠ stale`, how old it is,
+/// and loses its healthy colour. Heartbeat rows likewise.
+#[test]
+fn stale_data_is_not_drawn_as_current() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.tasks.forward.set(
+        now(),
+        Err("cannot reach DMS at dms.example: connection refused".into()),
+    );
+    app.heartbeats
+        .a
+        .set(now(), Err("cannot connect to Oracle".into()));
+    let buffer = render_to_buffer(&app, &Theme::color(), 80, 24);
+    let text = dms_cockpit::ui::buffer_to_string(&buffer);
+    let summary = line_with(&text, "1 forward lab-forward");
+    assert!(!summary.contains("● running"), "{text}");
+    assert!(summary.contains("⚠ stale: was running"), "{text}");
+    assert!(summary.contains("2s ago"), "its age:\n{text}");
+    let y = text
+        .lines()
+        .position(|l| l.contains("1 forward lab-forward"))
+        .unwrap() as u16;
+    for x in 0..80 {
+        assert_ne!(
+            buffer[(x, y)].fg,
+            Color::Green,
+            "no healthy colour at column {x}:\n{text}"
+        );
+    }
+    assert!(
+        line_with(&text, " db a · ").contains("⚠ stale, 1s old"),
+        "{text}"
+    );
+    // The same without colour: the words carry it.
+    let plain = render_to_string(&app, &Theme::plain(), 80, 24);
+    assert!(line_with(&plain, "1 forward lab-forward").contains("⚠ stale: was running"));
+    // A healthy task keeps its symbol and colour.
+    let healthy = screen(&sized(app_with_data(), 80, 24), 80, 24);
+    assert!(line_with(&healthy, "1 forward lab-forward").contains("● running"));
+}
+
+/// An open flip prompt shows the item as it is now and says that it
+/// changed since it opened, and how old the appmap is.
+#[test]
+fn flip_prompt_says_the_item_changed_since_it_opened() {
+    let dbs = databases();
+    let mut app = sized(app_with_data(), 80, 24);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(
+        now(),
+        dms_cockpit::app::Msg::AppMap(Ok(vec![item("SITEA", &dbs.b), item("SITEB", &dbs.b)])),
+    );
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Flip SITEA from db b"), "{text}");
+    assert!(text.contains("changed since this prompt opened"), "{text}");
+    assert!(text.contains("The appmap was read 0s ago"), "{text}");
+    insta::assert_snapshot!(text);
 }

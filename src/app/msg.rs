@@ -21,6 +21,8 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// The appmap re-read before a confirmed flip whose data was old.
+    FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +56,9 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Read the appmap afresh before flipping `site`: the confirmed item
+    /// was older than one refresh interval.
+    RereadForFlip(Site),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

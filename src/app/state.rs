@@ -44,6 +44,19 @@ impl<T> Default for Panel<T> {
 }
 
 impl<T> Panel<T> {
+    /// The last fetch failed: the data shown is what an earlier one
+    /// brought, and is drawn as stale.
+    pub fn is_stale(&self) -> bool {
+        self.data.is_some() && self.error.is_some()
+    }
+
+    /// Whether the data is fresh enough to act on at `now`: fetched within
+    /// `every` (one refresh interval) and not followed by a failure.
+    pub fn is_fresh(&self, now: DateTime<Utc>, every: Duration) -> bool {
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        self.error.is_none() && self.fetched_at.is_some_and(|at| now - at <= every)
+    }
+
     /// Stores a result: data replaces data and clears the error; an error
     /// keeps the old data (shown with its age) next to the error.
     pub fn set(&mut self, now: DateTime<Utc>, result: Result<T, String>) {
@@ -93,9 +106,13 @@ pub enum Pending {
     ReloadReally(TaskRole),
     Flip {
         site: Site,
-        /// The item the operator saw: the flip is conditional on it.
+        /// The item the operator sees: the flip is conditional on it. It
+        /// follows the appmap while the prompt is open.
         seen: AppMapItem,
         to: DbSide,
+        /// What the item read when the prompt opened, when it has changed
+        /// since: the prompt says so.
+        changed_from: Option<Box<AppMapItem>>,
     },
 }
 
@@ -182,6 +199,9 @@ pub struct App {
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
     pub queued: BTreeMap<Site, usize>,
+    /// A confirmed flip waiting for its appmap re-read: site, the item
+    /// confirmed, the database it goes to.
+    pub flip_reread: Option<(Site, AppMapItem, DbSide)>,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -210,6 +230,7 @@ impl App {
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
             queued: BTreeMap::new(),
+            flip_reread: None,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,

@@ -184,10 +184,134 @@ impl App {
             return vec![];
         }
         match crate::backend::routing::flip_target(&items, site, &self.databases) {
-            Ok((seen, to)) => self.popup = Some(Popup::Confirm(Pending::Flip { site, seen, to })),
+            Ok((seen, to)) => {
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    seen,
+                    to,
+                    changed_from: None,
+                }))
+            }
             Err(e) => self.log_error(e),
         }
         vec![]
+    }
+
+    /// An open flip prompt follows the appmap: it shows the site's current
+    /// item, and remembers what it read when it opened if that changed.
+    /// An item that now names neither database closes the prompt.
+    fn follow_flip_prompt(&mut self) {
+        let Some(Popup::Confirm(Pending::Flip {
+            site,
+            seen,
+            changed_from,
+            ..
+        })) = &self.popup
+        else {
+            return;
+        };
+        let (site, seen, first) = (*site, seen.clone(), changed_from.clone());
+        let Some(items) = &self.appmap.data else {
+            return;
+        };
+        match crate::backend::routing::flip_target(items, site, &self.databases) {
+            Ok((current, _)) if current == seen => {}
+            Ok((current, to)) => {
+                self.log_info(format!(
+                    "{site}'s appmap item changed while the flip prompt was open: it now reads {}",
+                    current.describe()
+                ));
+                let first = first.unwrap_or_else(|| Box::new(seen));
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    changed_from: (*first != current).then_some(first),
+                    seen: current,
+                    to,
+                }));
+            }
+            Err(e) => {
+                self.popup = None;
+                self.log_error(format!("flip prompt closed: {e}"));
+            }
+        }
+    }
+
+    /// Sends a confirmed flip, or re-reads the appmap first when what was
+    /// confirmed is older than one refresh interval (or its last read
+    /// failed): a flip is only as good as the item it was confirmed on.
+    fn flip_confirmed(
+        &mut self,
+        site: crate::backend::Site,
+        seen: crate::backend::AppMapItem,
+        to: DbSide,
+    ) -> Vec<Command> {
+        if !self.busy.insert(Busy::Flip(site)) {
+            self.log_in_flight(Busy::Flip(site));
+            return vec![];
+        }
+        if self.appmap.is_fresh(self.now, self.settings.refresh_every) {
+            self.log_info(format!("flipping {site} to database {to}"));
+            return vec![Command::Flip(site, seen)];
+        }
+        let age = self
+            .appmap
+            .fetched_at
+            .map(|at| format!("{} old", crate::format::duration_short(self.now - at)))
+            .unwrap_or_else(|| "not fresh".into());
+        self.log_info(format!(
+            "the appmap shown is {age}: re-reading {site}'s item before flipping"
+        ));
+        self.flip_reread = Some((site, seen, to));
+        vec![Command::RereadForFlip(site)]
+    }
+
+    /// The re-read before a flip: goes ahead if the item still reads as
+    /// confirmed, otherwise shows the new item and asks again.
+    fn on_flip_reread(
+        &mut self,
+        site: crate::backend::Site,
+        result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
+    ) -> Vec<Command> {
+        let Some((_, seen, to)) = self.flip_reread.take().filter(|(s, _, _)| *s == site) else {
+            return vec![];
+        };
+        let items = match result {
+            Ok(items) => items,
+            Err(e) => {
+                self.busy.remove(&Busy::Flip(site));
+                self.log_error(format!(
+                    "flip of {site} not sent: the appmap could not be re-read ({e}); nothing changed"
+                ));
+                self.appmap.set(self.now, Err(e.to_string()));
+                return vec![];
+            }
+        };
+        self.appmap.set(self.now, Ok(items.clone()));
+        match crate::backend::routing::flip_target(&items, site, &self.databases) {
+            Ok((current, _)) if current == seen => {
+                self.log_info(format!("flipping {site} to database {to}"));
+                vec![Command::Flip(site, seen)]
+            }
+            Ok((current, to)) => {
+                self.busy.remove(&Busy::Flip(site));
+                self.log_error(format!(
+                    "flip of {site} not sent: its item changed since you confirmed; it now reads {}: asking again",
+                    current.describe()
+                ));
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    seen: current,
+                    to,
+                    changed_from: Some(Box::new(seen)),
+                }));
+                vec![]
+            }
+            Err(e) => {
+                self.busy.remove(&Busy::Flip(site));
+                self.log_error(format!("flip of {site} not sent: {e}"));
+                vec![]
+            }
+        }
     }
 
     fn confirm(&mut self) -> Vec<Command> {
@@ -196,6 +320,12 @@ impl App {
         };
         match pending {
             Pending::Stop(role) => {
+                // The prompt follows the task: one that stopped meanwhile
+                // is not stopped again.
+                if let Some(Err(e)) = self.tasks[role].data.as_ref().map(guard::check_stop) {
+                    self.log_error(format!("stop not sent: {e}"));
+                    return vec![];
+                }
                 if self.busy.insert(Busy::Stop(role)) {
                     self.log_info(format!("stopping the {role} task"));
                     return vec![Command::StopTask(role)];
@@ -204,13 +334,7 @@ impl App {
             }
             Pending::Reload(role) => self.popup = Some(Popup::Confirm(Pending::ReloadReally(role))),
             Pending::ReloadReally(role) => return self.start(role, Some(StartType::ReloadTarget)),
-            Pending::Flip { site, seen, to } => {
-                if self.busy.insert(Busy::Flip(site)) {
-                    self.log_info(format!("flipping {site} to database {to}"));
-                    return vec![Command::Flip(site, seen)];
-                }
-                self.log_in_flight(Busy::Flip(site));
-            }
+            Pending::Flip { site, seen, to, .. } => return self.flip_confirmed(site, seen, to),
         }
         vec![]
     }
@@ -223,7 +347,11 @@ impl App {
             Msg::Heartbeats(db, result) => {
                 self.heartbeats[db].set(now, result.map_err(|e| e.to_string()))
             }
-            Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
+            Msg::AppMap(result) => {
+                self.appmap.set(now, result.map_err(|e| e.to_string()));
+                self.follow_flip_prompt();
+            }
+            Msg::FlipReread(site, result) => return self.on_flip_reread(site, result),
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));
                 match result {

@@ -50,6 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
+    let stale = panel.is_stale();
     let visible = usize::from(table_area.height.max(1));
     let offset = app.scroll.appmap.min(items.len().saturating_sub(visible));
     let rows: Vec<Row> = items
@@ -61,13 +62,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some(_) => Span::raw(format!("→ {}", format::matches_label(db))),
                 None => Span::styled(format::matches_label(db), theme.warn),
             };
-            Row::new(vec![
+            let row = Row::new(vec![
                 Cell::from(Span::styled(item.site.clone(), theme.title)),
                 Cell::from(item.dbengine.clone()),
                 Cell::from(format!("{}:{}/{}", item.endpoint, item.port, item.dbname)),
                 Cell::from(format!("user {}", item.username)),
                 Cell::from(matched),
-            ])
+            ]);
+            if stale { row.style(theme.stale) } else { row }
         })
         .collect();
     let longest = |f: &dyn Fn(&crate::backend::AppMapItem) -> usize| {

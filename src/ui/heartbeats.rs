@@ -85,6 +85,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
     let visible = usize::from(table_area.height.saturating_sub(1));
     let offset = app.scroll.heartbeats[db].min(sorted.len().saturating_sub(visible.max(1)));
     let dated = area.width >= DATED_FROM;
+    let stale = panel.is_stale();
 
     let other = format::db_label(db.other());
     let header = Row::new(vec![
@@ -119,10 +120,12 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
                 Cell::from(r.site.clone()),
                 Cell::from(Span::styled(
                     if replicated { format::REPLICATED } else { "" },
-                    theme.replicated,
+                    if stale { theme.stale } else { theme.replicated },
                 )),
             ]);
-            if is_newest {
+            if stale {
+                row.style(theme.stale)
+            } else if is_newest {
                 row.style(theme.newest)
             } else {
                 row

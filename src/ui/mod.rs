@@ -223,13 +223,25 @@ fn panel_with_notices<T>(
     rest
 }
 
+/// What stale data says next to it: a marker that needs no colour, and
+/// how old the data is.
+fn stale_label(app: &App, fetched_at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{}, {} old",
+        format::STALE,
+        format::duration_short(app.now - fetched_at)
+    )
+}
+
 fn is_focused(app: &App, focus: Focus) -> bool {
     app.focus == focus
 }
 
-/// `3s ago`, `loading`, `never fetched`: how old a panel's data is.
+/// `3s ago`, `⚠ stale, 19s old`, `loading`, `never fetched`: how old a
+/// panel's data is, and whether the last fetch failed.
 fn age_span<T>(panel: &Panel<T>, app: &App, theme: &Theme) -> Span<'static> {
     match panel.fetched_at {
+        Some(at) if panel.is_stale() => Span::styled(stale_label(app, at), theme.warn),
         Some(at) => Span::styled(format::age(app.now, at), theme.dim),
         None if panel.loading => Span::styled("loading", theme.dim),
         None => Span::styled("never fetched", theme.dim),

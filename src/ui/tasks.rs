@@ -182,10 +182,17 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
         Some(task) => {
             let kind = format::status_kind(&task.status);
             first.push(Span::raw(format!("{} ", task.id)));
-            first.push(Span::styled(
-                format::status_label(&task.status),
-                theme.status(kind),
-            ));
+            if panel.is_stale() {
+                // The last describe failed: what came before is no longer
+                // known to be true, so it loses its symbol and colour.
+                first.push(Span::styled(format::STALE, theme.warn));
+                first.push(Span::styled(format!(": was {}", task.status), theme.stale));
+            } else {
+                first.push(Span::styled(
+                    format::status_label(&task.status),
+                    theme.status(kind),
+                ));
+            }
             first.push(Span::styled(
                 format!(" {} ", task.migration_type),
                 theme.dim,
@@ -246,11 +253,22 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
     frame.render_widget(Paragraph::new(Line::from(first)), text);
     if let Some(at) = panel.fetched_at {
         frame.render_widget(
-            Paragraph::new(Line::styled(format::age(app.now, at), theme.dim).right_aligned()),
+            Paragraph::new(
+                Line::styled(
+                    format::age(app.now, at),
+                    if panel.is_stale() {
+                        theme.warn
+                    } else {
+                        theme.dim
+                    },
+                )
+                .right_aligned(),
+            ),
             age,
         );
     }
     if let Some(task) = &panel.data {
+        let stale = panel.is_stale();
         let percent = task.progress.full_load_percent;
         let ratio = f64::from(percent.unwrap_or(0).clamp(0, 100)) / 100.0;
         let label = match percent {
@@ -263,7 +281,11 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
                 .label(label)
                 .filled_symbol("█")
                 .unfilled_symbol("░")
-                .filled_style(theme.gauge_filled)
+                .filled_style(if stale {
+                    theme.stale
+                } else {
+                    theme.gauge_filled
+                })
                 .unfilled_style(theme.gauge_unfilled),
             gauge,
         );
@@ -384,8 +406,11 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     };
     let header = to_row(&headers.map(String::from)).style(theme.table_header);
     let mut table_rows: Vec<Row> = rows.iter().map(|r| to_row(r)).collect();
+    let stale = app.tasks[role].is_stale();
     for (row, stats) in table_rows.iter_mut().zip(shown) {
-        if stats.errors > 0 || stats.state.to_ascii_lowercase().contains("error") {
+        if stale {
+            *row = row.clone().style(theme.stale);
+        } else if stats.errors > 0 || stats.state.to_ascii_lowercase().contains("error") {
             *row = row.clone().style(theme.error);
         }
     }
