@@ -148,18 +148,59 @@ fn results_are_stored_with_time_and_errors_keep_old_data() {
 }
 
 #[test]
-fn replicated_rows_are_those_present_in_both_databases() {
+fn replicated_asks_the_other_database_for_exactly_the_ids_shown() {
     let mut app = app();
-    let row = |id| HeartbeatRow {
+    let row = |id, site: &str, secs| HeartbeatRow {
         id,
-        at: now(),
-        site: "SITEA".into(),
+        at: now() + chrono::Duration::seconds(secs),
+        site: site.into(),
     };
-    app.update(now(), Msg::Heartbeats(DbSide::A, Ok(vec![row(2), row(1)])));
-    app.update(now(), Msg::Heartbeats(DbSide::B, Ok(vec![row(1)])));
-    assert!(app.is_replicated(DbSide::A, 1));
-    assert!(!app.is_replicated(DbSide::A, 2));
-    assert!(app.is_replicated(DbSide::B, 1));
+    let cmds = app.update(
+        now(),
+        Msg::Heartbeats(
+            DbSide::A,
+            Ok(vec![
+                row(3, "SITEA", 3),
+                row(2, "SITEA", 2),
+                row(1, "SITEA", 1),
+            ]),
+        ),
+    );
+    assert_eq!(cmds, vec![Command::FetchReplicas(DbSide::A, vec![3, 2, 1])]);
+    // Not asked yet: unknown, and no mark.
+    assert_eq!(app.replicated(DbSide::A, &row(1, "SITEA", 1)), None);
+    // While that check is in flight, another read does not pile one up.
+    assert!(
+        app.update(
+            now(),
+            Msg::Heartbeats(DbSide::A, Ok(vec![row(1, "SITEA", 1)]))
+        )
+        .is_empty()
+    );
+    // b holds 1 as written; 2 with the same id but another site; 3 with
+    // another time. Only 1 is replicated (the live false positive).
+    app.update(
+        now(),
+        Msg::Replicas(
+            DbSide::A,
+            vec![3, 2, 1],
+            Ok(vec![
+                row(1, "SITEA", 1),
+                row(2, "SITEB", 2),
+                row(3, "SITEA", 9),
+            ]),
+        ),
+    );
+    assert!(app.is_replicated(DbSide::A, &row(1, "SITEA", 1)));
+    assert_eq!(app.replicated(DbSide::A, &row(2, "SITEA", 2)), Some(false));
+    assert_eq!(app.replicated(DbSide::A, &row(3, "SITEA", 3)), Some(false));
+    // An id that was not asked about stays unknown.
+    assert_eq!(app.replicated(DbSide::A, &row(4, "SITEA", 4)), None);
+    // Nothing shown: nothing to ask.
+    assert!(
+        app.update(now(), Msg::Heartbeats(DbSide::B, Ok(vec![])))
+            .is_empty()
+    );
 }
 
 #[test]

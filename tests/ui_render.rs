@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
-use dms_cockpit::app::{Action, App, Busy, Focus, LogLevel, Pending, Popup, Settings};
+use dms_cockpit::app::{Action, App, Busy, Focus, LogLevel, Pending, Popup, Replicas, Settings};
 use dms_cockpit::backend::{
     AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
     TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
@@ -172,6 +172,23 @@ fn app_with_data() -> App {
             hb(2_000_001, 160, "SITEB"),
         ]),
     );
+    // What each database answers when asked for the ids the other shows.
+    for db in DbSide::ALL {
+        let asked: Vec<i64> = app.heartbeats[db]
+            .data
+            .iter()
+            .flatten()
+            .map(|r| r.id)
+            .collect();
+        let found = app.heartbeats[db.other()]
+            .data
+            .iter()
+            .flatten()
+            .filter(|r| asked.contains(&r.id))
+            .cloned()
+            .collect();
+        app.replicas[db].set(ago(1), Ok(Replicas { asked, found }));
+    }
     app.appmap.set(
         ago(4),
         Ok(vec![item("SITEA", &dbs.a), item("SITEB", &dbs.b)]),
@@ -303,7 +320,17 @@ fn replicated_marker_only_on_rows_in_both_databases() {
     let app = sized(app_with_data(), 100, 30);
     let text = screen(&app, 100, 30);
     // 1000006 is in both databases; 1000007 only in a (not yet carried).
-    assert!(app.is_replicated(DbSide::A, 1_000_006));
+    let row = |db: DbSide, id| {
+        app.heartbeats[db]
+            .data
+            .iter()
+            .flatten()
+            .find(|r| r.id == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(app.is_replicated(DbSide::A, &row(DbSide::A, 1_000_006)));
+    assert!(!app.is_replicated(DbSide::A, &row(DbSide::A, 1_000_007)));
     assert!(left_half_row(&text, "1000006", 100).contains("⇄ replicated"));
     let newest = left_half_row(&text, "1000007", 100);
     assert!(!newest.contains("replicated"), "{newest:?}");

@@ -76,6 +76,14 @@ impl<T> Panel<T> {
     }
 }
 
+/// What the other database answered when asked for the ids a heartbeat
+/// panel shows: the ids asked, and the rows it holds with those ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replicas {
+    pub asked: Vec<i64>,
+    pub found: Vec<HeartbeatRow>,
+}
+
 /// The panels focus moves through with Tab, in screen order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Focus {
@@ -189,6 +197,9 @@ pub struct App {
     pub settings: Settings,
     pub tasks: PerTask<Panel<TaskSnapshot>>,
     pub heartbeats: PerDb<Panel<Vec<HeartbeatRow>>>,
+    /// `replicas[db]`: the rows database `db.other()` holds with the ids
+    /// shown for `db`, asked for after each read of `db`'s rows.
+    pub replicas: PerDb<Panel<Replicas>>,
     pub appmap: Panel<Vec<AppMapItem>>,
     pub log: VecDeque<LogEntry>,
     pub focus: Focus,
@@ -222,6 +233,7 @@ impl App {
             settings,
             tasks: PerTask::default(),
             heartbeats: PerDb::default(),
+            replicas: PerDb::default(),
             appmap: Panel::default(),
             log: VecDeque::new(),
             focus: Focus::Tasks,
@@ -247,13 +259,23 @@ impl App {
         crate::backend::routing::database_of(item, &self.databases)
     }
 
-    /// Whether heartbeat `id` shown for database `db` is also present in
-    /// the other database's fetched rows: it has been replicated.
-    pub fn is_replicated(&self, db: DbSide, id: i64) -> bool {
-        self.heartbeats[db.other()]
-            .data
-            .as_ref()
-            .is_some_and(|rows| rows.iter().any(|r| r.id == id))
+    /// Whether `row`, shown for database `db`, has been replicated: the
+    /// other database, asked for exactly this id, holds a row that is
+    /// [`same_as`](HeartbeatRow::same_as) it. `None` when the other
+    /// database has not been asked about this id (yet, or it could not
+    /// answer): unknown, not "no".
+    pub fn replicated(&self, db: DbSide, row: &HeartbeatRow) -> Option<bool> {
+        let replicas = self.replicas[db].data.as_ref()?;
+        if !replicas.asked.contains(&row.id) {
+            return None;
+        }
+        Some(replicas.found.iter().any(|r| r.same_as(row)))
+    }
+
+    /// [`replicated`](Self::replicated), with unknown read as no: what
+    /// the `⇄ replicated` mark shows.
+    pub fn is_replicated(&self, db: DbSide, row: &HeartbeatRow) -> bool {
+        self.replicated(db, row) == Some(true)
     }
 
     /// Heartbeat presses for `site` still waiting to be sent.

@@ -345,7 +345,22 @@ impl App {
             Msg::Tick => return self.poll_all(),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
             Msg::Heartbeats(db, result) => {
-                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()))
+                let ids: Option<Vec<i64>> = result
+                    .as_ref()
+                    .ok()
+                    .map(|rows| rows.iter().map(|r| r.id).collect());
+                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()));
+                if let Some(ids) = ids {
+                    return self.check_replicas(db, ids);
+                }
+            }
+            Msg::Replicas(db, asked, result) => {
+                self.replicas[db].set(
+                    now,
+                    result
+                        .map(|found| super::state::Replicas { asked, found })
+                        .map_err(|e| e.to_string()),
+                );
             }
             Msg::AppMap(result) => {
                 self.appmap.set(now, result.map_err(|e| e.to_string()));
@@ -448,6 +463,21 @@ impl App {
         }
         self.tasks[role].loading = true;
         vec![Command::FetchTask(role)]
+    }
+
+    /// Asks the other database for exactly the ids now shown for `db`.
+    /// With nothing shown there is nothing to ask; while a check is in
+    /// flight none is added (the next read of `db` asks again).
+    fn check_replicas(&mut self, db: DbSide, ids: Vec<i64>) -> Vec<Command> {
+        if ids.is_empty() {
+            self.replicas[db].set(self.now, Ok(super::state::Replicas::default()));
+            return vec![];
+        }
+        if self.replicas[db].loading {
+            return vec![];
+        }
+        self.replicas[db].loading = true;
+        vec![Command::FetchReplicas(db, ids)]
     }
 
     fn refresh_heartbeats(&mut self, db: DbSide) -> Vec<Command> {
