@@ -951,3 +951,168 @@ fn a_stop_confirmed_after_the_task_stopped_is_not_sent() {
         last_log(&app)
     );
 }
+
+fn texts(app: &App) -> Vec<String> {
+    app.log.iter().map(|e| e.text.clone()).collect()
+}
+
+/// The log records what the cockpit observes, not only what it did.
+#[test]
+fn a_task_status_change_is_logged_with_its_stop_reason() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    let before = app.log.len();
+    // The same status again is not news.
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    assert_eq!(app.log.len(), before);
+    let mut stopped = task(TaskRole::Forward, TaskStatus::Stopped, true);
+    stopped.stop_reason = Some("NORMAL".into());
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(stopped)));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Info);
+    assert_eq!(
+        text,
+        "forward task forward-task: running → stopped (stop reason NORMAL)"
+    );
+
+    let mut failed = task(TaskRole::Backward, TaskStatus::Failed, true);
+    failed.stop_reason = Some("FATAL_ERROR".into());
+    failed.last_failure = Some("Last Error ORA-01017: invalid username/password".into());
+    app.update(now(), Msg::Task(TaskRole::Backward, Ok(failed)));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(
+        text.contains("running → failed (stop reason FATAL_ERROR): Last Error ORA-01017"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_table_entering_the_error_state_is_logged_once() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    let mut t = task(TaskRole::Forward, TaskStatus::Running, true);
+    t.tables[3].state = "Table error".into();
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(t.clone())));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "forward task: table customer_orders.t3 entered the error state (Table error)"
+    );
+    let before = app.log.len();
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(t)));
+    assert_eq!(app.log.len(), before, "still in error is not news");
+}
+
+#[test]
+fn a_backend_going_down_and_coming_back_is_logged_once_each() {
+    let mut app = app();
+    let rows = || {
+        Ok(vec![HeartbeatRow {
+            id: 1,
+            at: now(),
+            site: "SITEA".into(),
+        }])
+    };
+    app.update(now(), Msg::Heartbeats(DbSide::B, rows()));
+    assert!(texts(&app).is_empty(), "{:?}", texts(&app));
+    let down = || {
+        Msg::Heartbeats(
+            DbSide::B,
+            Err(BackendError::Unavailable("connection refused".into())),
+        )
+    };
+    app.update(now(), down());
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "database b (pg.example:5432/postgres) is down: connection refused"
+    );
+    app.update(now(), down());
+    assert_eq!(app.log.len(), 1, "still down is not news");
+    app.update(now(), Msg::Heartbeats(DbSide::B, rows()));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Success);
+    assert!(
+        text.starts_with("database b (pg.example:5432/postgres) is back"),
+        "{text}"
+    );
+
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Err(BackendError::Timeout(std::time::Duration::from_secs(5))),
+        ),
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("DMS (describing the forward task) is down: no answer within 5s")
+    );
+    app.update(
+        now(),
+        Msg::AppMap(Err(BackendError::Unavailable("DynamoDB refused".into()))),
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("the appmap (DynamoDB) is down: DynamoDB refused")
+    );
+}
+
+#[test]
+fn an_appmap_item_changed_by_someone_else_is_logged_but_not_our_own_flip() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    // Someone else flips SITEA to b.
+    appmap_at(&mut app, now(), DbSide::B);
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "SITEA's appmap item was changed by someone else: oracle ora.example:1521/ORCL → postgresql pg.example:5432/postgres"
+    );
+    // Our own flip back to a is not someone else's change.
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Confirm);
+    let mut written = item(Site::A, DbSide::A);
+    written
+        .extra
+        .insert("flipped_by".into(), "dms-cockpit".into());
+    app.update(
+        now(),
+        Msg::Flipped(Site::A, Ok((written.clone(), DbSide::A))),
+    );
+    let before = app.log.len();
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![written, item(Site::B, DbSide::B)])),
+    );
+    assert_eq!(app.log.len(), before, "{:?}", texts(&app));
+}
+
+/// The runtime writes each new entry to the log file: `log_since` gives
+/// exactly the entries it has not written yet, also past the log's capacity.
+#[test]
+fn log_since_gives_each_new_entry_once() {
+    let mut app = app();
+    app.push_log(now(), LogLevel::Info, "one");
+    let seen = app.log_pushed;
+    app.push_log(now(), LogLevel::Info, "two");
+    app.push_log(now(), LogLevel::Info, "three");
+    let new: Vec<&str> = app.log_since(seen).map(|e| e.text.as_str()).collect();
+    assert_eq!(new, ["two", "three"]);
+    assert_eq!(app.log_since(app.log_pushed).count(), 0);
+    for i in 0..dms_cockpit::app::LOG_CAPACITY + 5 {
+        app.push_log(now(), LogLevel::Info, format!("n{i}"));
+    }
+    assert_eq!(app.log_since(seen).count(), dms_cockpit::app::LOG_CAPACITY);
+}

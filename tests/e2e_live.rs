@@ -151,6 +151,18 @@ async fn heartbeat_start_stop_flip_and_quit_on_moto_and_postgres() {
     );
     let log = door.log_text();
     assert!(log.contains("cockpit closed"), "logs go to the file: {log}");
+    // The log file holds the event log's lines: starts, stops and flips.
+    for line in [
+        "heartbeat as SITEA inserted into database a",
+        "forward task: start-replication accepted",
+        "forward task: stop accepted",
+        "SITEB now writes to database a",
+    ] {
+        assert!(
+            log.contains(line),
+            "{line:?} missing from the log file:\n{log}"
+        );
+    }
     assert!(!log.contains(&door.password), "no password in the log");
 }
 

@@ -213,6 +213,13 @@ pub struct App {
     /// A confirmed flip waiting for its appmap re-read: site, the item
     /// confirmed, the database it goes to.
     pub flip_reread: Option<(Site, AppMapItem, DbSide)>,
+    /// The item each of this cockpit's own flips wrote, until the appmap
+    /// shows it: a change that is ours is not logged as someone else's.
+    pub own_flips: BTreeMap<Site, AppMapItem>,
+    /// How many entries were ever pushed to the log (it drops its oldest
+    /// beyond [`LOG_CAPACITY`]): the runtime writes each new one to the
+    /// log file, see [`App::log_since`].
+    pub log_pushed: u64,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -243,6 +250,8 @@ impl App {
             busy: BTreeSet::new(),
             queued: BTreeMap::new(),
             flip_reread: None,
+            own_flips: BTreeMap::new(),
+            log_pushed: 0,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,
@@ -278,6 +287,16 @@ impl App {
         self.replicated(db, row) == Some(true)
     }
 
+    /// The log entries pushed after the first `seen` ones (at most what
+    /// the log still holds), oldest first.
+    pub fn log_since(&self, seen: u64) -> impl Iterator<Item = &LogEntry> {
+        let new = self.log_pushed.saturating_sub(seen);
+        let new = usize::try_from(new)
+            .unwrap_or(usize::MAX)
+            .min(self.log.len());
+        self.log.range(self.log.len() - new..)
+    }
+
     /// Heartbeat presses for `site` still waiting to be sent.
     pub fn queued_heartbeats(&self, site: Site) -> usize {
         self.queued.get(&site).copied().unwrap_or(0)
@@ -298,6 +317,7 @@ impl App {
                 *i = i.saturating_sub(1);
             }
         }
+        self.log_pushed += 1;
         self.log.push_back(LogEntry {
             at,
             level,

@@ -236,6 +236,21 @@ impl App {
         }
     }
 
+    /// Stores an appmap read, logging what changed since the last one.
+    fn store_appmap(
+        &mut self,
+        result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
+    ) {
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let before = std::mem::take(&mut self.appmap);
+        self.observe_health("the appmap (DynamoDB)", &before, error.as_deref());
+        if let Ok(items) = &result {
+            self.observe_appmap(before.data.as_deref(), items);
+        }
+        self.appmap = before;
+        self.appmap.set(self.now, result.map_err(|e| e.to_string()));
+    }
+
     /// Sends a confirmed flip, or re-reads the appmap first when what was
     /// confirmed is older than one refresh interval (or its last read
     /// failed): a flip is only as good as the item it was confirmed on.
@@ -279,14 +294,19 @@ impl App {
             Ok(items) => items,
             Err(e) => {
                 self.busy.remove(&Busy::Flip(site));
-                self.log_error(format!(
+                let text = format!(
                     "flip of {site} not sent: the appmap could not be re-read ({e}); nothing changed"
-                ));
-                self.appmap.set(self.now, Err(e.to_string()));
+                );
+                self.store_appmap(Err(e));
+                self.log_error(text);
                 return vec![];
             }
         };
-        self.appmap.set(self.now, Ok(items.clone()));
+        // Busy until the re-read is judged: a change found here is logged
+        // as someone else's only once, below.
+        self.busy.remove(&Busy::Flip(site));
+        self.store_appmap(Ok(items.clone()));
+        self.busy.insert(Busy::Flip(site));
         match crate::backend::routing::flip_target(&items, site, &self.databases) {
             Ok((current, _)) if current == seen => {
                 self.log_info(format!("flipping {site} to database {to}"));
@@ -343,8 +363,26 @@ impl App {
         let now = self.now;
         match msg {
             Msg::Tick => return self.poll_all(),
-            Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Task(role, result) => {
+                let before = std::mem::take(&mut self.tasks[role]);
+                let result = result.map_err(|e| e.to_string());
+                self.observe_health(
+                    &format!("DMS (describing the {role} task)"),
+                    &before,
+                    result.as_ref().err().map(String::as_str),
+                );
+                if let Ok(task) = &result {
+                    self.observe_task(role, before.data.as_ref(), task);
+                }
+                self.tasks[role] = before;
+                self.tasks[role].set(now, result);
+            }
             Msg::Heartbeats(db, result) => {
+                let name = format!("database {db} ({})", self.databases[db].address());
+                let error = result.as_ref().err().map(|e| e.to_string());
+                let before = std::mem::take(&mut self.heartbeats[db]);
+                self.observe_health(&name, &before, error.as_deref());
+                self.heartbeats[db] = before;
                 let ids: Option<Vec<i64>> = result
                     .as_ref()
                     .ok()
@@ -363,7 +401,7 @@ impl App {
                 );
             }
             Msg::AppMap(result) => {
-                self.appmap.set(now, result.map_err(|e| e.to_string()));
+                self.store_appmap(result);
                 self.follow_flip_prompt();
             }
             Msg::FlipReread(site, result) => return self.on_flip_reread(site, result),
@@ -405,11 +443,14 @@ impl App {
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
                 match result {
-                    Ok((_, db)) => self.log_ok(format!(
-                        "{site} now writes to database {db} ({} {})",
-                        self.databases[db].engine,
-                        self.databases[db].address()
-                    )),
+                    Ok((item, db)) => {
+                        self.own_flips.insert(site, item);
+                        self.log_ok(format!(
+                            "{site} now writes to database {db} ({} {})",
+                            self.databases[db].engine,
+                            self.databases[db].address()
+                        ))
+                    }
                     Err(e) => self.log_error(format!("flip of {site} failed: {e}")),
                 }
                 if !self.appmap.loading {
@@ -539,15 +580,15 @@ impl App {
         self.scroll.log = (next < last).then_some(next);
     }
 
-    fn log_info(&mut self, text: impl Into<String>) {
+    pub(super) fn log_info(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Info, text);
     }
 
-    fn log_ok(&mut self, text: impl Into<String>) {
+    pub(super) fn log_ok(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Success, text);
     }
 
-    fn log_error(&mut self, text: impl Into<String>) {
+    pub(super) fn log_error(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Error, text);
     }
 }

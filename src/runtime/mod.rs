@@ -48,6 +48,7 @@ async fn event_loop(
         executor.spawn(command);
     }
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
+    let mut logged = trace_log(&app, 0);
     while let Some(event) = rx.recv().await {
         let mut changed = handle(&mut app, &executor, event)?;
         // Drain what else is queued before drawing once: bursts of results
@@ -55,6 +56,7 @@ async fn event_loop(
         while let Ok(event) = rx.try_recv() {
             changed |= handle(&mut app, &executor, event)?;
         }
+        logged = trace_log(&app, logged);
         if app.should_quit {
             break;
         }
@@ -64,6 +66,22 @@ async fn event_loop(
     }
     tracing::info!("cockpit closed");
     Ok(())
+}
+
+/// Writes the event-log entries pushed since the first `seen` ones to the
+/// log file, so it holds the same lines as the screen's event log; returns
+/// the new count.
+fn trace_log(app: &App, seen: u64) -> u64 {
+    use crate::app::LogLevel;
+    for entry in app.log_since(seen) {
+        match entry.level {
+            LogLevel::Error => tracing::warn!(target: "event_log", "{}", entry.text),
+            LogLevel::Info | LogLevel::Success => {
+                tracing::info!(target: "event_log", "{}", entry.text)
+            }
+        }
+    }
+    app.log_pushed
 }
 
 /// Feeds one event to the app and spawns what it asks for; returns whether
