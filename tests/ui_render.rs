@@ -257,7 +257,7 @@ fn main_screen_80x24() {
         "■ stopped",
         "stop reason NORMAL",
         "Σ 4 tables",
-        "db a · 1s ago · oracle ora.lab",
+        "db a · ORCL · ora.lab:1521 · 1s ago",
         "⇄ replicated",
         "SITEA",
         "→ db a",
@@ -493,8 +493,8 @@ fn focus_is_marked_without_colour() {
     let mut app = sized(app_with_data(), 80, 24);
     app.focus = Focus::HeartbeatB;
     let text = screen(&app, 80, 24);
-    let title = line_with(&text, "postgresql pg.lab");
-    assert!(title.contains("▶ db b · 1s ago"), "{title}");
+    let title = line_with(&text, "db b · orders");
+    assert!(title.contains("▶ db b · orders"), "{title}");
     assert!(!title.contains(" ▶ db a"), "{title}");
     assert!(!line_with(&text, "DMS tasks").contains('▶'));
     app.focus = Focus::AppMap;
@@ -554,7 +554,8 @@ fn appmap_item_matching_neither_database_is_flagged() {
     app.appmap
         .set(ago(1), Ok(vec![item("SITEA", &databases().a), stray]));
     let text = screen(&app, 80, 24);
-    assert!(line_with(&text, "elsewhere.example").contains("⚠ matches neither"));
+    // Shortened in the middle at 80 columns, so the port and name stay.
+    assert!(line_with(&text, "elsewhere.exa").contains("⚠ matches neither"));
 }
 
 #[test]
@@ -764,5 +765,123 @@ fn flip_prompt_says_the_item_changed_since_it_opened() {
     assert!(text.contains("Flip SITEA from db b"), "{text}");
     assert!(text.contains("changed since this prompt opened"), "{text}");
     assert!(text.contains("The appmap was read 0s ago"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+/// Two PostgreSQL databases on one host, as on the live test bed: the
+/// panels must tell them apart at 80 columns.
+fn two_postgres_on_one_host() -> App {
+    let mut app = app_with_data();
+    for (db, name) in [
+        (&mut app.databases.a, "site_a"),
+        (&mut app.databases.b, "site_b"),
+    ] {
+        db.engine = Engine::Postgresql;
+        db.endpoint = "127.0.0.1".into();
+        db.port = 43210;
+        db.dbname = name.into();
+    }
+    let dbs = app.databases.clone();
+    app.appmap.set(
+        ago(4),
+        Ok(vec![item("SITEA", &dbs.a), item("SITEB", &dbs.b)]),
+    );
+    app
+}
+
+#[test]
+fn heartbeat_titles_lead_with_what_tells_the_databases_apart() {
+    let app = sized(two_postgres_on_one_host(), 80, 24);
+    let text = screen(&app, 80, 24);
+    let title = line_with(&text, " db a · ");
+    // The names differ, so they lead; the host follows, shortened in the
+    // middle if it must be so its port stays.
+    assert!(title.contains("db a · site_a · 127.0"), "{text}");
+    assert!(title.contains("db b · site_b · 127.0"), "{text}");
+    assert!(title.contains("43210 · 1s ago"), "{text}");
+    assert!(title.contains("1s ago"), "the age stays: {text}");
+}
+
+#[test]
+fn appmap_columns_share_the_width_and_keep_the_database_name() {
+    let mut app = sized(two_postgres_on_one_host(), 80, 24);
+    let long = "replica-7.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com";
+    let items = app.appmap.data.as_mut().unwrap();
+    items[0].endpoint = long.into();
+    let text = screen(&app, 80, 24);
+    let line = line_with(&text, "SITEA  postgresql");
+    assert!(line.contains("…"), "shortened in the middle: {line}");
+    assert!(
+        line.contains(":43210/site_a"),
+        "the end that differs stays: {line}"
+    );
+    // (The item no longer names database a's host.)
+    assert!(
+        line.ends_with("⚠ matches neither"),
+        "the last column is not cut: {line}"
+    );
+    assert!(line.contains("user app_user"), "{line}");
+    // Short values are shown whole.
+    let line = line_with(&text, "SITEB  postgresql");
+    assert!(line.contains("127.0.0.1:43210/site_b"), "{line}");
+}
+
+#[test]
+fn a_cut_panel_error_says_where_the_full_text_is_and_e_opens_it() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let error = "cannot connect to PostgreSQL at 127.0.0.1:43210/site_b as customer_orders: Connection refused (os error 111): is it running, and is the port right?";
+    app.heartbeats.b.set(now(), Err(error.into()));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("… e: full text"), "{text}");
+    app.focus = Focus::HeartbeatB;
+    app.update(now(), Action::OpenDetail);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("is the port right?"),
+        "the whole error:\n{text}"
+    );
+    assert!(text.contains("Esc, Enter or e closes"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn enter_on_the_log_opens_the_focused_entry_in_full() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let long = "heartbeat as SITEB failed: cannot connect to PostgreSQL at 127.0.0.1:43210/site_b as customer_orders: Connection refused (os error 111): is it running, and is the port right?";
+    app.push_log(now(), LogLevel::Error, long);
+    app.push_log(now(), LogLevel::Info, "refresh requested");
+    app.focus = Focus::Log;
+    assert_eq!(
+        dms_cockpit::app::keymap::action_for(&app, dms_cockpit::app::keymap::Key::Enter),
+        Some(Action::OpenDetail)
+    );
+    app.update(now(), Action::ScrollUp);
+    app.update(now(), Action::OpenDetail);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("is the port right?"), "{text}");
+    assert!(text.contains("event log · 12:00:30"), "{text}");
+}
+
+/// A tall screen shows every fetched heartbeat row instead of leaving the
+/// log's lines empty.
+#[test]
+fn heartbeat_panels_use_the_height_there_is() {
+    let mut app = sized(app_with_data(), 120, 40);
+    let rows = |base: i64| -> Vec<HeartbeatRow> {
+        (0..10).map(|i| hb(base + i, 10 * i + 2, "SITEA")).collect()
+    };
+    app.heartbeats.a.set(ago(1), Ok(rows(1_000_000)));
+    app.heartbeats.b.set(ago(1), Ok(rows(2_000_000)));
+    // A cockpit just started: the log holds little.
+    while app.log.len() > 2 {
+        app.log.pop_front();
+    }
+    let text = render_to_string(&app, &Theme::color(), 120, 40);
+    for i in 0..10 {
+        assert!(
+            text.contains(&(1_000_000 + i).to_string()),
+            "row {i} of 10 missing:\n{text}"
+        );
+    }
     insta::assert_snapshot!(text);
 }

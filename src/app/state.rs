@@ -130,6 +130,12 @@ pub enum Popup {
     /// "Flip which site? a / b".
     ChooseFlipSite,
     Confirm(Pending),
+    /// The full text of an event-log entry or of a panel's errors, which
+    /// the panels may have had to shorten.
+    Detail {
+        title: String,
+        text: String,
+    },
 }
 
 /// A user action in flight; the same one is not sent again until it ends.

@@ -88,6 +88,7 @@ impl App {
             Action::ScrollTop => self.scroll_by(isize::MIN),
             Action::ScrollBottom => self.scroll_by(isize::MAX),
             Action::SelectTask(role) => self.selected = role,
+            Action::OpenDetail => self.open_detail(),
             _ if self.too_small() => {
                 self.log_error(format!(
                     "window too small for actions: enlarge it to at least {}x{}",
@@ -482,6 +483,84 @@ impl App {
                 None
             }
         }
+    }
+
+    /// Opens the full text of what the focused panel may have shortened:
+    /// the log entry under the cursor, or the panel's errors.
+    fn open_detail(&mut self) {
+        let hms = crate::format::hms;
+        let (title, parts): (String, Vec<String>) = match self.focus {
+            Focus::Log => {
+                let Some(entry) = self.log_cursor().map(|i| &self.log[i]) else {
+                    return;
+                };
+                (
+                    format!("event log · {}", hms(entry.at)),
+                    vec![format!(
+                        "{} {}",
+                        crate::format::log_symbol(entry.level),
+                        entry.text
+                    )],
+                )
+            }
+            Focus::Tasks => {
+                let role = self.selected;
+                let panel = &self.tasks[role];
+                let mut parts = Vec::new();
+                if let Some(e) = &panel.error {
+                    parts.push(format!("✖ describing the task failed: {e}"));
+                }
+                if let Some(task) = &panel.data {
+                    if let Some(e) = &task.tables_error {
+                        parts.push(format!("✖ table statistics: {e}"));
+                    }
+                    if let Some(reason) = &task.stop_reason {
+                        parts.push(format!("stop reason: {reason}"));
+                    }
+                    if let Some(failure) = &task.last_failure {
+                        parts.push(format!("✖ last failure: {failure}"));
+                    }
+                }
+                (format!("the {role} task"), parts)
+            }
+            Focus::HeartbeatA | Focus::HeartbeatB => {
+                let db = if self.focus == Focus::HeartbeatA {
+                    DbSide::A
+                } else {
+                    DbSide::B
+                };
+                let mut parts = Vec::new();
+                if let Some(e) = &self.heartbeats[db].error {
+                    parts.push(format!("✖ reading the heartbeats failed: {e}"));
+                }
+                if let Some(e) = &self.replicas[db].error {
+                    parts.push(format!(
+                        "✖ asking database {} which rows it holds failed: {e}",
+                        db.other()
+                    ));
+                }
+                (
+                    format!("database {db} ({})", self.databases[db].address()),
+                    parts,
+                )
+            }
+            Focus::AppMap => (
+                "the appmap".to_string(),
+                self.appmap
+                    .error
+                    .iter()
+                    .map(|e| format!("✖ reading the appmap failed: {e}"))
+                    .collect(),
+            ),
+        };
+        if parts.is_empty() {
+            self.log_info(format!("{title}: no error to show"));
+            return;
+        }
+        self.popup = Some(Popup::Detail {
+            title,
+            text: parts.join("\n\n"),
+        });
     }
 
     /// Says that `busy` is still pending, so a repeated key is not

@@ -7,7 +7,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Theme, age_span, is_focused, notice_height, panel_block, panel_with_notices};
+use super::{
+    Theme, age_span, fit_parts, is_focused, notice_height, panel_block, panel_with_notices,
+};
 use crate::app::{App, Focus};
 use crate::backend::{DbSide, HeartbeatRow};
 use crate::format;
@@ -50,16 +52,28 @@ fn focus_of(db: DbSide) -> Focus {
 fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme) {
     let panel = &app.heartbeats[db];
     let database = &app.databases[db];
-    let title = vec![
-        Span::styled(format::db_label(db), theme.title),
-        Span::raw(" · "),
-        age_span(panel, app, theme),
-        Span::raw(format!(
-            " · {} {}",
-            database.engine.as_str(),
-            database.address()
-        )),
-    ];
+    // What tells the two databases apart leads (both may be postgresql
+    // on one host): the database name, then host and port, then the
+    // engine, shortened in the middle when the half is narrow. The age
+    // (and a stale marker) always shows.
+    let label = format::db_label(db);
+    let age = age_span(panel, app, theme);
+    let fixed = 2 + label.len() + 3 + 3 + age.width() + 1;
+    let identity = fit_parts(
+        &[
+            database.dbname.clone(),
+            format!("{}:{}", database.endpoint, database.port),
+            database.engine.as_str().to_string(),
+        ],
+        usize::from(area.width).saturating_sub(fixed),
+    );
+    let mut title = vec![Span::styled(label, theme.title)];
+    if !identity.is_empty() {
+        title.push(Span::raw(" · "));
+        title.push(Span::raw(identity));
+    }
+    title.push(Span::raw(" · "));
+    title.push(age);
     let block = panel_block(title, is_focused(app, focus_of(db)), theme);
     let table_area = panel_with_notices(frame, area, block, panel, app, theme);
 

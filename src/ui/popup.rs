@@ -34,6 +34,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, popup: &Popup, theme: &The
         Popup::Help => return,
         Popup::ChooseFlipSite => ("flip a site", choose_site(app, theme)),
         Popup::Confirm(pending) => ("confirm", confirm(app, pending, theme)),
+        Popup::Detail { title, text } => {
+            let mut paras = Vec::new();
+            for (i, part) in text.split("\n\n").enumerate() {
+                if i > 0 {
+                    paras.push(para("", Style::default()));
+                }
+                paras.push(para(part, Style::default()));
+            }
+            paras.push(para("", Style::default()));
+            paras.push(para("Esc, Enter or e closes", theme.dim));
+            (title.as_str(), paras)
+        }
     };
     show(frame, area, title, paras, theme);
 }
