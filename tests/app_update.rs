@@ -1116,3 +1116,28 @@ fn log_since_gives_each_new_entry_once() {
     }
     assert_eq!(app.log_since(seen).count(), dms_cockpit::app::LOG_CAPACITY);
 }
+
+/// The screen is redrawn for a message, a key or a resize, and for a
+/// clock tick only when it changes an age on screen.
+#[test]
+fn redraw_only_when_something_shown_changed() {
+    let ms = chrono::Duration::milliseconds;
+    let mut app = app();
+    assert!(app.take_redraw(), "the first frame");
+    assert!(!app.take_redraw(), "taken");
+    app.update(now(), Msg::AppMap(Ok(vec![item(Site::A, DbSide::A)])));
+    assert!(app.take_redraw(), "a result");
+    // Ticks every 200ms: the appmap stays `0s ago` for the first ones.
+    app.update(now() + ms(200), Msg::Tick);
+    assert!(!app.take_redraw(), "no age on screen changed");
+    app.update(now() + ms(400), Msg::Tick);
+    assert!(!app.take_redraw());
+    app.update(now() + ms(1000), Msg::Tick);
+    assert!(app.take_redraw(), "`0s ago` became `1s ago`");
+    app.update(now() + ms(1100), Action::FocusNext);
+    assert!(app.take_redraw(), "a key");
+    app.update(now() + ms(1150), Action::Resize(100, 30));
+    assert!(app.take_redraw(), "a resize");
+    app.update(now() + ms(1200), Msg::Tick);
+    assert!(!app.take_redraw());
+}

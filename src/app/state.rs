@@ -226,6 +226,9 @@ pub struct App {
     /// beyond [`LOG_CAPACITY`]): the runtime writes each new one to the
     /// log file, see [`App::log_since`].
     pub log_pushed: u64,
+    /// Something on screen changed since the runtime last drew; see
+    /// [`App::take_redraw`].
+    pub dirty: bool,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -258,6 +261,7 @@ impl App {
             flip_reread: None,
             own_flips: BTreeMap::new(),
             log_pushed: 0,
+            dirty: true,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,

@@ -10,12 +10,23 @@ use crate::backend::{DbSide, StartType, TaskRole};
 
 impl App {
     /// Handles one input at time `now` and returns what to run.
+    /// Handles one input at time `now` and returns what to run. Marks the
+    /// screen for a redraw unless the input was a clock tick that changed
+    /// no age shown.
     pub fn update(&mut self, now: DateTime<Utc>, input: impl Into<Input>) -> Vec<Command> {
+        let input = input.into();
+        let tick = matches!(&input, Input::Msg(m) if **m == Msg::Tick);
+        let clock_before = tick.then(|| self.clock_view());
         self.now = now;
-        match input.into() {
+        let commands = match input {
             Input::Action(action) => self.on_action(action),
             Input::Msg(msg) => self.on_msg(*msg),
-        }
+        };
+        self.dirty |= match clock_before {
+            Some(before) => before != self.clock_view(),
+            None => true,
+        };
+        commands
     }
 
     /// Fetches for every panel that has no poll in flight, marking them so

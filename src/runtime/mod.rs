@@ -49,18 +49,21 @@ async fn event_loop(
     }
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     let mut logged = trace_log(&app, 0);
+    app.take_redraw();
     while let Some(event) = rx.recv().await {
-        let mut changed = handle(&mut app, &executor, event)?;
+        handle(&mut app, &executor, event)?;
         // Drain what else is queued before drawing once: bursts of results
         // or key repeats cost one frame, not one each.
         while let Ok(event) = rx.try_recv() {
-            changed |= handle(&mut app, &executor, event)?;
+            handle(&mut app, &executor, event)?;
         }
         logged = trace_log(&app, logged);
         if app.should_quit {
             break;
         }
-        if changed {
+        // Only when something shown changed: a tick that moves no age on
+        // screen, or a key that means nothing, draws nothing.
+        if app.take_redraw() {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
         }
     }
@@ -84,13 +87,13 @@ fn trace_log(app: &App, seen: u64) -> u64 {
     app.log_pushed
 }
 
-/// Feeds one event to the app and spawns what it asks for; returns whether
-/// the screen may have changed, or the error that ends the cockpit.
-fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow::Result<bool> {
+/// Feeds one event to the app and spawns what it asks for; an error ends
+/// the cockpit.
+fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow::Result<()> {
     let input: Input = match event {
         Event::Key(key) => match action_for(app, key) {
             Some(action) => action.into(),
-            None => return Ok(false),
+            None => return Ok(()),
         },
         Event::Resize(w, h) => Action::Resize(w, h).into(),
         Event::Msg(msg) => Input::Msg(msg),
@@ -105,5 +108,5 @@ fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow:
     for command in app.update(Utc::now(), input) {
         executor.spawn(command);
     }
-    Ok(true)
+    Ok(())
 }
