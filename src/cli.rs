@@ -248,6 +248,18 @@ pub struct SetupSqlArgs {
     /// Run it against the database (PostgreSQL only), idempotently
     #[arg(long)]
     pub apply: bool,
+    /// Where the database runs (overrides databases.a|b.hosting): Amazon
+    /// RDS grants through rdsadmin procedures / rds_replication
+    #[arg(long, value_enum)]
+    pub hosting: Option<HostingArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostingArg {
+    /// Your own server (or EC2): grants on SYS objects directly
+    SelfManaged,
+    /// Amazon RDS: rdsadmin.rdsadmin_util procedures, rds_replication
+    Rds,
 }
 
 #[derive(Debug, Args)]

@@ -27,8 +27,8 @@ impl App {
     }
 
     /// Logs a task's status change (with its stop reason and last failure
-    /// when it stopped or failed) and every table that entered the error
-    /// state. The first description of a task is not a change.
+    /// when it stopped or failed). The first description of a task is not
+    /// a change.
     pub(super) fn observe_task(
         &mut self,
         role: TaskRole,
@@ -62,7 +62,6 @@ impl App {
                 self.log_info(text);
             }
         }
-        self.observe_tables(role, &before.tables, &now.tables);
     }
 
     /// Logs each table whose state became an error state.

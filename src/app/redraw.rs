@@ -29,6 +29,7 @@ impl App {
         let mut out = Vec::new();
         for role in TaskRole::ALL {
             ages(&mut out, self.now, &self.tasks[role]);
+            ages(&mut out, self.now, &self.tables[role]);
         }
         for db in DbSide::ALL {
             ages(&mut out, self.now, &self.heartbeats[db]);

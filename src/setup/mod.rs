@@ -7,4 +7,5 @@
 pub mod dms;
 mod dms_apply;
 mod dms_plan;
+pub mod heartbeat_shape;
 pub mod sql;

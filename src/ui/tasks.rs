@@ -80,12 +80,7 @@ pub fn min_height(app: &App, width: u16) -> u16 {
 
 /// The height that shows every table row.
 pub fn wanted_height(app: &App, width: u16) -> u16 {
-    let rows = |role: TaskRole| {
-        app.tasks[role]
-            .data
-            .as_ref()
-            .map_or(0, |t| t.tables.len() as u16)
-    };
+    let rows = |role: TaskRole| app.tables[role].data.as_ref().map_or(0, |t| t.len() as u16);
     let most = if width >= WIDE {
         rows(TaskRole::Forward).max(rows(TaskRole::Backward))
     } else {
@@ -296,16 +291,17 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
 /// The task's per-table statistics: a header, the rows from the scroll
 /// offset on, and a totals row that never scrolls away.
 fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &Theme) {
-    let Some(task) = &app.tasks[role].data else {
+    if app.tasks[role].data.is_none() {
         return;
-    };
+    }
+    let tables = &app.tables[role];
     if area.height < 2 {
         return;
     }
     // Statistics can fail while the task's status still comes through
     // (a peer without DescribeTableStatistics, a missing permission): say
     // so above the table instead of showing an empty one as if all is well.
-    let area = match &task.tables_error {
+    let area = match &tables.error {
         Some(e) if area.height >= 3 => {
             let [notice, rest] =
                 Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
@@ -320,7 +316,7 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         }
         _ => area,
     };
-    let all = &task.tables;
+    let all: &[TableStats] = tables.data.as_deref().unwrap_or_default();
     // The totals row never scrolls away: rows get what header and totals leave.
     let visible = usize::from(area.height.saturating_sub(2));
     let offset = app.scroll.tasks[role].min(all.len().saturating_sub(visible));
@@ -406,7 +402,9 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     };
     let header = to_row(&headers.map(String::from)).style(theme.table_header);
     let mut table_rows: Vec<Row> = rows.iter().map(|r| to_row(r)).collect();
-    let stale = app.tasks[role].is_stale();
+    // The statistics are stale when their own read failed, and so is
+    // anything shown for a task whose status can no longer be read.
+    let stale = app.tables[role].is_stale() || app.tasks[role].is_stale();
     for (row, stats) in table_rows.iter_mut().zip(shown) {
         if stale {
             *row = row.clone().style(theme.stale);
