@@ -162,8 +162,9 @@ fn layout_body(app: &App, body: Rect) -> Areas {
     ])
     .areas(body);
     if wide {
-        let [appmap, log] =
-            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(rest);
+        let [appmap, log] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
+            .spacing(1)
+            .areas(rest);
         Areas {
             tasks,
             heartbeats,
@@ -377,7 +378,8 @@ fn fit_parts(parts: &[String], width: usize) -> String {
         let sep = if out.is_empty() { 0 } else { 3 };
         let used = Span::raw(out.as_str()).width();
         let room = width.saturating_sub(used + sep);
-        if room < 4.min(Span::raw(part.as_str()).width()) || room == 0 {
+        // A part shortened to a few columns says nothing: drop it instead.
+        if room < 8.min(Span::raw(part.as_str()).width()) || room == 0 {
             break;
         }
         if sep > 0 {
