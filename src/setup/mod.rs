@@ -8,4 +8,5 @@ pub mod dms;
 mod dms_apply;
 mod dms_plan;
 pub mod heartbeat_shape;
+pub mod oracle_grants;
 pub mod sql;
