@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config, Hosting};
 use crate::setup::dms::DmsSpec;
+use crate::setup::dms_ops;
 use crate::setup::sql;
 
 fn load(global: &GlobalArgs) -> Result<Config, Failure> {
@@ -253,13 +254,59 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     let config = load(global)?;
     let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
     let admin = DmsAdmin::from_sdk_config(&sdk, SETUP_CALL_TIMEOUT.max(config.timeout));
-    if !args.dry_run {
-        refuse_read_only(global, "create DMS resources")?;
+    if args.delete {
+        refuse_read_only(global, "delete DMS resources")?;
+    } else if !args.dry_run {
+        refuse_read_only(global, "create or test DMS resources")?;
     }
-    let spec = dms_spec(&config, &admin, &sdk, !args.dry_run).await?;
+    let creating = !args.dry_run && !args.test && !args.delete;
+    let spec = dms_spec(&config, &admin, &sdk, creating).await?;
     crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
     // Read-only: what exists, what would be adopted, what conflicts.
     let discovery = crate::setup::dms::discover(&admin, &spec).await?;
+    if args.test {
+        let results = dms_ops::test_connections(&admin, &discovery).await?;
+        for r in &results {
+            println!("{}", r.line());
+        }
+        let failed = results.iter().filter(|r| !r.ok()).count();
+        return if failed == 0 {
+            Ok(())
+        } else {
+            Err(Failure::Failed(format!(
+                "{failed} of {} endpoint connection test(s) failed",
+                results.len()
+            )))
+        };
+    }
+    if args.delete {
+        let plan = dms_ops::plan_teardown(&admin, &spec, &discovery).await?;
+        for line in &plan.left {
+            println!("{line}");
+        }
+        if plan.delete.is_empty() {
+            println!("nothing of this door to delete");
+            return Ok(());
+        }
+        let list: Vec<String> = plan
+            .delete
+            .iter()
+            .map(|d| format!("{} {}", d.kind, d.identifier))
+            .collect();
+        let question = format!("Delete {}?", list.join(", "));
+        if !super::confirm::confirm(&question, args.yes)? {
+            return Err(Failure::BadInput(
+                "not confirmed: nothing was deleted".into(),
+            ));
+        }
+        for line in dms_ops::teardown(&admin, &plan)
+            .await
+            .map_err(Failure::Failed)?
+        {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     if args.dry_run {
         println!("{}", crate::setup::dms::dry_run_report(&spec, &discovery));
         return if discovery.conflicts.is_empty() {
