@@ -242,6 +242,7 @@ async fn dms_spec(
         }
     }
     let mut spec = DmsSpec::from_config(config, tasks, passwords);
+    spec.read_custom_files(config).map_err(Failure::BadInput)?;
     spec.replication_instance = instance_identifier(admin, &spec.replication_instance).await?;
     Ok(spec)
 }

@@ -6,6 +6,7 @@
 
 pub mod dms;
 mod dms_apply;
+pub mod dms_custom;
 pub mod dms_ops;
 mod dms_plan;
 pub mod heartbeat_shape;
