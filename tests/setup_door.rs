@@ -123,3 +123,42 @@ async fn test_reports_every_endpoint_and_delete_removes_only_what_setup_made() {
     );
     assert!(!deleted.all().contains(&door.password));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and moto; run bash tests/run-all.sh"]
+async fn a_silent_aws_endpoint_cannot_hang_setup() {
+    let door = Door::new().await;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    for args in [
+        vec!["setup", "dms", "--dry-run"],
+        vec!["setup", "dms", "--test"],
+        vec!["setup", "appmap"],
+    ] {
+        let mut command = door.command();
+        command
+            .args(&args)
+            .env("AWS_ENDPOINT_URL", &silent)
+            .stdin(std::process::Stdio::null());
+        let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // It ends on its own (the test would hang otherwise), as a failure
+        // that says the endpoint did not answer.
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("in time")
+                || stderr.contains("did not answer")
+                || stderr.contains("timeout"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

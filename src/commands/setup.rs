@@ -29,6 +29,24 @@ fn load(global: &GlobalArgs) -> Result<Config, Failure> {
     Ok(config::load(&path)?)
 }
 
+/// The SDK configuration setup's AWS clients use: the cockpit's, with a
+/// time limit on every call (DynamoDB, Secrets Manager and DMS alike), so a
+/// silent endpoint cannot hang setup. Waiting for a resource to come up is
+/// a loop of such calls with its own deadline.
+async fn setup_sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let limit = SETUP_CALL_TIMEOUT.max(config.timeout);
+    sdk.into_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(config.timeout)
+                .operation_attempt_timeout(limit)
+                .operation_timeout(limit)
+                .build(),
+        )
+        .build()
+}
+
 fn refuse_read_only(global: &GlobalArgs, what: &str) -> Outcome {
     if global.read_only {
         return Err(Failure::BadInput(format!(
@@ -51,7 +69,7 @@ pub fn initial_item(site: Site, config: &Config) -> AppMapItem {
 pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     refuse_read_only(global, "create or load the appmap")?;
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let store = DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone());
     let shape = match args.key {
         KeyShapeArg::SiteDbengine => KeyShape::SiteAndEngine,
@@ -249,11 +267,11 @@ async fn dms_spec(
 
 /// Each DMS call of setup waits at most this long (creating a resource
 /// answers at once; the waits for a resource to come up are separate).
-const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let admin = DmsAdmin::from_sdk_config(&sdk, SETUP_CALL_TIMEOUT.max(config.timeout));
     if args.delete {
         refuse_read_only(global, "delete DMS resources")?;
@@ -373,7 +391,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             db.db.engine
         )));
     }
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let password = live::resolve_password(db, &secrets).await?;
     let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
