@@ -59,15 +59,17 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: ran.then(now),
-        tables_error: None,
-        tables: (0..30)
-            .map(|i| TableStats {
-                schema: "customer_orders".into(),
-                table: format!("t{i}"),
-                ..TableStats::default()
-            })
-            .collect(),
     }
+}
+
+fn tables() -> Vec<TableStats> {
+    (0..30)
+        .map(|i| TableStats {
+            schema: "customer_orders".into(),
+            table: format!("t{i}"),
+            ..TableStats::default()
+        })
+        .collect()
 }
 
 fn item(site: Site, db: DbSide) -> AppMapItem {
@@ -78,6 +80,7 @@ fn item(site: Site, db: DbSide) -> AppMapItem {
 fn with_tasks(mut app: App, status: TaskStatus, ran: bool) -> App {
     for role in TaskRole::ALL {
         app.update(now(), Msg::Task(role, Ok(task(role, status.clone(), ran))));
+        app.update(now(), Msg::Tables(role, Ok(tables())));
     }
     app
 }
@@ -91,8 +94,9 @@ fn last_log(app: &App) -> (LogLevel, String) {
 fn tick_polls_every_panel_once_and_not_again_while_in_flight() {
     let mut app = app();
     let first = app.update(now(), Msg::Tick);
-    assert_eq!(first.len(), 5, "{first:?}");
+    assert_eq!(first.len(), 7, "{first:?}");
     assert!(first.contains(&Command::FetchTask(TaskRole::Forward)));
+    assert!(first.contains(&Command::FetchTables(TaskRole::Backward)));
     assert!(first.contains(&Command::FetchHeartbeats(DbSide::B)));
     assert!(first.contains(&Command::FetchAppMap));
     assert!(app.update(now(), Msg::Tick).is_empty(), "no pile-up");
@@ -104,7 +108,7 @@ fn tick_polls_every_panel_once_and_not_again_while_in_flight() {
 fn refresh_key_polls_what_is_not_in_flight_and_logs() {
     let mut app = app();
     let cmds = app.update(now(), Action::Refresh);
-    assert_eq!(cmds.len(), 5);
+    assert_eq!(cmds.len(), 7, "{cmds:?}");
     assert!(app.update(now(), Action::Refresh).is_empty());
     assert_eq!(last_log(&app).1, "refresh requested");
 }
@@ -250,7 +254,10 @@ fn start_is_not_sent_twice_while_in_flight_and_result_clears_it() {
     assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
     assert_eq!(
         cmds,
-        vec![Command::FetchTask(TaskRole::Forward)],
+        vec![
+            Command::FetchTask(TaskRole::Forward),
+            Command::FetchTables(TaskRole::Forward)
+        ],
         "refreshes the task"
     );
     assert_eq!(last_log(&app).0, LogLevel::Success);
@@ -313,7 +320,13 @@ fn stop_asks_first_and_y_confirms_n_cancels() {
         "stop already in flight"
     );
     let cmds = app.update(now(), Msg::Stopped(TaskRole::Forward, Ok(())));
-    assert_eq!(cmds, vec![Command::FetchTask(TaskRole::Forward)]);
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchTask(TaskRole::Forward),
+            Command::FetchTables(TaskRole::Forward)
+        ]
+    );
 }
 
 #[test]
@@ -654,6 +667,123 @@ fn backward_first_start_carries_the_configured_cdc_start_time_only() {
     let cmds = app.update(now(), Action::StartSelected);
     assert!(
         matches!(&cmds[0], Command::StartTask(_, r) if r.cdc_start_time.is_none() && r.start_type == StartType::ResumeProcessing)
+    );
+}
+
+/// Issue 8, item 2: a task's status and its table statistics are separate
+/// calls; a failing statistics call is a failure of its own (what status
+/// and the header report), and the status is shown without waiting for it.
+#[test]
+fn table_statistics_are_their_own_call_and_their_failure_is_reported() {
+    let mut app = app();
+    let cmds = app.update(now(), Msg::Tick);
+    assert!(cmds.contains(&Command::FetchTask(TaskRole::Forward)));
+    assert!(cmds.contains(&Command::FetchTables(TaskRole::Forward)));
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    // The status is there while the statistics are still in flight.
+    assert_eq!(
+        app.tasks.forward.data.as_ref().map(|t| t.status.clone()),
+        Some(TaskStatus::Running)
+    );
+    assert!(app.tables.forward.loading);
+    assert!(app.failures().is_empty());
+    app.update(
+        now(),
+        Msg::Tables(
+            TaskRole::Forward,
+            Err(BackendError::Denied(
+                "no dms:DescribeTableStatistics".into(),
+            )),
+        ),
+    );
+    let failures = app.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].which, "tasks.forward.tables");
+    assert_eq!(failures[0].message, "no dms:DescribeTableStatistics");
+    // An ordinary failure is asked again on the next refresh.
+    assert!(
+        app.update(now(), Msg::Tick)
+            .contains(&Command::FetchTables(TaskRole::Forward))
+    );
+}
+
+/// Issue 8, item 2: an endpoint that does not implement the statistics
+/// call is not asked again on every refresh; `r` asks again.
+#[test]
+fn unimplemented_table_statistics_are_not_re_asked_until_r() {
+    let mut app = app();
+    app.update(now(), Msg::Tick);
+    let unsupported = BackendError::Unsupported(
+        "DMS at http://127.0.0.1:5000: this endpoint does not implement DescribeTableStatistics"
+            .into(),
+    );
+    app.update(
+        now(),
+        Msg::Tables(TaskRole::Forward, Err(unsupported.clone())),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(
+        text.contains("does not implement DescribeTableStatistics"),
+        "{text}"
+    );
+    assert!(text.contains("press r"), "{text}");
+    // Still a failure to report (status exits 1, the header says so).
+    assert_eq!(app.failures()[0].which, "tasks.forward.tables");
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    for _ in 0..3 {
+        let cmds = app.update(now(), Msg::Tick);
+        assert!(
+            !cmds.contains(&Command::FetchTables(TaskRole::Forward)),
+            "{cmds:?}"
+        );
+        assert!(
+            cmds.contains(&Command::FetchTask(TaskRole::Forward)),
+            "{cmds:?}"
+        );
+        app.update(
+            now(),
+            Msg::Task(
+                TaskRole::Forward,
+                Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+            ),
+        );
+    }
+    // After a start or stop, too, only the status is read again.
+    app.update(now(), Action::StopSelected);
+    app.update(now(), Action::Confirm);
+    let cmds = app.update(now(), Msg::Stopped(TaskRole::Forward, Ok(())));
+    assert_eq!(cmds, vec![Command::FetchTask(TaskRole::Forward)]);
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Stopped, true)),
+        ),
+    );
+    // `r` asks once more.
+    let cmds = app.update(now(), Action::Refresh);
+    assert!(
+        cmds.contains(&Command::FetchTables(TaskRole::Forward)),
+        "{cmds:?}"
+    );
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(tables())));
+    assert!(app.failures().is_empty());
+    assert!(
+        app.update(now(), Msg::Tick)
+            .contains(&Command::FetchTables(TaskRole::Forward))
     );
 }
 

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::Action;
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TaskRole, TaskSnapshot,
+    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
+    TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -15,6 +16,7 @@ pub enum Msg {
     /// The refresh clock: polls whatever is due and not in flight.
     Tick,
     Task(TaskRole, Result<TaskSnapshot, BackendError>),
+    Tables(TaskRole, Result<Vec<TableStats>, BackendError>),
     Heartbeats(DbSide, Result<Vec<HeartbeatRow>, BackendError>),
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
@@ -49,6 +51,7 @@ impl From<Msg> for Input {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     FetchTask(TaskRole),
+    FetchTables(TaskRole),
     FetchHeartbeats(DbSide),
     /// Ask the other database of `DbSide` for exactly these ids (the rows
     /// shown for `DbSide`), to tell which are replicated.

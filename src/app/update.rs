@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::guard;
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
-use crate::backend::{DbSide, StartType, TaskRole};
+use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
     /// Handles one input at time `now` and returns what to run.
@@ -23,10 +23,7 @@ impl App {
     pub fn poll_all(&mut self) -> Vec<Command> {
         let mut commands = Vec::new();
         for role in TaskRole::ALL {
-            if !self.tasks[role].loading {
-                self.tasks[role].loading = true;
-                commands.push(Command::FetchTask(role));
-            }
+            commands.extend(self.refresh_task(role));
         }
         for db in DbSide::ALL {
             if !self.heartbeats[db].loading {
@@ -67,6 +64,9 @@ impl App {
             }
             Action::Refresh => {
                 self.log_info("refresh requested");
+                // `r` is also how the operator asks again for statistics
+                // the endpoint said it does not implement.
+                self.tables_unsupported = Default::default();
                 return self.poll_all();
             }
             _ => {}
@@ -220,6 +220,15 @@ impl App {
         match msg {
             Msg::Tick => return self.poll_all(),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Tables(role, result) => {
+                if let Err(e @ BackendError::Unsupported(_)) = &result {
+                    self.tables_unsupported[role] = true;
+                    self.log_error(format!(
+                        "{role} task: table statistics: {e}; not asked again until you press r"
+                    ));
+                }
+                self.tables[role].set(now, result.map_err(|e| e.to_string()));
+            }
             Msg::Heartbeats(db, result) => {
                 let ids: Option<Vec<i64>> = result
                     .as_ref()
@@ -329,12 +338,20 @@ impl App {
         ));
     }
 
+    /// Reads the task's status and, separately, its table statistics,
+    /// each unless already in flight (statistics also not while the
+    /// endpoint is known not to implement them).
     fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
-        if self.tasks[role].loading {
-            return vec![];
+        let mut commands = Vec::new();
+        if !self.tasks[role].loading {
+            self.tasks[role].loading = true;
+            commands.push(Command::FetchTask(role));
         }
-        self.tasks[role].loading = true;
-        vec![Command::FetchTask(role)]
+        if !self.tables[role].loading && !self.tables_unsupported[role] {
+            self.tables[role].loading = true;
+            commands.push(Command::FetchTables(role));
+        }
+        commands
     }
 
     /// Asks the other database for exactly the ids now shown for `db`.
@@ -371,10 +388,7 @@ impl App {
     /// Rows in the focused table, which bounds its scroll offset.
     fn focused_len(&self) -> usize {
         match self.focus {
-            Focus::Tasks => self.tasks[self.selected]
-                .data
-                .as_ref()
-                .map_or(0, |t| t.tables.len()),
+            Focus::Tasks => self.tables[self.selected].data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
             Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),

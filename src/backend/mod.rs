@@ -43,6 +43,11 @@ pub enum BackendError {
     /// Permissions, credentials or configuration do not allow the call.
     #[error("{0}")]
     Denied(String),
+    /// The endpoint does not implement the call at all (an emulator such as
+    /// moto lacks it). Not retried by the SDK and not re-asked on every
+    /// refresh: asking again cannot change the answer.
+    #[error("{0}")]
+    Unsupported(String),
     /// Data came back in a shape the cockpit does not accept.
     #[error("{0}")]
     Malformed(String),
@@ -55,8 +60,12 @@ pub type BackendResult<T> = Result<T, BackendError>;
 /// The two DMS tasks: describe, start, stop.
 #[async_trait]
 pub trait Replication: Send + Sync {
-    /// Status, progress and every page of table statistics of one task.
+    /// Status and progress of one task (`DescribeReplicationTasks`).
     async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot>;
+    /// Every page of one task's table statistics
+    /// (`DescribeTableStatistics`): a call of its own, so a slow or failing
+    /// one never holds back or hides the task's status.
+    async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>>;
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()>;
     async fn stop(&self, role: TaskRole) -> BackendResult<()>;
 }

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::{
-    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, Site, TaskRole,
-    TaskSnapshot, routing,
+    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, Site, TableStats,
+    TaskRole, TaskSnapshot, routing,
 };
 
 /// Runs `fut`, turning a hang into [`BackendError::Timeout`].
@@ -24,6 +24,10 @@ pub async fn with_timeout<T>(
 impl Backends {
     pub async fn describe_task(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         with_timeout(self.timeout, self.replication.describe(role)).await
+    }
+
+    pub async fn task_tables(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
+        with_timeout(self.timeout, self.replication.table_stats(role)).await
     }
 
     pub async fn read_appmap(&self) -> BackendResult<Vec<AppMapItem>> {

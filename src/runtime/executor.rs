@@ -69,6 +69,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     let limit = backends.timeout;
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
+        Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
             db,
             backends.latest_heartbeats(db, context.heartbeat_rows).await,
@@ -102,6 +103,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
 fn msg_error(msg: &Msg) -> Option<String> {
     let e = match msg {
         Msg::Task(_, Err(e))
+        | Msg::Tables(_, Err(e))
         | Msg::Heartbeats(_, Err(e))
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
