@@ -52,7 +52,7 @@ use std::path::Path;
 use super::dms_custom::{JsonFile, read_json};
 use super::dms_plan::EndpointKind;
 use crate::backend::heartbeat_sql::Password;
-use crate::backend::{BackendError, BackendResult, DatabaseRef, DbSide, PerDb, PerTask};
+use crate::backend::{BackendResult, DatabaseRef, DbSide, PerDb, PerTask};
 use crate::config::{Config, DatabaseConfig, DmsEndpointNames, PasswordSource, TaskLogging};
 
 pub use super::dms_apply::{
@@ -183,23 +183,13 @@ pub async fn dms_password(
     secrets: &aws_sdk_secretsmanager::Client,
 ) -> BackendResult<Option<Password>> {
     let side = db.db.side;
-    match &db.dms_password {
-        PasswordSource::None => Ok(None),
-        PasswordSource::Env(var) => match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Some(Password::new(v))),
-            _ => Err(BackendError::Denied(format!(
-                "the DMS user's password of database {side} comes from ${var}, which is not set: export it, or change databases.{side}.dms_password_env"
-            ))),
-        },
-        PasswordSource::Secret(id) => crate::backend::aws::secrets::secret_password(secrets, id)
-            .await
-            .map(|p| Some(Password::new(p)))
-            .map_err(|e| {
-                BackendError::Denied(format!(
-                    "the DMS user's password of database {side} (databases.{side}.dms_password_secret): {e}"
-                ))
-            }),
-    }
+    crate::backend::live::resolve_source(
+        &db.dms_password,
+        &format!("the DMS user's password of database {side}"),
+        &format!("databases.{side}.dms_password_env"),
+        secrets,
+    )
+    .await
 }
 
 /// Sets `[tasks] forward` and `[tasks] backward` in the TOML config at
