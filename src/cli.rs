@@ -234,6 +234,17 @@ pub struct SetupDmsArgs {
     /// Write the resulting task ARNs into the config file
     #[arg(long)]
     pub write_config: bool,
+    /// Test the connection from the replication instance to all four
+    /// endpoints and print each result (exit 1 if any fails)
+    #[arg(long, conflicts_with_all = ["dry_run", "write_config", "delete"])]
+    pub test: bool,
+    /// Delete the door: both tasks, the four endpoints, the instance (only
+    /// what the config names or setup created; asks first)
+    #[arg(long, conflicts_with_all = ["dry_run", "write_config"])]
+    pub delete: bool,
+    /// Confirm --delete without asking
+    #[arg(long, requires = "delete")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -600,34 +600,22 @@ fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigErro
         &key("username"),
         "the user the cockpit connects as",
     )?;
-    let password = match (raw.password_secret, raw.password_env) {
-        (Some(_), Some(_)) => {
-            return err(format!(
-                "both `{}` and `{}` are set: choose one password source",
-                key("password_secret"),
-                key("password_env")
-            ));
-        }
-        (Some(s), None) => PasswordSource::Secret(s),
-        (None, Some(v)) => PasswordSource::Env(v),
-        (None, None) => PasswordSource::None,
-    };
+    let password = password_source(
+        raw.password_secret,
+        raw.password_env,
+        &key("password_secret"),
+        &key("password_env"),
+    )?;
     let dms_username = raw
         .dms_username
         .unwrap_or_else(|| DEFAULT_DMS_USERNAME.into());
     plain_identifier(&dms_username, &key("dms_username"))?;
-    let dms_password = match (raw.dms_password_secret, raw.dms_password_env) {
-        (Some(_), Some(_)) => {
-            return err(format!(
-                "both `{}` and `{}` are set: choose one password source for the DMS user",
-                key("dms_password_secret"),
-                key("dms_password_env")
-            ));
-        }
-        (Some(s), None) => PasswordSource::Secret(s),
-        (None, Some(v)) => PasswordSource::Env(v),
-        (None, None) => PasswordSource::None,
-    };
+    let dms_password = password_source(
+        raw.dms_password_secret,
+        raw.dms_password_env,
+        &key("dms_password_secret"),
+        &key("dms_password_env"),
+    )?;
     let hosting = match &raw.hosting {
         None => Hosting::SelfManaged,
         Some(h) => {
@@ -691,6 +679,23 @@ fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigErro
         dms_password,
         hosting,
     })
+}
+
+/// One password source from a `*_secret` / `*_env` pair of keys.
+fn password_source(
+    secret: Option<String>,
+    env: Option<String>,
+    secret_key: &str,
+    env_key: &str,
+) -> Result<PasswordSource, ConfigError> {
+    match (secret, env) {
+        (Some(_), Some(_)) => err(format!(
+            "both `{secret_key}` and `{env_key}` are set: choose one password source"
+        )),
+        (Some(s), None) => Ok(PasswordSource::Secret(s)),
+        (None, Some(v)) => Ok(PasswordSource::Env(v)),
+        (None, None) => Ok(PasswordSource::None),
+    }
 }
 
 /// A name spliced into SQL and DMS settings (a user or schema): letters,

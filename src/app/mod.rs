@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod lag;
 pub mod msg;
 mod observe;
+pub mod outcome;
 mod redraw;
 pub mod state;
 pub mod update;

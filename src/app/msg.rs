@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Action;
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
     AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
     TaskSnapshot,
@@ -27,6 +28,8 @@ pub enum Msg {
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
     /// The appmap re-read before a confirmed flip whose data was old.
     FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
+    /// What reading back a change with an unknown outcome found.
+    Reread(Mutation, Result<Reread, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +70,8 @@ pub enum Command {
     /// Read the appmap afresh before flipping `site`: the confirmed item
     /// was older than one refresh interval.
     RereadForFlip(Site),
+    /// Read back what a change whose outcome is unknown is about.
+    Reread(Mutation),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

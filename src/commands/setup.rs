@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config, Hosting};
 use crate::setup::dms::DmsSpec;
+use crate::setup::dms_ops;
 use crate::setup::sql;
 
 fn load(global: &GlobalArgs) -> Result<Config, Failure> {
@@ -26,6 +27,24 @@ fn load(global: &GlobalArgs) -> Result<Config, Failure> {
         )));
     };
     Ok(config::load(&path)?)
+}
+
+/// The SDK configuration setup's AWS clients use: the cockpit's, with a
+/// time limit on every call (DynamoDB, Secrets Manager and DMS alike), so a
+/// silent endpoint cannot hang setup. Waiting for a resource to come up is
+/// a loop of such calls with its own deadline.
+async fn setup_sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let limit = SETUP_CALL_TIMEOUT.max(config.timeout);
+    sdk.into_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(config.timeout)
+                .operation_attempt_timeout(limit)
+                .operation_timeout(limit)
+                .build(),
+        )
+        .build()
 }
 
 fn refuse_read_only(global: &GlobalArgs, what: &str) -> Outcome {
@@ -50,7 +69,7 @@ pub fn initial_item(site: Site, config: &Config) -> AppMapItem {
 pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     refuse_read_only(global, "create or load the appmap")?;
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let store = DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone());
     let shape = match args.key {
         KeyShapeArg::SiteDbengine => KeyShape::SiteAndEngine,
@@ -241,25 +260,72 @@ async fn dms_spec(
         }
     }
     let mut spec = DmsSpec::from_config(config, tasks, passwords);
+    spec.read_custom_files(config).map_err(Failure::BadInput)?;
     spec.replication_instance = instance_identifier(admin, &spec.replication_instance).await?;
     Ok(spec)
 }
 
 /// Each DMS call of setup waits at most this long (creating a resource
 /// answers at once; the waits for a resource to come up are separate).
-const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let admin = DmsAdmin::from_sdk_config(&sdk, SETUP_CALL_TIMEOUT.max(config.timeout));
-    if !args.dry_run {
-        refuse_read_only(global, "create DMS resources")?;
+    if args.delete {
+        refuse_read_only(global, "delete DMS resources")?;
+    } else if !args.dry_run {
+        refuse_read_only(global, "create or test DMS resources")?;
     }
-    let spec = dms_spec(&config, &admin, &sdk, !args.dry_run).await?;
+    let creating = !args.dry_run && !args.test && !args.delete;
+    let spec = dms_spec(&config, &admin, &sdk, creating).await?;
     crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
     // Read-only: what exists, what would be adopted, what conflicts.
     let discovery = crate::setup::dms::discover(&admin, &spec).await?;
+    if args.test {
+        let results = dms_ops::test_connections(&admin, &discovery).await?;
+        for r in &results {
+            println!("{}", r.line());
+        }
+        let failed = results.iter().filter(|r| !r.ok()).count();
+        return if failed == 0 {
+            Ok(())
+        } else {
+            Err(Failure::Failed(format!(
+                "{failed} of {} endpoint connection test(s) failed",
+                results.len()
+            )))
+        };
+    }
+    if args.delete {
+        let plan = dms_ops::plan_teardown(&admin, &spec, &discovery).await?;
+        for line in &plan.left {
+            println!("{line}");
+        }
+        if plan.delete.is_empty() {
+            println!("nothing of this door to delete");
+            return Ok(());
+        }
+        let list: Vec<String> = plan
+            .delete
+            .iter()
+            .map(|d| format!("{} {}", d.kind, d.identifier))
+            .collect();
+        let question = format!("Delete {}?", list.join(", "));
+        if !super::confirm::confirm(&question, args.yes)? {
+            return Err(Failure::BadInput(
+                "not confirmed: nothing was deleted".into(),
+            ));
+        }
+        for line in dms_ops::teardown(&admin, &plan)
+            .await
+            .map_err(Failure::Failed)?
+        {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     if args.dry_run {
         println!("{}", crate::setup::dms::dry_run_report(&spec, &discovery));
         return if discovery.conflicts.is_empty() {
@@ -325,7 +391,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             db.db.engine
         )));
     }
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let password = live::resolve_password(db, &secrets).await?;
     let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
