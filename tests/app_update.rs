@@ -1114,12 +1114,17 @@ fn a_task_status_change_is_logged_with_its_stop_reason() {
     failed.stop_reason = Some("FATAL_ERROR".into());
     failed.last_failure = Some("Last Error ORA-01017: invalid username/password".into());
     app.update(now(), Msg::Task(TaskRole::Backward, Ok(failed)));
-    let (level, text) = last_log(&app);
-    assert_eq!(level, LogLevel::Error);
-    assert!(
-        text.contains("running → failed (stop reason FATAL_ERROR): Last Error ORA-01017"),
-        "{text}"
+    last_error_says(
+        &app,
+        "running → failed (stop reason FATAL_ERROR): Last Error ORA-01017",
     );
+}
+
+/// The newest log entry is an error that says `what`.
+fn last_error_says(app: &App, what: &str) {
+    let (level, text) = last_log(app);
+    assert_eq!(level, LogLevel::Error, "{text}");
+    assert!(text.contains(what), "{text}");
 }
 
 #[test]
