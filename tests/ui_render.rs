@@ -843,6 +843,19 @@ fn a_cut_panel_error_says_where_the_full_text_is_and_e_opens_it() {
     app.heartbeats.b.set(now(), Err(error.into()));
     let text = screen(&app, 80, 24);
     assert!(text.contains("… e: full text"), "{text}");
+    // The table-statistics line too, and `e` on the tasks panel opens it.
+    app.tables.forward.set(
+        now(),
+        Err("DMS at http://127.0.0.1:55000: this endpoint does not implement DescribeTableStatistics (HTTP 500)".into()),
+    );
+    let text = screen(&app, 80, 24);
+    assert!(
+        line_with(&text, "✖ table statistics").ends_with("… e: full text"),
+        "{text}"
+    );
+    app.update(now(), Action::OpenDetail);
+    assert!(screen(&app, 80, 24).contains("implement DescribeTableStatistics (HTTP 500)"));
+    app.update(now(), Action::Cancel);
     app.focus = Focus::HeartbeatB;
     app.update(now(), Action::OpenDetail);
     let text = screen(&app, 80, 24);

@@ -267,17 +267,7 @@ fn notice_lines<T>(panel: &Panel<T>, app: &App, theme: &Theme, width: u16) -> Ve
             .map(|at| format!(" ({})", format::age(app.now, at)))
             .unwrap_or_default();
         let text = format!("✖ {error}{when}");
-        let width = usize::from(width);
-        let mut wrapped = wrap(&text, width, usize::MAX);
-        if wrapped.len() > ERROR_LINES {
-            // Cut, and say where the rest is: the cause is often at the end.
-            wrapped.truncate(ERROR_LINES);
-            let last = wrapped.last_mut().expect("ERROR_LINES > 0");
-            let hint = "… e: full text";
-            let keep = take_width(last, width.saturating_sub(Span::raw(hint).width()));
-            *last = format!("{keep}{hint}");
-        }
-        for l in wrapped {
+        for l in wrap_error(&text, usize::from(width), ERROR_LINES) {
             lines.push(Line::styled(l, theme.error));
         }
     }
@@ -414,6 +404,21 @@ fn share_widths(natural: &[u16], min: &[u16], available: u16) -> Vec<u16> {
         total -= 1;
     }
     widths
+}
+
+/// [`wrap`] for an error or failure message: a cut one ends in
+/// `… e: full text`, saying where the rest is (the cause is often at the
+/// end, where a cut falls).
+fn wrap_error(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines = wrap(text, width, usize::MAX);
+    if lines.len() > max_lines && max_lines > 0 {
+        lines.truncate(max_lines);
+        let last = lines.last_mut().expect("max_lines > 0");
+        let hint = "… e: full text";
+        let keep = take_width(last, width.saturating_sub(Span::raw(hint).width()));
+        *last = format!("{keep}{hint}");
+    }
+    lines
 }
 
 /// The longest prefix of `s` at most `width` columns wide.

@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Table};
 
-use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block, wrap};
+use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block, wrap_error};
 use crate::app::{App, Focus};
 use crate::backend::{TableStats, TaskRole, TaskSnapshot};
 use crate::format;
@@ -130,7 +130,7 @@ fn stop_lines(task: &TaskSnapshot, width: u16) -> Vec<String> {
     if parts.is_empty() {
         return Vec::new();
     }
-    wrap(&parts.join(" · "), usize::from(width.saturating_sub(3)), 3)
+    wrap_error(&parts.join(" · "), usize::from(width.saturating_sub(3)), 3)
 }
 
 /// A stop that was not the operator's choice, or any failure message.
@@ -307,7 +307,12 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
                 Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    format!("✖ table statistics: {e}"),
+                    wrap_error(
+                        &format!("✖ table statistics: {e}"),
+                        usize::from(notice.width),
+                        1,
+                    )
+                    .concat(),
                     theme.error,
                 )),
                 notice,
