@@ -207,6 +207,8 @@ pub fn matches_label(db: Option<DbSide>) -> String {
 
 /// The mark on a heartbeat row already present in the other database.
 pub const REPLICATED: &str = "⇄ replicated";
+/// The same mark where the column is too narrow for the word.
+pub const REPLICATED_SHORT: &str = "⇄ yes";
 
 /// One heartbeat row as a line of text: `1000042  2025-06-01T12:00:03Z
 /// SITEA  ⇄ replicated`. `replicated` is `None` when the other database's

@@ -926,3 +926,27 @@ fn header_is_not_ok_while_table_statistics_fail() {
     let text = screen(&sized(app_with_data(), 80, 24), 80, 24);
     assert!(text.contains("✓ backends ok"), "{text}");
 }
+
+/// A ten-digit id leaves the replicated column too narrow at 80 columns:
+/// the mark is shortened whole, never cut mid-word.
+#[test]
+fn the_replicated_mark_is_never_cut() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let rows = vec![hb(1_000_000_000, 2, "SITEB"), hb(1_000_006, 12, "SITEA")];
+    app.heartbeats.b.set(ago(1), Ok(rows.clone()));
+    app.heartbeats.a.set(ago(1), Ok(rows));
+    app.replicas.b.set(
+        ago(1),
+        Ok(dms_cockpit::app::Replicas {
+            asked: vec![1_000_000_000, 1_000_006],
+            found: vec![hb(1_000_000_000, 2, "SITEB"), hb(1_000_006, 12, "SITEA")],
+        }),
+    );
+    let text = screen(&app, 80, 24);
+    assert!(!text.contains("⇄ replicate\n"), "{text}");
+    let right: String = line_with(&text, "1000006 12:00:18 SITEA ⇄ yes")
+        .chars()
+        .skip(40)
+        .collect();
+    assert!(right.contains("⇄ yes"), "{text}");
+}

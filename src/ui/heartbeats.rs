@@ -116,6 +116,18 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
         .max()
         .unwrap_or(0)
         .max("heartbeat".len()) as u16;
+    // A long id (a sequence started at 1,000,000,000) leaves the mark
+    // less room than its word: the short form says the same in full
+    // under the column's `in db x` header, instead of a cut word.
+    let time_width: u16 = if dated { 19 } else { 8 };
+    let mark_room = table_area
+        .width
+        .saturating_sub(1 + id_width + time_width + 5 + 4);
+    let mark = if usize::from(mark_room) >= Span::raw(format::REPLICATED).width() {
+        format::REPLICATED
+    } else {
+        format::REPLICATED_SHORT
+    };
     let table_rows: Vec<Row> = sorted
         .iter()
         .skip(offset)
@@ -133,7 +145,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
                 Cell::from(when),
                 Cell::from(r.site.clone()),
                 Cell::from(Span::styled(
-                    if replicated { format::REPLICATED } else { "" },
+                    if replicated { mark } else { "" },
                     if stale { theme.stale } else { theme.replicated },
                 )),
             ]);
@@ -149,7 +161,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
     let widths = [
         Constraint::Length(1),
         Constraint::Length(id_width),
-        Constraint::Length(if dated { 19 } else { 8 }),
+        Constraint::Length(time_width),
         Constraint::Length(5),
         Constraint::Fill(1),
     ];
