@@ -146,13 +146,18 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-/// PostgreSQL: the latest `$1` rows, newest first. Casts make the query
+/// PostgreSQL: the latest `n` rows, newest first. Casts make the query
 /// work whether the original scripts declared the id `numeric`, `integer` or
 /// `bigint` and the site `char` or `varchar`.
-pub fn pg_latest(names: &HeartbeatNames) -> String {
+///
+/// The limit is part of the text, not a parameter: the adapter sends this
+/// as a simple query, which costs one round trip where a prepared statement
+/// costs two on a connection that has not prepared it yet (see
+/// `backend/postgres.rs`). A `usize` rendered by us cannot inject anything.
+pub fn pg_latest(names: &HeartbeatNames, n: usize) -> String {
     format!(
         "SELECT heartbeat_id::bigint AS heartbeat_id, last_update_dt, last_update_site::text AS last_update_site \
-         FROM {table} ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT $1",
+         FROM {table} ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT {n}",
         table = names.table()
     )
 }
@@ -263,9 +268,9 @@ mod tests {
     #[test]
     fn postgres_sql_uses_the_configured_names() {
         let names = HeartbeatNames::parse("app.hb", "app.hb_seq").unwrap();
-        let latest = pg_latest(&names);
+        let latest = pg_latest(&names, 5);
         assert!(
-            latest.contains("FROM app.hb ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT $1")
+            latest.ends_with("FROM app.hb ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT 5")
         );
         let insert = pg_insert(&names);
         assert!(
