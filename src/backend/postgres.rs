@@ -242,7 +242,8 @@ impl PgHeartbeat {
 /// hop dropped it), as opposed to the server refusing the statement.
 fn lost_connection(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Io(io) => !is_tls_failure(io),
+        sqlx::Error::Protocol(_) => true,
         // admin_shutdown, crash_shutdown: sent to the open sessions of a
         // server that is going down.
         sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P01" | "57P02")),
@@ -281,6 +282,21 @@ fn decode_row(row: &PgRow, opts: &PgConnect) -> BackendResult<HeartbeatRow> {
     })
 }
 
+fn is_tls_failure(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::InvalidData
+}
+
+fn tls_failed(cause: &dyn std::fmt::Display, opts: &PgConnect) -> BackendError {
+    BackendError::Unavailable(format!(
+        "TLS with PostgreSQL at {} failed ({cause}): check ssl_mode ({}) and ssl_root_cert ({})",
+        opts.address(),
+        opts.ssl_mode.as_deref().unwrap_or("default prefer"),
+        opts.ssl_root_cert
+            .as_ref()
+            .map_or("not set".to_string(), |p| p.display().to_string())
+    ))
+}
+
 /// Turns a sqlx error into a message that says what to check. Pure apart
 /// from reading the error, so every branch is unit-tested.
 pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
@@ -294,6 +310,9 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
             "cannot connect to PostgreSQL at {addr} within {}: is it running and reachable?",
             humantime::format_duration(opts.connect_timeout)
         )),
+        // rustls reports a refused certificate (unknown issuer, wrong name)
+        // as an I/O error of kind InvalidData during the handshake.
+        sqlx::Error::Io(io) if is_tls_failure(io) => tls_failed(io, opts),
         sqlx::Error::Io(io) => {
             use std::io::ErrorKind::*;
             match io.kind() {
@@ -307,17 +326,14 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
                 )),
             }
         }
-        sqlx::Error::Tls(tls) => BackendError::Unavailable(format!(
-            "TLS with PostgreSQL at {addr} failed ({tls}): check ssl_mode ({}) and ssl_root_cert",
-            opts.ssl_mode.as_deref().unwrap_or("default prefer")
-        )),
+        sqlx::Error::Tls(tls) => tls_failed(tls, opts),
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             let msg = db.message();
             match code.as_str() {
                 // invalid_password, invalid_authorization_specification
                 "28P01" | "28000" => BackendError::Denied(format!(
-                    "PostgreSQL at {addr} refused user `{}` ({msg}): check the username and the password source (config, environment or secret) for database {}",
+                    "PostgreSQL at {addr} refused user `{}` ({msg}, SQLSTATE {code}): check the username and the password source (config, environment or secret) for database {}",
                     opts.username, opts.side
                 )),
                 // invalid_catalog_name: the database itself is missing
