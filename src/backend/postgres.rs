@@ -12,12 +12,16 @@
 //! connection); the prepared statement alone 100 ms (200 ms on a fresh
 //! connection, which must prepare it first); the simple query 100 ms on
 //! every connection, so it is the one used. sqlx still pings a connection
-//! when it goes back to the pool, after the caller has its answer. A
-//! connection that died while idle (the server restarted) fails the read
-//! with a lost-connection error, and the read, being idempotent, is retried
-//! (once per pooled connection, the last time on a new one). The insert is not idempotent: it pings its
-//! connection first (one more round trip, on a rare user action) instead of
-//! ever being retried. Each call is bounded twice: the server cancels statements after
+//! when it goes back to the pool, after the caller has its answer.
+//!
+//! A connection that died while idle (the server restarted) fails a read
+//! with a lost-connection error; reads (the latest rows, `by_ids`) are
+//! idempotent and retried, once per pooled connection, the last time on a
+//! new one. The insert is not idempotent: it pings its connection first
+//! (one more round trip, on a rare user action) instead of ever being
+//! retried.
+//!
+//! Each call is bounded twice: the server cancels statements after
 //! `statement_timeout` (set per connection at startup), and the whole call,
 //! connecting included, is cut off client-side so a silent network never
 //! makes a caller hang.
@@ -192,20 +196,7 @@ impl HeartbeatStore for PgHeartbeat {
         // Built from checked names and a number: see `trusted`.
         let sql: Arc<str> = heartbeat_sql::pg_latest(&self.opts.names, n).into();
         let read = || sqlx::raw_sql(trusted(&sql)).fetch_all(&self.pool);
-        let rows = self
-            .bounded(async {
-                // Every idle connection in the pool may have died with the
-                // server; the last attempt gets a new one.
-                let mut attempts = 0;
-                loop {
-                    attempts += 1;
-                    match read().await {
-                        Err(err) if lost_connection(&err) && attempts <= MAX_CONNECTIONS => {}
-                        done => break done,
-                    }
-                }
-            })
-            .await?;
+        let rows = self.bounded(retried_read(read)).await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }
 
@@ -226,13 +217,12 @@ impl HeartbeatStore for PgHeartbeat {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = self
-            .bounded(
-                sqlx::query(trusted(&self.by_ids_sql))
-                    .bind(ids.to_vec())
-                    .fetch_all(&self.pool),
-            )
-            .await?;
+        let read = || {
+            sqlx::query(trusted(&self.by_ids_sql))
+                .bind(ids.to_vec())
+                .fetch_all(&self.pool)
+        };
+        let rows = self.bounded(retried_read(read)).await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }
 }
@@ -251,6 +241,24 @@ impl PgHeartbeat {
         }
         // Every idle connection was dead: this one is new.
         self.pool.acquire().await
+    }
+}
+
+/// Runs an idempotent read again when the connection broke under it: every
+/// idle connection in the pool may have died with the server, and the last
+/// attempt gets a new one.
+async fn retried_read<T, F, Fut>(read: F) -> Result<T, sqlx::Error>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match read().await {
+            Err(err) if lost_connection(&err) && attempts <= MAX_CONNECTIONS => {}
+            done => return done,
+        }
     }
 }
 
