@@ -47,8 +47,10 @@ enum Step {
     Key(Key),
     Resize(u16, u16),
     Tick,
-    /// A task snapshot: status by index, tables, or an error.
-    Task(TaskRole, usize, u16, bool),
+    /// A task snapshot: status by index, or an error.
+    Task(TaskRole, usize, bool),
+    /// A task's table statistics, or an error.
+    Tables(TaskRole, u16, bool),
     Heartbeats(DbSide, u8, bool),
     /// The appmap: 0 = both sites on a, 1 = split, 2 = empty, 3 = error.
     AppMap(u8),
@@ -96,15 +98,16 @@ fn step() -> impl Strategy<Value = Step> {
         12 => key().prop_map(Step::Key),
         1 => (0u16..300, 0u16..100).prop_map(|(w, h)| Step::Resize(w, h)),
         1 => Just(Step::Tick),
-        3 => (role(), 0..STATUSES.len(), 0u16..40, any::<bool>())
-            .prop_map(|(r, s, n, ok)| Step::Task(r, s, n, ok)),
+        3 => (role(), 0..STATUSES.len(), any::<bool>())
+            .prop_map(|(r, s, ok)| Step::Task(r, s, ok)),
+        2 => (role(), 0u16..40, any::<bool>()).prop_map(|(r, n, ok)| Step::Tables(r, n, ok)),
         2 => (db(), 0u8..12, any::<bool>()).prop_map(|(d, n, ok)| Step::Heartbeats(d, n, ok)),
         2 => (0u8..4).prop_map(Step::AppMap),
         4 => (0usize..4, any::<bool>()).prop_map(|(i, ok)| Step::Complete(i, ok)),
     ]
 }
 
-fn snapshot(role: TaskRole, status: TaskStatus, tables: u16) -> TaskSnapshot {
+fn snapshot(role: TaskRole, status: TaskStatus) -> TaskSnapshot {
     TaskSnapshot {
         role,
         id: format!("{role}-task"),
@@ -115,15 +118,17 @@ fn snapshot(role: TaskRole, status: TaskStatus, tables: u16) -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: Some(now()),
-        tables_error: None,
-        tables: (0..tables)
-            .map(|i| TableStats {
-                schema: "customer_orders".into(),
-                table: format!("t{i}"),
-                ..TableStats::default()
-            })
-            .collect(),
     }
+}
+
+fn tables(n: u16) -> Vec<TableStats> {
+    (0..n)
+        .map(|i| TableStats {
+            schema: "customer_orders".into(),
+            table: format!("t{i}"),
+            ..TableStats::default()
+        })
+        .collect()
 }
 
 fn appmap(variant: u8) -> Result<Vec<AppMapItem>, BackendError> {
@@ -296,12 +301,21 @@ fn run(steps: Vec<Step>, read_only: bool) -> Result<(), TestCaseError> {
             },
             Step::Resize(w, h) => Action::Resize(w, h).into(),
             Step::Tick => Msg::Tick.into(),
-            Step::Task(role, status, tables, ok) => Msg::Task(
+            Step::Task(role, status, ok) => Msg::Task(
                 role,
                 if ok {
-                    Ok(snapshot(role, STATUSES[status].clone(), tables))
+                    Ok(snapshot(role, STATUSES[status].clone()))
                 } else {
                     Err(BackendError::Timeout(std::time::Duration::from_secs(3)))
+                },
+            )
+            .into(),
+            Step::Tables(role, n, ok) => Msg::Tables(
+                role,
+                if ok {
+                    Ok(tables(n))
+                } else {
+                    Err(BackendError::Unavailable("statistics down".into()))
                 },
             )
             .into(),

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
-use dms_cockpit::app::{Action, App, Busy, Focus, LogLevel, Pending, Popup, Replicas, Settings};
+use dms_cockpit::app::{
+    Action, App, Busy, Focus, LogLevel, Panel, Pending, Popup, Replicas, Settings,
+};
 use dms_cockpit::backend::{
     AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
     TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
@@ -90,14 +92,16 @@ fn forward_task() -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: Some(ago(1800)),
-        tables_error: None,
-        tables: vec![
-            stats("customers", 12_500, 31, 7, 0, 40),
-            stats("orders", 250_000, 1_204, 388, 12, 3),
-            stats("order_items", 1_250_000, 4_410, 25, 40, 3),
-            stats("heartbeat", 20, 6, 0, 0, 5),
-        ],
     }
+}
+
+fn forward_tables() -> Vec<TableStats> {
+    vec![
+        stats("customers", 12_500, 31, 7, 0, 40),
+        stats("orders", 250_000, 1_204, 388, 12, 3),
+        stats("order_items", 1_250_000, 4_410, 25, 40, 3),
+        stats("heartbeat", 20, 6, 0, 0, 5),
+    ]
 }
 
 fn backward_task() -> TaskSnapshot {
@@ -116,13 +120,15 @@ fn backward_task() -> TaskSnapshot {
         stop_reason: Some("NORMAL".into()),
         last_failure: None,
         start_date: Some(ago(1700)),
-        tables_error: None,
-        tables: vec![
-            stats("customers", 0, 2, 1, 0, 700),
-            stats("orders", 0, 15, 4, 0, 650),
-            stats("heartbeat", 0, 3, 0, 0, 620),
-        ],
     }
+}
+
+fn backward_tables() -> Vec<TableStats> {
+    vec![
+        stats("customers", 0, 2, 1, 0, 700),
+        stats("orders", 0, 15, 4, 0, 650),
+        stats("heartbeat", 0, 3, 0, 0, 620),
+    ]
 }
 
 fn hb(id: i64, secs_ago: i64, site: &str) -> HeartbeatRow {
@@ -148,6 +154,8 @@ fn app_with_data() -> App {
     let mut app = App::new(mode(false), dbs.clone(), Settings::default(), now());
     app.tasks.forward.set(ago(2), Ok(forward_task()));
     app.tasks.backward.set(ago(2), Ok(backward_task()));
+    app.tables.forward.set(ago(2), Ok(forward_tables()));
+    app.tables.backward.set(ago(2), Ok(backward_tables()));
     app.heartbeats.a.set(
         ago(1),
         Ok(vec![
@@ -302,7 +310,7 @@ fn totals_row_sums_every_table() {
             "{expected} missing in {totals:?}"
         );
     }
-    let sum = format::totals(&forward_task().tables);
+    let sum = format::totals(&forward_tables());
     assert_eq!(sum.full_load_rows, 1_512_520);
     assert_eq!(sum.inserts, 5_651);
 }
@@ -637,9 +645,11 @@ fn only_the_selected_task_is_highlighted() {
 #[test]
 fn table_statistics_error_is_shown_above_the_table() {
     let mut app = app_with_data();
-    let task = app.tasks.forward.data.as_mut().unwrap();
-    task.tables.clear();
-    task.tables_error = Some("DescribeTableStatistics failed: HTTP 500".into());
+    app.tables.forward = Panel::default();
+    app.tables.forward.set(
+        now(),
+        Err("DescribeTableStatistics failed: HTTP 500".into()),
+    );
     let text = screen(&app, 80, 24);
     assert!(
         text.contains("✖ table statistics: DescribeTableStatistics failed"),

@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::Action;
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TaskRole, TaskSnapshot,
+    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
+    TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -15,6 +17,7 @@ pub enum Msg {
     /// The refresh clock: polls whatever is due and not in flight.
     Tick,
     Task(TaskRole, Result<TaskSnapshot, BackendError>),
+    Tables(TaskRole, Result<Vec<TableStats>, BackendError>),
     Heartbeats(DbSide, Result<Vec<HeartbeatRow>, BackendError>),
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
@@ -23,6 +26,8 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// What reading back a change with an unknown outcome found.
+    Reread(Mutation, Result<Reread, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +54,7 @@ impl From<Msg> for Input {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     FetchTask(TaskRole),
+    FetchTables(TaskRole),
     FetchHeartbeats(DbSide),
     /// Ask the other database of `DbSide` for exactly these ids (the rows
     /// shown for `DbSide`), to tell which are replicated.
@@ -59,6 +65,8 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Read back what a change whose outcome is unknown is about.
+    Reread(Mutation),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

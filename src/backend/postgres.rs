@@ -37,9 +37,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use futures::FutureExt;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
-use sqlx::{AssertSqlSafe, Connection, Postgres, Row};
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, PgSslMode, Postgres,
+};
+use sqlx::{AssertSqlSafe, Connection, Row};
 
 use super::heartbeat_sql::{self, HeartbeatNames, Password};
 use super::{BackendError, BackendResult, DbSide, HeartbeatRow, HeartbeatStore, Site};
@@ -47,6 +50,12 @@ use super::{BackendError, BackendResult, DbSide, HeartbeatRow, HeartbeatStore, S
 /// At most this many connections per database: the cockpit issues one read
 /// and the occasional insert, never a burst.
 const MAX_CONNECTIONS: u32 = 2;
+
+/// How long an acquire may take before a TCP probe checks whether the
+/// server refuses connections (see [`PgHeartbeat::connection`]). Handing
+/// out a pinged idle connection takes one round trip, far less than this
+/// on any network a cockpit runs over; slower means connecting anew.
+const PROBE_AFTER: Duration = Duration::from_millis(250);
 
 /// Everything needed to reach one PostgreSQL heartbeat table.
 #[derive(Debug, Clone)]
@@ -151,13 +160,11 @@ impl PgHeartbeat {
         self.opts.connect_timeout + self.opts.statement_timeout + Duration::from_millis(500)
     }
 
-    /// With no open connection, a quick TCP probe first: sqlx's pool keeps
-    /// retrying a refused connection until its acquire timeout, which would
-    /// make a stopped server look like a slow one for the whole timeout.
-    async fn refuse_fast(&self) -> BackendResult<()> {
-        if self.pool.size() > 0 {
-            return Ok(());
-        }
+    /// A TCP connect to the server's port: the refusal as an error when
+    /// it refuses, `None` for anything else (connected, slow,
+    /// unresolvable), which is left to the real connection attempt and its
+    /// own, more specific, errors.
+    async fn refused(&self) -> Option<BackendError> {
         let target = (self.opts.host.as_str(), self.opts.port);
         match tokio::time::timeout(
             self.opts.connect_timeout,
@@ -166,23 +173,112 @@ impl PgHeartbeat {
         .await
         {
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                Err(map_error(&sqlx::Error::Io(e), &self.opts))
+                Some(map_error(&sqlx::Error::Io(e), &self.opts))
             }
-            // Anything else (connected, slow, unresolvable) is left to the
-            // real connection attempt and its own, more specific, errors.
-            _ => Ok(()),
+            _ => None,
         }
     }
 
-    async fn bounded<T>(
-        &self,
-        fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-    ) -> BackendResult<T> {
-        self.refuse_fast().await?;
+    /// A connection from the pool, or at once the reason there is none.
+    ///
+    /// sqlx's pool retries a refused connection until its acquire timeout,
+    /// which would make a stopped server look like a slow one for the whole
+    /// timeout. So: with no connection open, a TCP probe first (nothing to
+    /// reuse, a connect is needed anyway). With idle connections the pool
+    /// hands one out, and a write pings it ([`Self::live_connection`]);
+    /// when the server has gone, a new connection is needed and the pool
+    /// falls into the same retry loop. So an
+    /// acquire that has not finished after [`PROBE_AFTER`] races a probe,
+    /// and a refusal ends the wait. Nothing has been sent to the server
+    /// while acquiring, so giving up there never leaves a write half done;
+    /// the statement itself is never raced.
+    async fn connection(&self) -> BackendResult<PoolConnection<Postgres>> {
+        if self.pool.size() == 0
+            && let Some(refused) = self.refused().await
+        {
+            return Err(refused);
+        }
+        let acquire = self.pool.acquire();
+        tokio::pin!(acquire);
+        if let Ok(result) = tokio::time::timeout(PROBE_AFTER, &mut acquire).await {
+            return result.map_err(|e| map_error(&e, &self.opts));
+        }
+        let refused = async {
+            match self.refused().await {
+                Some(e) => e,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = &mut acquire => result.map_err(|e| map_error(&e, &self.opts)),
+            refused = refused => Err(refused),
+        }
+    }
+
+    /// A pooled connection that just answered a ping: a write must not go
+    /// out on a connection that died while idle (connections are not
+    /// pinged before use, see the module comment), because a failed write
+    /// cannot be retried blindly. Dead ones are closed, not returned.
+    async fn live_connection(&self) -> BackendResult<PoolConnection<Postgres>> {
+        for _ in 0..MAX_CONNECTIONS {
+            let mut conn = self.connection().await?;
+            if conn.ping().await.is_ok() {
+                return Ok(conn);
+            }
+            conn.close_on_drop();
+        }
+        // Every idle connection was dead: this one is new.
+        self.connection().await
+    }
+
+    /// Runs an idempotent read on a pooled connection, again on another
+    /// when the connection broke under it (every idle connection may have
+    /// died with the server; the last attempt gets a new one). The whole
+    /// call is bounded by [`call_limit`](Self::call_limit).
+    async fn bounded_read<T, F>(&self, query: F) -> BackendResult<T>
+    where
+        F: for<'c> Fn(
+            &'c mut PgConnection,
+        ) -> futures::future::BoxFuture<'c, Result<T, sqlx::Error>>,
+    {
         let limit = self.call_limit();
-        match tokio::time::timeout(limit, fut).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(map_error(&err, &self.opts)),
+        let call = async {
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let mut conn = self.connection().await?;
+                match query(&mut conn).await {
+                    Err(e) if lost_connection(&e) && attempts <= MAX_CONNECTIONS => {
+                        conn.close_on_drop();
+                    }
+                    done => return done.map_err(|e| map_error(&e, &self.opts)),
+                }
+            }
+        };
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(BackendError::Timeout(limit)),
+        }
+    }
+
+    /// Runs `query` (a write) on a pooled connection that answered a ping,
+    /// the whole call (acquiring included) bounded by
+    /// [`call_limit`](Self::call_limit).
+    async fn bounded<T, F>(&self, query: F) -> BackendResult<T>
+    where
+        F: for<'c> FnOnce(
+            &'c mut PgConnection,
+        ) -> futures::future::BoxFuture<'c, Result<T, sqlx::Error>>,
+    {
+        let limit = self.call_limit();
+        let call = async {
+            let mut conn = self.live_connection().await?;
+            query(&mut conn)
+                .await
+                .map_err(|e| map_error(&e, &self.opts))
+        };
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
             Err(_) => Err(BackendError::Timeout(limit)),
         }
     }
@@ -193,20 +289,16 @@ impl HeartbeatStore for PgHeartbeat {
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
         // Built from checked names and a number: see `trusted`.
         let sql: Arc<str> = heartbeat_sql::pg_latest(&self.opts.names, n).into();
-        let read = || sqlx::raw_sql(trusted(&sql)).fetch_all(&self.pool);
-        let rows = self.bounded(retried_read(read)).await?;
+        let rows = self
+            .bounded_read(|conn| sqlx::raw_sql(trusted(&sql)).fetch_all(conn).boxed())
+            .await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }
 
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
+        let sql = trusted(&self.insert_sql);
         let row = self
-            .bounded(async {
-                let mut conn = self.live_connection().await?;
-                sqlx::query(trusted(&self.insert_sql))
-                    .bind(site.as_str())
-                    .fetch_one(&mut *conn)
-                    .await
-            })
+            .bounded(|conn| sqlx::query(sql).bind(site.as_str()).fetch_one(conn).boxed())
             .await?;
         decode_row(&row, &self.opts)
     }
@@ -217,44 +309,10 @@ impl HeartbeatStore for PgHeartbeat {
         }
         // Built from checked names and numbers: see `trusted`.
         let sql: Arc<str> = heartbeat_sql::pg_by_ids(&self.opts.names, ids).into();
-        let read = || sqlx::raw_sql(trusted(&sql)).fetch_all(&self.pool);
-        let rows = self.bounded(retried_read(read)).await?;
+        let rows = self
+            .bounded_read(|conn| sqlx::raw_sql(trusted(&sql)).fetch_all(conn).boxed())
+            .await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
-    }
-}
-
-impl PgHeartbeat {
-    /// A pooled connection that just answered a ping: a write must not go
-    /// out on a connection that died while idle, because a failed write
-    /// cannot be retried blindly. Dead ones are closed, not returned.
-    async fn live_connection(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
-        for _ in 0..MAX_CONNECTIONS {
-            let mut conn = self.pool.acquire().await?;
-            if conn.ping().await.is_ok() {
-                return Ok(conn);
-            }
-            conn.close_on_drop();
-        }
-        // Every idle connection was dead: this one is new.
-        self.pool.acquire().await
-    }
-}
-
-/// Runs an idempotent read again when the connection broke under it: every
-/// idle connection in the pool may have died with the server, and the last
-/// attempt gets a new one.
-async fn retried_read<T, F, Fut>(read: F) -> Result<T, sqlx::Error>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
-{
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        match read().await {
-            Err(err) if lost_connection(&err) && attempts <= MAX_CONNECTIONS => {}
-            done => return done,
-        }
     }
 }
 

@@ -13,8 +13,9 @@
 use serde::Serialize;
 
 use super::connect;
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::guard;
+use crate::backend::ops::Mutation;
 use crate::backend::{DbSide, HeartbeatRow};
 use crate::cli::{GlobalArgs, HeartbeatArgs};
 use crate::format;
@@ -122,14 +123,21 @@ async fn insert_all(
             tokio::time::sleep(args.every).await;
         }
         // Looked up afresh each time: a flip in between is honoured.
-        match backends.insert_heartbeat_as(args.site).await {
+        let site = args.site;
+        match backends.insert_heartbeat_as(site).await {
             Ok((db, row)) => inserted.push(Inserted {
                 database: db,
                 id: row.id,
                 at: format::rfc3339(row.at),
             }),
             Err(e) => {
-                let error = format!("heartbeat as {} failed: {e}", args.site);
+                // An insert whose answer was lost is re-read and reported as
+                // what is true, not as a plain failure (after_change).
+                let describe =
+                    |e: &crate::backend::BackendError| format!("heartbeat as {site} failed: {e}");
+                let error = after_change(backends, Mutation::Heartbeat(site), e, describe)
+                    .await
+                    .to_string();
                 if args.count > 1 {
                     eprintln!("attempt {} of {}: {error}", n + 1, args.count);
                 }
