@@ -285,7 +285,12 @@ impl Door {
     pub async fn pool(&self, side: char) -> PgPool {
         PgPoolOptions::new()
             .max_connections(1)
-            .connect_with(self.admin.clone().database(&self.side(side).dbname))
+            .connect_with(
+                self.admin
+                    .clone()
+                    .port(self.side(side).port)
+                    .database(&self.side(side).dbname),
+            )
             .await
             .expect("connect to a test database")
     }
