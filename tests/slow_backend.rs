@@ -31,6 +31,9 @@ fn local_postgres(port: u16) -> DatabaseConfig {
         seq_start: 1_000_000_000,
         ssl_mode: Some("disable".into()),
         ssl_root_cert: None,
+        dms_username: "dms_user".into(),
+        dms_password: PasswordSource::None,
+        hosting: Default::default(),
     }
 }
 

@@ -166,8 +166,8 @@ impl Door {
     pub fn config_text(&self) -> String {
         let db = |side: &Side| {
             format!(
-                "engine = \"postgresql\"\nendpoint = \"{}\"\nport = {}\ndbname = \"{}\"\nusername = \"postgres\"\npassword_env = \"{}\"\nssl_mode = \"disable\"\n",
-                self.host, side.port, side.dbname, self.password_var
+                "engine = \"postgresql\"\nendpoint = \"{}\"\nport = {}\ndbname = \"{}\"\nusername = \"postgres\"\npassword_env = \"{}\"\ndms_password_env = \"{}\"\nssl_mode = \"disable\"\n",
+                self.host, side.port, side.dbname, self.password_var, self.password_var
             )
         };
         format!(
@@ -285,7 +285,12 @@ impl Door {
     pub async fn pool(&self, side: char) -> PgPool {
         PgPoolOptions::new()
             .max_connections(1)
-            .connect_with(self.admin.clone().database(&self.side(side).dbname))
+            .connect_with(
+                self.admin
+                    .clone()
+                    .port(self.side(side).port)
+                    .database(&self.side(side).dbname),
+            )
             .await
             .expect("connect to a test database")
     }
@@ -335,8 +340,8 @@ impl Door {
 
     /// The status of task `identifier` in moto.
     pub async fn task_status(&self, identifier: &str) -> String {
-        // Filtered by id: the shared moto holds more tasks than one page
-        // (100), and moto sends no Marker.
+        // Filtered by id: moto is shared, and past its first page of 100
+        // tasks an unfiltered describe would not list this one.
         let filter = aws_sdk_databasemigration::types::Filter::builder()
             .name("replication-task-id")
             .values(identifier)

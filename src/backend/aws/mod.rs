@@ -9,6 +9,7 @@
 //! call phrases failures the same way: what failed, and what to do.
 
 pub mod dms;
+pub mod dms_admin;
 pub mod dynamo;
 pub mod retry;
 pub mod secrets;
