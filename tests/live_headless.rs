@@ -161,8 +161,17 @@ async fn dms_counts(door: &Door) -> (usize, usize, usize) {
                 .is_some_and(|id| id.starts_with(&format!("{}-", door.instance)))
         })
         .count();
+    // Filtered: moto answers at most 100 tasks, and moto is shared.
     let tasks = dms
         .describe_replication_tasks()
+        .filters(
+            Filter::builder()
+                .name("replication-task-id")
+                .values(&door.forward)
+                .values(&door.backward)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .expect("describe tasks")

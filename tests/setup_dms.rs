@@ -1024,7 +1024,23 @@ async fn moto_counts(client: &Client, prefix: &str) -> (usize, usize, usize) {
         .await
         .unwrap();
     let e = client.describe_endpoints().send().await.unwrap();
-    let t = client.describe_replication_tasks().send().await.unwrap();
+    // Filtered: moto answers at most 100 tasks, and moto is shared.
+    let ids = ["ora2pg", "pg2ora"]
+        .iter()
+        .flat_map(|t| [format!("{prefix}-{t}"), format!("{prefix}-old-{t}")])
+        .collect::<Vec<_>>();
+    let t = client
+        .describe_replication_tasks()
+        .filters(
+            Filter::builder()
+                .name("replication-task-id")
+                .set_values(Some(ids))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     (
         i.replication_instances()
             .iter()

@@ -14,7 +14,20 @@ async fn counts(door: &Door, manual: &str) -> (usize, usize, usize, usize) {
     let dms = door.dms().await;
     let instances = dms.describe_replication_instances().send().await.unwrap();
     let endpoints = dms.describe_endpoints().send().await.unwrap();
-    let tasks = dms.describe_replication_tasks().send().await.unwrap();
+    // Filtered: moto answers at most 100 tasks, and moto is shared.
+    let tasks = dms
+        .describe_replication_tasks()
+        .filters(
+            aws_sdk_databasemigration::types::Filter::builder()
+                .name("replication-task-id")
+                .values(&door.forward)
+                .values(&door.backward)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     let ours = |id: Option<&str>| id.is_some_and(|id| id.starts_with(&door.instance));
     (
         instances

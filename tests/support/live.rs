@@ -335,10 +335,18 @@ impl Door {
 
     /// The status of task `identifier` in moto.
     pub async fn task_status(&self, identifier: &str) -> String {
+        // Filtered: moto answers at most 100 tasks, and moto is shared.
         let out = self
             .dms()
             .await
             .describe_replication_tasks()
+            .filters(
+                aws_sdk_databasemigration::types::Filter::builder()
+                    .name("replication-task-id")
+                    .values(identifier)
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
             .expect("describe tasks in moto");
