@@ -1377,3 +1377,70 @@ async fn custom_mappings_and_settings_reach_the_created_tasks() {
             .all(|r| r.outcome == Outcome::Existed)
     );
 }
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn endpoints_reference_the_secret_instead_of_carrying_the_password() {
+    use dms_cockpit::setup::dms::EndpointSecret;
+    let instance = unique("secret");
+    let mut spec = moto_spec(&instance);
+    for (side, id) in [
+        ("a", "arn:aws:secretsmanager:us-east-1:1:secret:ora-dms"),
+        ("b", "pg-dms"),
+    ] {
+        let db = if side == "a" {
+            &mut spec.databases.a
+        } else {
+            &mut spec.databases.b
+        };
+        db.password = None;
+        db.secret = Some(EndpointSecret {
+            secret_id: id.into(),
+            access_role_arn: "arn:aws:iam::123456789012:role/dms-secrets".into(),
+        });
+    }
+    let planned = plan(&spec);
+    for (id, field, secret) in [
+        (
+            format!("{instance}-a-source"),
+            "OracleSettings",
+            "arn:aws:secretsmanager:us-east-1:1:secret:ora-dms",
+        ),
+        (
+            format!("{instance}-b-target"),
+            "PostgreSQLSettings",
+            "pg-dms",
+        ),
+    ] {
+        let body = &find(&planned, &id).body;
+        assert_eq!(body[field]["SecretsManagerSecretId"], secret, "{id}");
+        assert_eq!(
+            body[field]["SecretsManagerAccessRoleArn"],
+            "arn:aws:iam::123456789012:role/dms-secrets"
+        );
+        // AWS: the secret or the clear-text values, never both.
+        for clear in ["Password", "Username", "ServerName", "Port"] {
+            assert!(
+                body.get(clear).is_none(),
+                "{id}: {clear} sent with a secret"
+            );
+        }
+    }
+    let client = moto_client().await;
+    let report = run(&client, &spec).await.expect("created with secrets");
+    assert!(
+        report
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Created)
+    );
+    let again = run(&client, &spec).await.expect("found again");
+    assert!(
+        again
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Existed),
+        "{:#?}",
+        again.resources
+    );
+}
