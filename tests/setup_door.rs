@@ -77,6 +77,39 @@ async fn test_reports_every_endpoint_and_delete_removes_only_what_setup_made() {
         .send()
         .await
         .unwrap();
+    // --dry-run says what would be adopted and what created, sending nothing.
+    let dry = door.ok(&["setup", "dms", "--dry-run"]);
+    let requests: serde_json::Value = serde_json::from_str(&dry.stdout).expect("JSON");
+    let plans: Vec<(String, String)> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["identifier"].as_str().unwrap().to_string(),
+                r["plan"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let adopted: Vec<&(String, String)> = plans.iter().filter(|(_, p)| p == "adopted").collect();
+    assert_eq!(adopted.len(), 1, "{plans:?}");
+    assert_eq!(adopted[0].0, format!("{}-a-source", door.instance));
+    assert_eq!(
+        requests[1]["existing"]["identifier"],
+        manual.as_str(),
+        "{dry}"
+    );
+    assert_eq!(
+        plans.iter().filter(|(_, p)| p == "create").count(),
+        6,
+        "{plans:?}"
+    );
+    assert_eq!(
+        counts(&door, &manual).await,
+        (0, 0, 0, 1),
+        "dry-run sent nothing"
+    );
+
     let made = door.ok(&["setup", "dms", "--write-config"]);
     assert!(
         made.stdout.contains(&format!("adopted  endpoint {manual}")),
