@@ -945,3 +945,158 @@ fn an_action_repeated_while_pending_says_so() {
         last_log(&app)
     );
 }
+
+/// Issue 8, item 5: a change that timed out after it was sent is "outcome
+/// unknown", never "failed", and is read back at once; the read-back says
+/// what is now true and fills the panel.
+#[test]
+fn a_timed_out_start_is_outcome_unknown_and_read_back() {
+    use dms_cockpit::backend::ops::{Mutation, Reread};
+    let mut app = with_tasks(app(), TaskStatus::Stopped, true);
+    let cmds = app.update(now(), Action::StartSelected);
+    let [Command::StartTask(role, request)] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    let cmds = app.update(
+        now(),
+        Msg::Started(
+            *role,
+            request.clone(),
+            Err(BackendError::OutcomeUnknown(
+                "DMS gave no answer within 5s: it may or may not have been applied".into(),
+            )),
+        ),
+    );
+    let mutation = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
+    assert_eq!(cmds, vec![Command::Reread(mutation)]);
+    let (_, text) = last_log(&app);
+    assert!(text.contains("outcome unknown"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
+    assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
+
+    let running = task(TaskRole::Forward, TaskStatus::Running, true);
+    app.update(
+        now(),
+        Msg::Reread(mutation, Ok(Reread::Task(Box::new(running)))),
+    );
+    let (_, text) = last_log(&app);
+    assert!(
+        text.contains("read back: the forward task is now"),
+        "{text}"
+    );
+    assert!(text.contains("running"), "{text}");
+    assert_eq!(
+        app.tasks.forward.data.as_ref().unwrap().status,
+        TaskStatus::Running,
+        "the panel shows the read-back"
+    );
+    // A read-back that fails leaves the outcome unknown, and says so.
+    app.update(
+        now(),
+        Msg::Reread(mutation, Err(BackendError::Unavailable("DMS down".into()))),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("still unknown"), "{text}");
+}
+
+/// Issue 8, item 5: after a flip the appmap shows what the flip returned,
+/// and a read that was already under way (it may hold the pre-flip item)
+/// is dropped and made again.
+#[test]
+fn after_a_flip_the_pre_flip_appmap_is_never_shown() {
+    let mut app = app();
+    let before = vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)];
+    app.update(now(), Msg::AppMap(Ok(before.clone())));
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    assert!(matches!(
+        &app.update(now(), Action::Confirm)[..],
+        [Command::Flip(Site::A, _)]
+    ));
+    // A tick starts an appmap read while the flip is under way.
+    assert!(app.update(now(), Msg::Tick).contains(&Command::FetchAppMap));
+    let flipped = item(Site::A, DbSide::B);
+    let cmds = app.update(
+        now(),
+        Msg::Flipped(Site::A, Ok((flipped.clone(), DbSide::B))),
+    );
+    assert!(cmds.is_empty(), "waits for the read under way: {cmds:?}");
+    let shown = |app: &App| {
+        app.appmap
+            .data
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|i| i.site == "SITEA")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(shown(&app), flipped, "the flip's item at once");
+    // The read that started before the flip answers with the old item.
+    let cmds = app.update(now(), Msg::AppMap(Ok(before)));
+    assert_eq!(cmds, vec![Command::FetchAppMap], "read again");
+    assert_eq!(shown(&app), flipped, "the pre-flip answer is dropped");
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![flipped.clone(), item(Site::B, DbSide::B)])),
+    );
+    assert_eq!(shown(&app), flipped);
+    assert!(app.update(now(), Msg::Tick).contains(&Command::FetchAppMap));
+}
+
+/// Issue 8, item 5: a heartbeat whose insert timed out is read back from
+/// both databases; a queued press still goes out.
+#[test]
+fn a_timed_out_heartbeat_is_read_back_from_both_databases() {
+    use dms_cockpit::backend::ops::{Mutation, Reread};
+    let mut app = app();
+    app.update(now(), Action::Heartbeat(Site::A));
+    app.update(now(), Action::Heartbeat(Site::A));
+    let cmds = app.update(
+        now(),
+        Msg::HeartbeatInserted(
+            Site::A,
+            Err(BackendError::OutcomeUnknown("no answer within 5s".into())),
+        ),
+    );
+    assert!(
+        cmds.contains(&Command::Reread(Mutation::Heartbeat(Site::A))),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&Command::InsertHeartbeat(Site::A)),
+        "the queued press: {cmds:?}"
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|e| e.text.contains("heartbeat as SITEA: outcome unknown")),
+        "{:?}",
+        app.log
+    );
+    let row = HeartbeatRow {
+        id: 7,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    let cmds = app.update(
+        now(),
+        Msg::Reread(
+            Mutation::Heartbeat(Site::A),
+            Ok(Reread::Heartbeats(PerDb {
+                a: vec![row.clone()],
+                b: vec![],
+            })),
+        ),
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|e| e.text.contains("the newest SITEA row is 7")),
+        "{:?}",
+        app.log
+    );
+    assert_eq!(app.heartbeats.a.data.as_deref(), Some(&[row][..]));
+    assert_eq!(cmds, vec![Command::FetchReplicas(DbSide::A, vec![7])]);
+}

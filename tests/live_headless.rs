@@ -758,3 +758,39 @@ async fn replicated_means_the_same_row_not_the_same_id() {
         "{text}"
     );
 }
+
+/// Issue 8, item 5, headless: a heartbeat insert that gets no answer in
+/// time (database b's table is locked against writes, readable) is
+/// "outcome unknown", never "failed", and is followed by a read-back that
+/// says what is now true: no SITEB row was written.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and moto; run bash tests/run-all.sh"]
+async fn a_heartbeat_that_times_out_is_outcome_unknown_then_read_back() {
+    let door = Door::new().await;
+    door.ok(&["setup", "sql", "--database", "a", "--apply"]);
+    door.ok(&["setup", "sql", "--database", "b", "--apply"]);
+    door.ok(&["setup", "appmap"]);
+    let b = door.pool('b').await;
+    let mut lock = b.begin().await.unwrap();
+    sqlx::query("LOCK TABLE customer_orders.heartbeat IN EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+
+    let r = door.run(&["heartbeat", "SITEB"]);
+    assert_eq!(r.code, Some(1), "{r}");
+    assert!(
+        r.stderr.contains("heartbeat as SITEB: outcome unknown"),
+        "{r}"
+    );
+    assert!(!r.stderr.contains("failed"), "{r}");
+    assert!(
+        r.stderr.contains(
+            "heartbeat as SITEB: read back: no SITEB row among the latest rows of either database"
+        ),
+        "{r}"
+    );
+    lock.rollback().await.unwrap();
+    b.close().await;
+    assert!(door.heartbeats('b').await.is_empty(), "nothing was written");
+}

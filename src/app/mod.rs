@@ -8,6 +8,7 @@ pub mod guard;
 pub mod keymap;
 pub mod lag;
 pub mod msg;
+pub mod outcome;
 pub mod state;
 pub mod update;
 

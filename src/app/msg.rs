@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Action;
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
     AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
     TaskSnapshot,
@@ -25,6 +26,8 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// What reading back a change with an unknown outcome found.
+    Reread(Mutation, Result<Reread, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +65,8 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Read back what a change whose outcome is unknown is about.
+    Reread(Mutation),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

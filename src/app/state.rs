@@ -200,6 +200,9 @@ pub struct App {
     /// shown for `db`, asked for after each read of `db`'s rows.
     pub replicas: PerDb<Panel<Replicas>>,
     pub appmap: Panel<Vec<AppMapItem>>,
+    /// An appmap read under way when a flip answered may hold the pre-flip
+    /// item: its result is dropped and the appmap read again.
+    pub appmap_refetch: bool,
     pub log: VecDeque<LogEntry>,
     pub focus: Focus,
     pub selected: TaskRole,
@@ -233,6 +236,7 @@ impl App {
             heartbeats: PerDb::default(),
             replicas: PerDb::default(),
             appmap: Panel::default(),
+            appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,
             selected: TaskRole::Forward,

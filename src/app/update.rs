@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::guard;
+use super::outcome;
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
@@ -247,11 +249,22 @@ impl App {
                         .map_err(|e| e.to_string()),
                 );
             }
-            Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
+            Msg::AppMap(result) => {
+                // A read that was already under way when a flip answered
+                // may hold the pre-flip item: drop it and read again.
+                if std::mem::take(&mut self.appmap_refetch) {
+                    self.appmap.loading = false;
+                    return self.refetch_appmap();
+                }
+                self.appmap.set(now, result.map_err(|e| e.to_string()))
+            }
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: {} accepted", request.start_type)),
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        return self.outcome_unknown(Mutation::Start(role, request.start_type), &e);
+                    }
                     Err(e) => {
                         self.log_error(format!("{role} task: {} failed: {e}", request.start_type))
                     }
@@ -262,10 +275,20 @@ impl App {
                 self.busy.remove(&Busy::Stop(role));
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: stop accepted")),
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        return self.outcome_unknown(Mutation::Stop(role), &e);
+                    }
                     Err(e) => self.log_error(format!("{role} task: stop failed: {e}")),
                 }
                 return self.refresh_task(role);
             }
+            Msg::Reread(mutation, result) => match result {
+                Ok(found) => {
+                    self.log_info(outcome::now_true(&mutation, &found, &self.databases));
+                    return self.store_reread(found);
+                }
+                Err(e) => self.log_error(outcome::reread_failed(&mutation, &e)),
+            },
             Msg::HeartbeatInserted(site, result) => {
                 let mut commands = match result {
                     Ok((db, row)) => {
@@ -274,6 +297,9 @@ impl App {
                             row.id, self.databases[db].engine
                         ));
                         self.refresh_heartbeats(db)
+                    }
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        self.outcome_unknown(Mutation::Heartbeat(site), &e)
                     }
                     Err(e) => {
                         self.log_error(format!("heartbeat as {site} failed: {e}"));
@@ -286,17 +312,87 @@ impl App {
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
                 match result {
-                    Ok((_, db)) => self.log_ok(format!(
-                        "{site} now writes to database {db} ({} {})",
-                        self.databases[db].engine,
-                        self.databases[db].address()
-                    )),
+                    Ok((item, db)) => {
+                        self.log_ok(format!(
+                            "{site} now writes to database {db} ({} {})",
+                            self.databases[db].engine,
+                            self.databases[db].address()
+                        ));
+                        // Show what the flip returned at once, never the
+                        // pre-flip item.
+                        if let Some(items) = self.appmap.data.as_mut() {
+                            items.retain(|i| i.site != item.site);
+                            items.push(item);
+                            items.sort_by(|x, y| x.site.cmp(&y.site));
+                        }
+                    }
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        let to = self.flip_destination(site);
+                        self.appmap_refetch = self.appmap.loading;
+                        return self.outcome_unknown(Mutation::Flip(site, to), &e);
+                    }
                     Err(e) => self.log_error(format!("flip of {site} failed: {e}")),
                 }
-                if !self.appmap.loading {
-                    self.appmap.loading = true;
-                    return vec![Command::FetchAppMap];
+                return self.refetch_appmap();
+            }
+        }
+        vec![]
+    }
+
+    /// A change's call timed out after it was sent: say so (never
+    /// "failed") and read back what is now true.
+    fn outcome_unknown(&mut self, mutation: Mutation, error: &BackendError) -> Vec<Command> {
+        self.log_error(outcome::unknown(&mutation, error));
+        vec![Command::Reread(mutation)]
+    }
+
+    /// Where a flip of `site` was headed: the database other than the one
+    /// the shown item names (`b` when that is not known).
+    fn flip_destination(&self, site: crate::backend::Site) -> DbSide {
+        self.appmap
+            .data
+            .as_deref()
+            .and_then(|items| crate::backend::routing::item_for(items, site).ok())
+            .and_then(|item| self.database_of(item))
+            .map_or(DbSide::B, DbSide::other)
+    }
+
+    /// A fresh appmap read after a flip: started now, or, when one is
+    /// already under way (it may predate the flip), once that one is back.
+    fn refetch_appmap(&mut self) -> Vec<Command> {
+        if self.appmap.loading {
+            self.appmap_refetch = true;
+            return vec![];
+        }
+        self.appmap.loading = true;
+        vec![Command::FetchAppMap]
+    }
+
+    /// A read-back is fresh data: the panels show it too.
+    fn store_reread(&mut self, found: Reread) -> Vec<Command> {
+        let now = self.now;
+        match found {
+            Reread::Task(task) => {
+                let role = task.role;
+                let loading = self.tasks[role].loading;
+                self.tasks[role].set(now, Ok(*task));
+                self.tasks[role].loading = loading;
+            }
+            Reread::AppMap(items) => {
+                let loading = self.appmap.loading;
+                self.appmap.set(now, Ok(items));
+                self.appmap.loading = loading;
+            }
+            Reread::Heartbeats(rows) => {
+                let mut commands = Vec::new();
+                for db in DbSide::ALL {
+                    let loading = self.heartbeats[db].loading;
+                    let ids = rows[db].iter().map(|r| r.id).collect();
+                    self.heartbeats[db].set(now, Ok(rows[db].clone()));
+                    self.heartbeats[db].loading = loading;
+                    commands.extend(self.check_replicas(db, ids));
                 }
+                return commands;
             }
         }
         vec![]

@@ -27,6 +27,11 @@ pub enum BackendError {
     /// The peer could not be reached or refused the connection.
     #[error("{0}")]
     Unavailable(String),
+    /// A change (start, stop, flip, heartbeat insert) was sent and no answer
+    /// came in time: it may or may not have been applied. Never reported
+    /// as a failure; the cockpit reads back what is now true.
+    #[error("{0}")]
+    OutcomeUnknown(String),
     /// The call did not answer within the configured timeout.
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),

@@ -65,8 +65,6 @@ impl Executor {
 /// Runs one command to its message. Public so headless code and tests can
 /// run the exact same mapping without a terminal.
 pub async fn run(backends: &Backends, context: &Context, command: Command) -> Msg {
-    use crate::backend::ops::with_timeout;
-    let limit = backends.timeout;
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
@@ -80,13 +78,13 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
         Command::StartTask(role, request) => {
-            let result =
-                with_timeout(limit, backends.replication.start(role, request.clone())).await;
+            let result = backends.start_task(role, request.clone()).await;
             Msg::Started(role, request, result)
         }
-        Command::StopTask(role) => Msg::Stopped(
-            role,
-            with_timeout(limit, backends.replication.stop(role)).await,
+        Command::StopTask(role) => Msg::Stopped(role, backends.stop_task(role).await),
+        Command::Reread(mutation) => Msg::Reread(
+            mutation,
+            backends.reread(mutation, context.heartbeat_rows).await,
         ),
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
@@ -110,7 +108,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))
-        | Msg::Flipped(_, Err(e)) => e,
+        | Msg::Flipped(_, Err(e))
+        | Msg::Reread(_, Err(e)) => e,
         _ => return None,
     };
     Some(e.to_string())
