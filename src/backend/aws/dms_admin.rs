@@ -467,3 +467,28 @@ impl DmsAdmin {
         .map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_request_never_shows_the_password() {
+        let password = Password::new("s3cret-not-printed");
+        let e = NewEndpoint {
+            identifier: "door-a-source",
+            kind: "source",
+            engine_name: "oracle",
+            database_name: "ORCL",
+            credentials: Credentials::Clear {
+                server_name: "ora.example",
+                port: 1521,
+                username: "dms_user",
+                password: &password,
+            },
+        };
+        let debug = format!("{e:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("***"), "{debug}");
+    }
+}
