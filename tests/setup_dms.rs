@@ -1384,10 +1384,11 @@ async fn endpoints_reference_the_secret_instead_of_carrying_the_password() {
     use dms_cockpit::setup::dms::EndpointSecret;
     let instance = unique("secret");
     let mut spec = moto_spec(&instance);
-    for (side, id) in [
-        ("a", "arn:aws:secretsmanager:us-east-1:1:secret:ora-dms"),
-        ("b", "pg-dms"),
-    ] {
+    // Secret ids of this test's own: an endpoint reading the same secret
+    // reaches the same database, so setup would adopt another run's.
+    let ora_secret = format!("arn:aws:secretsmanager:us-east-1:1:secret:ora-{instance}");
+    let pg_secret = format!("pg-{instance}");
+    for (side, id) in [("a", ora_secret.clone()), ("b", pg_secret.clone())] {
         let db = if side == "a" {
             &mut spec.databases.a
         } else {
@@ -1395,7 +1396,7 @@ async fn endpoints_reference_the_secret_instead_of_carrying_the_password() {
         };
         db.password = None;
         db.secret = Some(EndpointSecret {
-            secret_id: id.into(),
+            secret_id: id,
             access_role_arn: "arn:aws:iam::123456789012:role/dms-secrets".into(),
         });
     }
@@ -1404,12 +1405,12 @@ async fn endpoints_reference_the_secret_instead_of_carrying_the_password() {
         (
             format!("{instance}-a-source"),
             "OracleSettings",
-            "arn:aws:secretsmanager:us-east-1:1:secret:ora-dms",
+            ora_secret.as_str(),
         ),
         (
             format!("{instance}-b-target"),
             "PostgreSQLSettings",
-            "pg-dms",
+            pg_secret.as_str(),
         ),
     ] {
         let body = &find(&planned, &id).body;
