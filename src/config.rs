@@ -349,8 +349,16 @@ pub fn parse(
         .parse()
         .map_err(|e| ConfigError(format!("{shown}: not valid TOML: {e}")))?;
     apply_env(&mut table, env)?;
-    let raw: RawConfig = RawConfig::deserialize(toml::Value::Table(table))
-        .map_err(|e| ConfigError(format!("{shown}: {}", e.message().trim())))?;
+    // serde_path_to_error: a wrong type deep in the file is reported with
+    // the key it is under (`databases.b.port: invalid type …`), not alone.
+    let raw: RawConfig =
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let message = e.inner().message().trim().to_string();
+            match e.path().to_string().as_str() {
+                "." => ConfigError(format!("{shown}: {message}")),
+                key => ConfigError(format!("{shown}: `{key}`: {message}")),
+            }
+        })?;
     validate(path, raw).map_err(|ConfigError(m)| ConfigError(format!("{shown}: {m}")))
 }
 

@@ -11,6 +11,8 @@ use crate::backend::{DatabaseRef, DbSide, HeartbeatRow, TableStats, TaskProgress
 pub const LOADING: &str = "… loading";
 /// What stands for a value that is not there (never started, no reason).
 pub const NONE: &str = "—";
+/// Marks data whose last fetch failed (drawn without its healthy colour).
+pub const STALE: &str = "⚠ stale";
 
 /// How a task status reads at a glance; the ui picks a colour from it, but
 /// the symbol and the word always carry the meaning on their own.
@@ -205,6 +207,8 @@ pub fn matches_label(db: Option<DbSide>) -> String {
 
 /// The mark on a heartbeat row already present in the other database.
 pub const REPLICATED: &str = "⇄ replicated";
+/// The same mark where the column is too narrow for the word.
+pub const REPLICATED_SHORT: &str = "⇄ yes";
 
 /// One heartbeat row as a line of text: `1000042  2025-06-01T12:00:03Z
 /// SITEA  ⇄ replicated`. `replicated` is `None` when the other database's

@@ -26,6 +26,8 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// The appmap re-read before a confirmed flip whose data was old.
+    FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
     /// What reading back a change with an unknown outcome found.
     Reread(Mutation, Result<Reread, BackendError>),
 }
@@ -65,6 +67,9 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Read the appmap afresh before flipping `site`: the confirmed item
+    /// was older than one refresh interval.
+    RereadForFlip(Site),
     /// Read back what a change whose outcome is unknown is about.
     Reread(Mutation),
 }

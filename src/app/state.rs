@@ -44,6 +44,19 @@ impl<T> Default for Panel<T> {
 }
 
 impl<T> Panel<T> {
+    /// The last fetch failed: the data shown is what an earlier one
+    /// brought, and is drawn as stale.
+    pub fn is_stale(&self) -> bool {
+        self.data.is_some() && self.error.is_some()
+    }
+
+    /// Whether the data is fresh enough to act on at `now`: fetched within
+    /// `every` (one refresh interval) and not followed by a failure.
+    pub fn is_fresh(&self, now: DateTime<Utc>, every: Duration) -> bool {
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        self.error.is_none() && self.fetched_at.is_some_and(|at| now - at <= every)
+    }
+
     /// Stores a result: data replaces data and clears the error; an error
     /// keeps the old data (shown with its age) next to the error.
     pub fn set(&mut self, now: DateTime<Utc>, result: Result<T, String>) {
@@ -108,9 +121,13 @@ pub enum Pending {
     ReloadReally(TaskRole),
     Flip {
         site: Site,
-        /// The item the operator saw: the flip is conditional on it.
+        /// The item the operator sees: the flip is conditional on it. It
+        /// follows the appmap while the prompt is open.
         seen: AppMapItem,
         to: DbSide,
+        /// What the item read when the prompt opened, when it has changed
+        /// since: the prompt says so.
+        changed_from: Option<Box<AppMapItem>>,
     },
 }
 
@@ -120,6 +137,12 @@ pub enum Popup {
     /// "Flip which site? a / b".
     ChooseFlipSite,
     Confirm(Pending),
+    /// The full text of an event-log entry or of a panel's errors, which
+    /// the panels may have had to shorten.
+    Detail {
+        title: String,
+        text: String,
+    },
 }
 
 /// A user action in flight; the same one is not sent again until it ends.
@@ -212,6 +235,19 @@ pub struct App {
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
     pub queued: BTreeMap<Site, usize>,
+    /// A confirmed flip waiting for its appmap re-read: site, the item
+    /// confirmed, the database it goes to.
+    pub flip_reread: Option<(Site, AppMapItem, DbSide)>,
+    /// The item each of this cockpit's own flips wrote, until the appmap
+    /// shows it: a change that is ours is not logged as someone else's.
+    pub own_flips: BTreeMap<Site, AppMapItem>,
+    /// How many entries were ever pushed to the log (it drops its oldest
+    /// beyond [`LOG_CAPACITY`]): the runtime writes each new one to the
+    /// log file, see [`App::log_since`].
+    pub log_pushed: u64,
+    /// Something on screen changed since the runtime last drew; see
+    /// [`App::take_redraw`].
+    pub dirty: bool,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -244,6 +280,10 @@ impl App {
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
             queued: BTreeMap::new(),
+            flip_reread: None,
+            own_flips: BTreeMap::new(),
+            log_pushed: 0,
+            dirty: true,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,
@@ -277,6 +317,16 @@ impl App {
     /// the `⇄ replicated` mark shows.
     pub fn is_replicated(&self, db: DbSide, row: &HeartbeatRow) -> bool {
         self.replicated(db, row) == Some(true)
+    }
+
+    /// The log entries pushed after the first `seen` ones (at most what
+    /// the log still holds), oldest first.
+    pub fn log_since(&self, seen: u64) -> impl Iterator<Item = &LogEntry> {
+        let new = self.log_pushed.saturating_sub(seen);
+        let new = usize::try_from(new)
+            .unwrap_or(usize::MAX)
+            .min(self.log.len());
+        self.log.range(self.log.len() - new..)
     }
 
     /// Every panel whose last call failed, named as `status --json` names
@@ -330,6 +380,7 @@ impl App {
                 *i = i.saturating_sub(1);
             }
         }
+        self.log_pushed += 1;
         self.log.push_back(LogEntry {
             at,
             level,

@@ -15,6 +15,8 @@
 use std::fmt::Write as _;
 
 use chrono::Utc;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
 use super::connect::{self, Connected};
@@ -115,17 +117,17 @@ pub async fn poll(backends: &Backends, settings: &Settings, rows: usize) -> App 
         heartbeat_rows: rows,
     };
     // A result may ask for a follow-up (the rows shown for one database
-    // are looked up in the other): run rounds until nothing is asked.
-    let mut commands = app.poll_all();
-    while !commands.is_empty() {
-        let msgs = futures::future::join_all(
-            commands
-                .drain(..)
-                .map(|c| executor::run(backends, &context, c)),
-        )
-        .await;
-        for msg in msgs {
-            commands.extend(app.update(Utc::now(), msg));
+    // are looked up in the other): it starts as soon as that result is in,
+    // not after the slowest call of the first ones, so a far-away database
+    // costs its own round trips once, not added to everyone else's.
+    let mut in_flight: FuturesUnordered<_> = app
+        .poll_all()
+        .into_iter()
+        .map(|c| executor::run(backends, &context, c))
+        .collect();
+    while let Some(msg) = in_flight.next().await {
+        for c in app.update(Utc::now(), msg) {
+            in_flight.push(executor::run(backends, &context, c));
         }
     }
     app

@@ -95,6 +95,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .flip_site(site, Some(seen), &context.operator)
                 .await,
         ),
+        Command::RereadForFlip(site) => Msg::FlipReread(site, backends.read_appmap().await),
     }
 }
 
@@ -105,6 +106,7 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Heartbeats(_, Err(e))
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
+        | Msg::FlipReread(_, Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))
