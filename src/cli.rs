@@ -11,8 +11,10 @@ use crate::backend::{DbSide, Engine, Site, TaskRole};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  the action failed (a backend refused or is unreachable, a task is failed)
+  0  success (also when a reader closed the output early, e.g. `| head`)
+  1  the action failed (a backend refused or is unreachable, a task is failed,
+     an appmap item names neither configured database) or its outcome is
+     unknown (no answer in time; what is now true is printed)
   2  bad input or configuration (nothing was changed)";
 
 #[derive(Debug, Parser)]
@@ -321,6 +323,17 @@ pub struct SetupDmsArgs {
     /// Write the resulting task ARNs into the config file
     #[arg(long)]
     pub write_config: bool,
+    /// Test the connection from the replication instance to all four
+    /// endpoints and print each result (exit 1 if any fails)
+    #[arg(long, conflicts_with_all = ["dry_run", "write_config", "delete"])]
+    pub test: bool,
+    /// Delete the door: both tasks, the four endpoints, the instance (only
+    /// what the config names or setup created; asks first)
+    #[arg(long, conflicts_with_all = ["dry_run", "write_config"])]
+    pub delete: bool,
+    /// Confirm --delete without asking
+    #[arg(long, requires = "delete")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -498,7 +498,8 @@ fn flip_asks_which_site_then_confirms_with_what_was_seen() {
         Some(Popup::Confirm(Pending::Flip {
             site: Site::A,
             seen: seen.clone(),
-            to: DbSide::B
+            to: DbSide::B,
+            changed_from: None,
         }))
     );
     // Nothing is measured and no task is known: the checklist fails, so
@@ -914,11 +915,17 @@ fn each_flip_check_failing_alone_blocks_y() {
         let refusal = &app.log.back().unwrap().text;
         assert!(refusal.contains("1 check(s) failed"), "{what}: {refusal}");
         assert!(refusal.contains(what), "{what}: {refusal}");
-        // The override key, then y, lets it through.
+        // The override key, then y, lets it through; on an appmap that is
+        // not fresh, through a re-read of the item first (issue 8).
         app.update(app.now, Action::Override);
+        let expected = if what.starts_with("the appmap") {
+            Command::RereadForFlip(Site::A)
+        } else {
+            Command::Flip(Site::A, item(Site::A, DbSide::A))
+        };
         assert_eq!(
             effects(app.update(app.now, Action::Confirm)),
-            vec![Command::Flip(Site::A, item(Site::A, DbSide::A))],
+            vec![expected],
             "{what}"
         );
     }
@@ -1264,4 +1271,525 @@ fn zero_source_latency_next_to_a_missing_heartbeat_is_suspicious() {
         .written(DbSide::A, row, now() - chrono::Duration::seconds(10));
     assert!(app.latency_suspicious(TaskRole::Forward));
     assert!(!app.latency_suspicious(TaskRole::Backward));
+}
+
+fn appmap_at(app: &mut App, at: DateTime<Utc>, a: DbSide) {
+    app.update(
+        at,
+        Msg::AppMap(Ok(vec![item(Site::A, a), item(Site::B, DbSide::B)])),
+    );
+}
+
+/// An open flip prompt shows the item as it is now, and says when it
+/// changed since the prompt opened.
+#[test]
+fn an_open_flip_prompt_follows_the_appmap_and_says_it_changed() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    // Someone else flips SITEA to b while the prompt is open.
+    appmap_at(&mut app, now(), DbSide::B);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: item(Site::A, DbSide::B),
+            to: DbSide::A,
+            changed_from: Some(Box::new(item(Site::A, DbSide::A))),
+        }))
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("changed while the flip prompt was open")
+    );
+    // y flips from what it reads now (its checks overridden: this test
+    // is about the item, not the checklist).
+    app.update(now(), Action::Override);
+    assert_eq!(
+        effects(app.update(now(), Action::Confirm)),
+        vec![Command::Flip(Site::A, item(Site::A, DbSide::B))]
+    );
+}
+
+/// A flip confirmed on an appmap older than one refresh interval re-reads
+/// the item first, and goes ahead only when it still reads as confirmed.
+#[test]
+fn a_flip_on_old_appmap_data_rereads_the_item_first() {
+    let later = now() + chrono::Duration::seconds(13);
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Override);
+    let cmds = effects(app.update(later, Action::Confirm));
+    assert_eq!(cmds, vec![Command::RereadForFlip(Site::A)], "no flip yet");
+    assert!(
+        last_log(&app).1.contains("re-reading SITEA's item"),
+        "{:?}",
+        last_log(&app)
+    );
+    // Unchanged: the flip goes ahead on it.
+    let same = vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)];
+    let cmds = effects(app.update(later, Msg::FlipReread(Site::A, Ok(same))));
+    assert_eq!(cmds, vec![Command::Flip(Site::A, item(Site::A, DbSide::A))]);
+    assert_eq!(app.appmap.fetched_at, Some(later), "the re-read is shown");
+
+    // Changed: nothing is sent, the new item is shown and asked about again.
+    let mut app = self::app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Override);
+    app.update(later, Action::Confirm);
+    let changed = vec![item(Site::A, DbSide::B), item(Site::B, DbSide::B)];
+    let cmds = effects(app.update(later, Msg::FlipReread(Site::A, Ok(changed))));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: item(Site::A, DbSide::B),
+            to: DbSide::A,
+            changed_from: Some(Box::new(item(Site::A, DbSide::A))),
+        }))
+    );
+    assert!(!app.busy.contains(&Busy::Flip(Site::A)));
+    assert_eq!(last_log(&app).0, LogLevel::Error);
+
+    // A failed re-read sends nothing either.
+    let mut app = self::app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Override);
+    app.update(later, Action::Confirm);
+    let cmds = effects(app.update(
+        later,
+        Msg::FlipReread(
+            Site::A,
+            Err(BackendError::Unavailable("DynamoDB down".into())),
+        ),
+    ));
+    assert!(cmds.is_empty());
+    assert!(
+        last_log(&app).1.contains("not sent"),
+        "{:?}",
+        last_log(&app)
+    );
+    assert!(!app.busy.contains(&Busy::Flip(Site::A)));
+}
+
+/// Data whose last read failed is never fresh enough to flip on, however
+/// recent its last success.
+#[test]
+fn a_flip_on_a_stale_appmap_rereads_too() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(
+        now(),
+        Msg::AppMap(Err(BackendError::Unavailable("down".into()))),
+    );
+    assert!(app.appmap.is_stale());
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Override);
+    assert_eq!(
+        effects(app.update(now(), Action::Confirm)),
+        vec![Command::RereadForFlip(Site::A)]
+    );
+}
+
+#[test]
+fn a_stop_confirmed_after_the_task_stopped_is_not_sent() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    app.update(now(), Action::StopSelected);
+    app = with_tasks(app, TaskStatus::Stopped, true);
+    assert!(effects(app.update(now(), Action::Confirm)).is_empty());
+    assert!(
+        last_log(&app).1.contains("stop not sent"),
+        "{:?}",
+        last_log(&app)
+    );
+}
+
+fn texts(app: &App) -> Vec<String> {
+    app.log.iter().map(|e| e.text.clone()).collect()
+}
+
+/// The log records what the cockpit observes, not only what it did.
+#[test]
+fn a_task_status_change_is_logged_with_its_stop_reason() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    let before = app.log.len();
+    // The same status again is not news.
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    assert_eq!(app.log.len(), before);
+    let mut stopped = task(TaskRole::Forward, TaskStatus::Stopped, true);
+    stopped.stop_reason = Some("NORMAL".into());
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(stopped)));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Info);
+    assert_eq!(
+        text,
+        "forward task forward-task: running → stopped (stop reason NORMAL)"
+    );
+
+    let mut failed = task(TaskRole::Backward, TaskStatus::Failed, true);
+    failed.stop_reason = Some("FATAL_ERROR".into());
+    failed.last_failure = Some("Last Error ORA-01017: invalid username/password".into());
+    app.update(now(), Msg::Task(TaskRole::Backward, Ok(failed)));
+    last_error_says(
+        &app,
+        "running → failed (stop reason FATAL_ERROR): Last Error ORA-01017",
+    );
+}
+
+/// The newest log entry is an error that says `what`.
+fn last_error_says(app: &App, what: &str) {
+    let (level, text) = last_log(app);
+    assert_eq!(level, LogLevel::Error, "{text}");
+    assert!(text.contains(what), "{text}");
+}
+
+#[test]
+fn a_table_entering_the_error_state_is_logged_once() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    let mut t = tables();
+    t[3].state = "Table error".into();
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(t.clone())));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "forward task: table customer_orders.t3 entered the error state (Table error)"
+    );
+    let before = app.log.len();
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(t)));
+    assert_eq!(app.log.len(), before, "still in error is not news");
+}
+
+#[test]
+fn a_backend_going_down_and_coming_back_is_logged_once_each() {
+    let mut app = app();
+    let rows = || {
+        Ok(vec![HeartbeatRow {
+            id: 1,
+            at: now(),
+            site: "SITEA".into(),
+        }])
+    };
+    app.update(now(), Msg::Heartbeats(DbSide::B, rows()));
+    assert!(texts(&app).is_empty(), "{:?}", texts(&app));
+    let down = || {
+        Msg::Heartbeats(
+            DbSide::B,
+            Err(BackendError::Unavailable("connection refused".into())),
+        )
+    };
+    app.update(now(), down());
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "database b (pg.example:5432/postgres) is down: connection refused"
+    );
+    app.update(now(), down());
+    assert_eq!(app.log.len(), 1, "still down is not news");
+    app.update(now(), Msg::Heartbeats(DbSide::B, rows()));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Success);
+    assert!(
+        text.starts_with("database b (pg.example:5432/postgres) is back"),
+        "{text}"
+    );
+
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Err(BackendError::Timeout(std::time::Duration::from_secs(5))),
+        ),
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("DMS (describing the forward task) is down: no answer within 5s")
+    );
+    app.update(
+        now(),
+        Msg::AppMap(Err(BackendError::Unavailable("DynamoDB refused".into()))),
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("the appmap (DynamoDB) is down: DynamoDB refused")
+    );
+}
+
+#[test]
+fn an_appmap_item_changed_by_someone_else_is_logged_but_not_our_own_flip() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    // Someone else flips SITEA to b.
+    appmap_at(&mut app, now(), DbSide::B);
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "SITEA's appmap item was changed by someone else: oracle ora.example:1521/ORCL → postgresql pg.example:5432/postgres"
+    );
+    // Our own flip back to a is not someone else's change.
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Override);
+    app.update(now(), Action::Confirm);
+    let mut written = item(Site::A, DbSide::A);
+    written
+        .extra
+        .insert("flipped_by".into(), "dms-cockpit".into());
+    app.update(
+        now(),
+        Msg::Flipped(Site::A, Ok((written.clone(), DbSide::A))),
+    );
+    let before = app.log.len();
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![written, item(Site::B, DbSide::B)])),
+    );
+    assert_eq!(app.log.len(), before, "{:?}", texts(&app));
+}
+
+/// The runtime writes each new entry to the log file: `log_since` gives
+/// exactly the entries it has not written yet, also past the log's capacity.
+#[test]
+fn log_since_gives_each_new_entry_once() {
+    let mut app = app();
+    app.push_log(now(), LogLevel::Info, "one");
+    let seen = app.log_pushed;
+    app.push_log(now(), LogLevel::Info, "two");
+    app.push_log(now(), LogLevel::Info, "three");
+    let new: Vec<&str> = app.log_since(seen).map(|e| e.text.as_str()).collect();
+    assert_eq!(new, ["two", "three"]);
+    assert_eq!(app.log_since(app.log_pushed).count(), 0);
+    for i in 0..dms_cockpit::app::LOG_CAPACITY + 5 {
+        app.push_log(now(), LogLevel::Info, format!("n{i}"));
+    }
+    assert_eq!(app.log_since(seen).count(), dms_cockpit::app::LOG_CAPACITY);
+}
+
+/// The screen is redrawn for a message, a key or a resize, and for a
+/// clock tick only when it changes an age on screen.
+#[test]
+fn redraw_only_when_something_shown_changed() {
+    let ms = chrono::Duration::milliseconds;
+    let mut app = app();
+    assert!(app.take_redraw(), "the first frame");
+    assert!(!app.take_redraw(), "taken");
+    app.update(now(), Msg::AppMap(Ok(vec![item(Site::A, DbSide::A)])));
+    assert!(app.take_redraw(), "a result");
+    // Ticks every 200ms: the appmap stays `0s ago` for the first ones.
+    app.update(now() + ms(200), Msg::Tick);
+    assert!(!app.take_redraw(), "no age on screen changed");
+    app.update(now() + ms(400), Msg::Tick);
+    assert!(!app.take_redraw());
+    app.update(now() + ms(1000), Msg::Tick);
+    assert!(app.take_redraw(), "`0s ago` became `1s ago`");
+    app.update(now() + ms(1100), Action::FocusNext);
+    assert!(app.take_redraw(), "a key");
+    app.update(now() + ms(1150), Action::Resize(100, 30));
+    assert!(app.take_redraw(), "a resize");
+    app.update(now() + ms(1200), Msg::Tick);
+    assert!(!app.take_redraw());
+}
+
+/// Issue 8, item 5: a change that timed out after it was sent is "outcome
+/// unknown", never "failed", and is read back at once; the read-back says
+/// what is now true and fills the panel.
+#[test]
+fn a_timed_out_start_is_outcome_unknown_and_read_back() {
+    use dms_cockpit::backend::ops::{Mutation, Reread};
+    let mut app = with_tasks(app(), TaskStatus::Stopped, true);
+    let cmds = app.update(now(), Action::StartSelected);
+    let [Command::StartTask(role, request)] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    let cmds = effects(app.update(
+        now(),
+        Msg::Started(
+            *role,
+            request.clone(),
+            Err(BackendError::OutcomeUnknown(
+                "DMS gave no answer within 5s: it may or may not have been applied".into(),
+            )),
+        ),
+    ));
+    let mutation = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
+    assert_eq!(cmds, vec![Command::Reread(mutation)]);
+    let (_, text) = last_log(&app);
+    assert!(text.contains("outcome unknown"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
+    assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
+
+    let running = task(TaskRole::Forward, TaskStatus::Running, true);
+    app.update(
+        now(),
+        Msg::Reread(mutation, Ok(Reread::Task(Box::new(running)))),
+    );
+    let (_, text) = last_log(&app);
+    assert!(
+        text.contains("read back: the forward task is now"),
+        "{text}"
+    );
+    assert!(text.contains("running"), "{text}");
+    assert_eq!(
+        app.tasks.forward.data.as_ref().unwrap().status,
+        TaskStatus::Running,
+        "the panel shows the read-back"
+    );
+    // A read-back that fails leaves the outcome unknown, and says so.
+    app.update(
+        now(),
+        Msg::Reread(mutation, Err(BackendError::Unavailable("DMS down".into()))),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("still unknown"), "{text}");
+}
+
+/// Issue 8, item 5: after a flip the appmap shows what the flip returned,
+/// and a read that was already under way (it may hold the pre-flip item)
+/// is dropped and made again.
+#[test]
+fn after_a_flip_the_pre_flip_appmap_is_never_shown() {
+    let mut app = app();
+    let before = vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)];
+    app.update(now(), Msg::AppMap(Ok(before.clone())));
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Override);
+    assert!(matches!(
+        &effects(app.update(now(), Action::Confirm))[..],
+        [Command::Flip(Site::A, _)]
+    ));
+    // A tick starts an appmap read while the flip is under way.
+    assert!(app.update(now(), Msg::Tick).contains(&Command::FetchAppMap));
+    let flipped = item(Site::A, DbSide::B);
+    let cmds = effects(app.update(
+        now(),
+        Msg::Flipped(Site::A, Ok((flipped.clone(), DbSide::B))),
+    ));
+    assert!(cmds.is_empty(), "waits for the read under way: {cmds:?}");
+    let shown = |app: &App| {
+        app.appmap
+            .data
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|i| i.site == "SITEA")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(shown(&app), flipped, "the flip's item at once");
+    // The read that started before the flip answers with the old item.
+    let cmds = app.update(now(), Msg::AppMap(Ok(before)));
+    assert_eq!(cmds, vec![Command::FetchAppMap], "read again");
+    assert_eq!(shown(&app), flipped, "the pre-flip answer is dropped");
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![flipped.clone(), item(Site::B, DbSide::B)])),
+    );
+    assert_eq!(shown(&app), flipped);
+    assert!(app.update(now(), Msg::Tick).contains(&Command::FetchAppMap));
+}
+
+/// Issue 8, item 5: a heartbeat whose insert timed out is read back from
+/// both databases; a queued press still goes out.
+#[test]
+fn a_timed_out_heartbeat_is_read_back_from_both_databases() {
+    use dms_cockpit::backend::ops::{Mutation, Reread};
+    let mut app = app();
+    app.update(now(), Action::Heartbeat(Site::A));
+    app.update(now(), Action::Heartbeat(Site::A));
+    let cmds = app.update(
+        now(),
+        Msg::HeartbeatInserted(
+            Site::A,
+            Err(BackendError::OutcomeUnknown("no answer within 5s".into())),
+        ),
+    );
+    assert!(
+        cmds.contains(&Command::Reread(Mutation::Heartbeat(Site::A))),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&Command::InsertHeartbeat(Site::A)),
+        "the queued press: {cmds:?}"
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|e| e.text.contains("heartbeat as SITEA: outcome unknown")),
+        "{:?}",
+        app.log
+    );
+    let row = HeartbeatRow {
+        id: 7,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    let cmds = app.update(
+        now(),
+        Msg::Reread(
+            Mutation::Heartbeat(Site::A),
+            Ok(Reread::Heartbeats(PerDb {
+                a: vec![row.clone()],
+                b: vec![],
+            })),
+        ),
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|e| e.text.contains("the newest SITEA row is 7")),
+        "{:?}",
+        app.log
+    );
+    assert_eq!(app.heartbeats.a.data.as_deref(), Some(&[row][..]));
+    assert_eq!(cmds, vec![Command::FetchReplicas(DbSide::A, vec![7])]);
+}
+
+/// The lag meter's clock redraws only when the lag panel (or the log)
+/// changes: a quiet tick draws nothing, a direction turning
+/// `not_replicating` and the time it has been missing do.
+#[test]
+fn a_lag_tick_redraws_only_when_the_lag_panel_changes() {
+    let ms = chrono::Duration::milliseconds;
+    let mut app = app();
+    app.take_redraw();
+    app.update(now(), Msg::LagTick);
+    assert!(!app.take_redraw(), "nothing measured: nothing changed");
+    let row = HeartbeatRow {
+        id: 9,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    app.lag.tracker.written(DbSide::A, row, now());
+    app.update(now() + ms(250), Msg::LagTick);
+    app.take_redraw();
+    app.update(now() + ms(500), Msg::LagTick);
+    assert!(!app.take_redraw(), "still within the thresholds");
+    let past = app.lag.tracker.settings.not_replicating;
+    let past = chrono::Duration::from_std(past).unwrap() + ms(100);
+    app.update(now() + past, Msg::LagTick);
+    assert!(app.take_redraw(), "a→b is not replicating now");
+    app.update(now() + past + ms(1000), Msg::LagTick);
+    assert!(app.take_redraw(), "missing for one second longer");
 }

@@ -38,6 +38,9 @@ fn spec(instance: &str) -> DmsSpec {
         schemas: vec!["customer_orders".into(), "billing".into()],
         loopback_schema: "dms_loopback".into(),
         endpoints: Default::default(),
+        custom_mappings: None,
+        custom_settings: None,
+        logging: Default::default(),
         tasks: PerTask {
             forward: format!("{instance}-ora2pg"),
             backward: format!("{instance}-pg2ora"),
@@ -1021,7 +1024,23 @@ async fn moto_counts(client: &Client, prefix: &str) -> (usize, usize, usize) {
         .await
         .unwrap();
     let e = client.describe_endpoints().send().await.unwrap();
-    let t = client.describe_replication_tasks().send().await.unwrap();
+    // Filtered: moto answers at most 100 tasks, and moto is shared.
+    let ids = ["ora2pg", "pg2ora"]
+        .iter()
+        .flat_map(|t| [format!("{prefix}-{t}"), format!("{prefix}-old-{t}")])
+        .collect::<Vec<_>>();
+    let t = client
+        .describe_replication_tasks()
+        .filters(
+            Filter::builder()
+                .name("replication-task-id")
+                .set_values(Some(ids))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     (
         i.replication_instances()
             .iter()
@@ -1137,4 +1156,292 @@ async fn an_original_task_with_the_wrong_loopback_schema_is_refused_and_nothing_
         "{err}"
     );
     assert_eq!(moto_counts(&client, &id).await, before);
+}
+
+// ---- your own table mappings and task settings, and the log level ------
+
+use dms_cockpit::config::TaskLogging;
+use dms_cockpit::setup::dms_custom::JsonFile;
+
+fn file(name: &str, value: Value) -> Option<JsonFile> {
+    Some(JsonFile {
+        path: std::path::PathBuf::from(name),
+        value,
+    })
+}
+
+fn settings_of(spec: &DmsSpec, task: &str) -> Value {
+    embedded(&find(&plan(spec), task).body, "ReplicationTaskSettings")
+}
+
+#[test]
+fn a_settings_file_is_merged_under_the_door_rules() {
+    let mut s = spec("dmsc");
+    s.custom_settings = file(
+        "task-settings.json",
+        serde_json::json!({
+            "FullLoadSettings": { "MaxFullLoadSubTasks": 4 },
+            "ErrorBehavior": { "DataErrorPolicy": "LOG_ERROR" },
+            "Logging": { "LogComponents": [ { "Id": "SORTER", "Severity": "LOGGER_SEVERITY_WARNING" } ] },
+            "LoopbackPreventionSettings": { "EnableLoopbackPrevention": true }
+        }),
+    );
+    assert_eq!(validate(&s), Ok(()));
+    for task in ["dmsc-ora2pg", "dmsc-pg2ora"] {
+        let settings = settings_of(&s, task);
+        assert_eq!(
+            settings["FullLoadSettings"]["MaxFullLoadSubTasks"], 4,
+            "{task}"
+        );
+        assert_eq!(settings["ErrorBehavior"]["DataErrorPolicy"], "LOG_ERROR");
+        assert_eq!(settings["TargetMetadata"]["BatchApplyEnabled"], false);
+        assert_eq!(settings["Logging"]["EnableLogging"], true);
+        let components = settings["Logging"]["LogComponents"].as_array().unwrap();
+        assert!(
+            components.iter().any(|c| c["Id"] == "SORTER"),
+            "{task}: file's component kept"
+        );
+        assert_eq!(components.len(), 6, "{components:?}");
+    }
+    let forward = settings_of(&s, "dmsc-ora2pg");
+    assert_eq!(
+        forward["FullLoadSettings"]["TargetTablePrepMode"],
+        "TRUNCATE_BEFORE_LOAD"
+    );
+    assert_eq!(
+        forward["LoopbackPreventionSettings"]["SourceSchema"],
+        "DMS_LOOPBACK"
+    );
+    let backward = settings_of(&s, "dmsc-pg2ora");
+    assert_eq!(
+        backward["LoopbackPreventionSettings"]["SourceSchema"],
+        "dms_loopback"
+    );
+    assert_eq!(
+        backward["ChangeProcessingDdlHandlingPolicy"]["HandleSourceTableAltered"],
+        false
+    );
+}
+
+#[test]
+fn a_settings_file_that_contradicts_the_door_is_refused_with_the_setting_named() {
+    let cases = [
+        (
+            serde_json::json!({ "TargetMetadata": { "BatchApplyEnabled": true } }),
+            "TargetMetadata.BatchApplyEnabled to true",
+        ),
+        (
+            serde_json::json!({ "LoopbackPreventionSettings": { "EnableLoopbackPrevention": false } }),
+            "LoopbackPreventionSettings.EnableLoopbackPrevention to false",
+        ),
+        (
+            serde_json::json!({ "LoopbackPreventionSettings": { "SourceSchema": "CUSTOMER_ORDERS" } }),
+            "LoopbackPreventionSettings.SourceSchema to \"CUSTOMER_ORDERS\"",
+        ),
+        (
+            serde_json::json!({ "ChangeProcessingDdlHandlingPolicy": { "HandleSourceTableAltered": true } }),
+            "the backward task needs false",
+        ),
+        (
+            serde_json::json!({ "Logging": { "EnableLogging": false } }),
+            "Logging.EnableLogging to false",
+        ),
+    ];
+    for (value, expected) in cases {
+        let mut s = spec("dmsc");
+        s.custom_settings = file("mine.json", value.clone());
+        let err = validate(&s).expect_err(expected);
+        assert!(err.contains("`dms.task_settings` (mine.json)"), "{err}");
+        assert!(err.contains(expected), "{value}: {err}");
+    }
+}
+
+#[test]
+fn a_mappings_file_replaces_the_selection_and_the_loopback_schema_stays_out() {
+    let mut s = spec("dmsc");
+    let rule = serde_json::json!({
+        "rule-type": "selection", "rule-id": "7", "rule-name": "orders-only",
+        "object-locator": { "schema-name": "CUSTOMER_ORDERS", "table-name": "ORDERS" },
+        "rule-action": "include"
+    });
+    s.custom_mappings = file(
+        "mappings.json",
+        serde_json::json!({ "rules": [rule.clone()] }),
+    );
+    assert_eq!(validate(&s), Ok(()));
+    let mappings = embedded(&find(&plan(&s), "dmsc-ora2pg").body, "TableMappings");
+    let rules = mappings["rules"].as_array().unwrap();
+    assert_eq!(rules[0], rule);
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(rules[1]["rule-action"], "exclude");
+    assert_eq!(rules[1]["rule-id"], "8");
+    assert_eq!(rules[1]["object-locator"]["schema-name"], "DMS_LOOPBACK");
+    let backward = embedded(&find(&plan(&s), "dmsc-pg2ora").body, "TableMappings");
+    assert_eq!(
+        backward["rules"][1]["object-locator"]["schema-name"],
+        "dms_loopback"
+    );
+
+    let mut bad = spec("dmsc");
+    bad.custom_mappings = file(
+        "mappings.json",
+        serde_json::json!({ "rules": [ {
+            "rule-type": "selection", "rule-id": "1", "rule-name": "x",
+            "object-locator": { "schema-name": "DMS_LOOPBACK", "table-name": "%" },
+            "rule-action": "include"
+        } ] }),
+    );
+    let err = validate(&bad).unwrap_err();
+    assert!(
+        err.contains("`dms.table_mappings` (mappings.json) includes schema DMS_LOOPBACK"),
+        "{err}"
+    );
+    bad.custom_mappings = file("mappings.json", serde_json::json!({ "selection": [] }));
+    assert!(validate(&bad).unwrap_err().contains("no \"rules\" array"));
+}
+
+#[test]
+fn logging_detailed_raises_every_component_and_logging_is_always_on() {
+    for (level, severity) in [
+        (TaskLogging::Default, "LOGGER_SEVERITY_DEFAULT"),
+        (TaskLogging::Detailed, "LOGGER_SEVERITY_DETAILED_DEBUG"),
+    ] {
+        let mut s = spec("dmsc");
+        s.logging = level;
+        for task in ["dmsc-ora2pg", "dmsc-pg2ora"] {
+            let settings = settings_of(&s, task);
+            assert_eq!(settings["Logging"]["EnableLogging"], true, "{task}");
+            let components = settings["Logging"]["LogComponents"].as_array().unwrap();
+            let ids: Vec<&str> = components
+                .iter()
+                .map(|c| c["Id"].as_str().unwrap())
+                .collect();
+            for id in [
+                "SOURCE_CAPTURE",
+                "SOURCE_UNLOAD",
+                "TARGET_APPLY",
+                "TARGET_LOAD",
+                "TASK_MANAGER",
+            ] {
+                assert!(ids.contains(&id), "{id}");
+            }
+            assert!(
+                components.iter().all(|c| c["Severity"] == severity),
+                "{level:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn custom_mappings_and_settings_reach_the_created_tasks() {
+    let client = moto_client().await;
+    let instance = unique("custom");
+    let mut spec = moto_spec(&instance);
+    spec.custom_settings = file(
+        "s.json",
+        serde_json::json!({ "FullLoadSettings": { "MaxFullLoadSubTasks": 3 } }),
+    );
+    spec.custom_mappings = file(
+        "m.json",
+        serde_json::json!({ "rules": [ {
+            "rule-type": "selection", "rule-id": "1", "rule-name": "orders",
+            "object-locator": { "schema-name": "CUSTOMER_ORDERS", "table-name": "ORDERS" },
+            "rule-action": "include"
+        } ] }),
+    );
+    spec.logging = TaskLogging::Detailed;
+    let report = run(&client, &spec).await.expect("setup");
+    let instance_arn = report.resources[0].arn.clone();
+    let tasks = tasks_on(&client, &instance_arn).await;
+    assert_eq!(tasks.len(), 2);
+    for task in tasks {
+        let settings: Value =
+            serde_json::from_str(task.replication_task_settings().unwrap()).unwrap();
+        assert_eq!(settings["FullLoadSettings"]["MaxFullLoadSubTasks"], 3);
+        assert_eq!(
+            settings["Logging"]["LogComponents"][0]["Severity"],
+            "LOGGER_SEVERITY_DETAILED_DEBUG"
+        );
+        let mappings: Value = serde_json::from_str(task.table_mappings().unwrap()).unwrap();
+        assert_eq!(mappings["rules"][0]["rule-name"], "orders");
+        assert_eq!(mappings["rules"][1]["rule-name"], "exclude-loopback-schema");
+    }
+    // Re-running with the same files adopts what it made: nothing new.
+    let again = run(&client, &spec).await.expect("again");
+    assert!(
+        again
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Existed)
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn endpoints_reference_the_secret_instead_of_carrying_the_password() {
+    use dms_cockpit::setup::dms::EndpointSecret;
+    let instance = unique("secret");
+    let mut spec = moto_spec(&instance);
+    // Secret ids of this test's own: an endpoint reading the same secret
+    // reaches the same database, so setup would adopt another run's.
+    let ora_secret = format!("arn:aws:secretsmanager:us-east-1:1:secret:ora-{instance}");
+    let pg_secret = format!("pg-{instance}");
+    for (side, id) in [("a", ora_secret.clone()), ("b", pg_secret.clone())] {
+        let db = if side == "a" {
+            &mut spec.databases.a
+        } else {
+            &mut spec.databases.b
+        };
+        db.password = None;
+        db.secret = Some(EndpointSecret {
+            secret_id: id,
+            access_role_arn: "arn:aws:iam::123456789012:role/dms-secrets".into(),
+        });
+    }
+    let planned = plan(&spec);
+    for (id, field, secret) in [
+        (
+            format!("{instance}-a-source"),
+            "OracleSettings",
+            ora_secret.as_str(),
+        ),
+        (
+            format!("{instance}-b-target"),
+            "PostgreSQLSettings",
+            pg_secret.as_str(),
+        ),
+    ] {
+        let body = &find(&planned, &id).body;
+        assert_eq!(body[field]["SecretsManagerSecretId"], secret, "{id}");
+        assert_eq!(
+            body[field]["SecretsManagerAccessRoleArn"],
+            "arn:aws:iam::123456789012:role/dms-secrets"
+        );
+        // AWS: the secret or the clear-text values, never both.
+        for clear in ["Password", "Username", "ServerName", "Port"] {
+            assert!(
+                body.get(clear).is_none(),
+                "{id}: {clear} sent with a secret"
+            );
+        }
+    }
+    let client = moto_client().await;
+    let report = run(&client, &spec).await.expect("created with secrets");
+    assert!(
+        report
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Created)
+    );
+    let again = run(&client, &spec).await.expect("found again");
+    assert!(
+        again
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Existed),
+        "{:#?}",
+        again.resources
+    );
 }

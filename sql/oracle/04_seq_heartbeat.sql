@@ -10,3 +10,4 @@ EXCEPTION
         IF SQLCODE != -955 THEN RAISE; END IF;
 END;
 /
+{{login_sequence_grants}}

@@ -25,6 +25,9 @@ pub enum Action {
     FlipPrompt,
     /// Answers the "which site?" prompt.
     FlipChoose(Site),
+    /// Opens the full text of the focused log entry, or of the focused
+    /// panel's errors.
+    OpenDetail,
     Confirm,
     /// The second, explicit key that lets a confirmation with failed
     /// checks go ahead (`!`); the confirm key alone never does.

@@ -82,7 +82,9 @@ impl AuditRecord {
         match outcome {
             Ok(_) if overridden => (AuditResult::Forced, None),
             Ok(_) => (AuditResult::Confirmed, None),
-            Err(e @ BackendError::Timeout(_)) => (AuditResult::OutcomeUnknown, Some(e.to_string())),
+            Err(e @ (BackendError::Timeout(_) | BackendError::OutcomeUnknown(_))) => {
+                (AuditResult::OutcomeUnknown, Some(e.to_string()))
+            }
             Err(e) => (AuditResult::Failed, Some(e.to_string())),
         }
     }
@@ -135,6 +137,27 @@ impl App {
                 checklist,
                 overridden,
             });
+    }
+
+    /// The audit line of a confirmed action that was not sent after all
+    /// (a flip whose item changed, or could not be re-read, before it
+    /// went out): refused, with why.
+    pub(super) fn audit_not_sent(
+        &mut self,
+        busy: super::Busy,
+        why: &str,
+    ) -> Option<super::Command> {
+        let pending = self.audit_pending.remove(&busy)?;
+        let record = AuditRecord::new(
+            self,
+            pending.request,
+            Some(pending.checklist),
+            AuditResult::Refused,
+            pending.overridden,
+            Some(why.to_string()),
+        );
+        self.push_log(self.now, super::LogLevel::Info, record.summary());
+        Some(super::Command::Audit(Box::new(record)))
     }
 
     /// The audit line of a sent action, now that its answer came.

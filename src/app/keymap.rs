@@ -3,7 +3,7 @@
 //! terminal key events into [`Key`]s, so this module knows no terminal
 //! library.
 
-use super::{Action, App, Pending, Popup};
+use super::{Action, App, Focus, Pending, Popup};
 use crate::backend::{Site, TaskRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "flip a site's mapping (asks a/b, then y/n)"),
     ("r", "refresh everything now"),
     ("h", "automatic heartbeats on/off: lag a→b and b→a"),
+    ("Enter", "event log: the focused entry's full text"),
+    ("e", "full text of the focused panel's errors (log: entry)"),
     (
         "y  n Esc  !",
         "prompt: confirm / cancel / override failed checks",
@@ -75,6 +77,10 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('a') | Key::Char('A') => Some(Action::FlipChoose(Site::A)),
             Key::Char('b') | Key::Char('B') => Some(Action::FlipChoose(Site::B)),
             Key::Esc | Key::Char('n') => Some(Action::Cancel),
+            _ => None,
+        },
+        Some(Popup::Detail { .. }) => match key {
+            Key::Esc | Key::Enter | Key::Char('e') | Key::Char('q') => Some(Action::Cancel),
             _ => None,
         },
         Some(Popup::Confirm(Pending::Reload(_))) => match key {
@@ -112,6 +118,9 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('f') => Some(Action::FlipPrompt),
             Key::Char('r') => Some(Action::Refresh),
             Key::Char('h') => Some(Action::ToggleLag),
+            // Enter elsewhere is another panel's (a table row's detail).
+            Key::Enter if app.focus == Focus::Log => Some(Action::OpenDetail),
+            Key::Char('e') => Some(Action::OpenDetail),
             _ => None,
         },
     }

@@ -11,6 +11,9 @@ pub mod keymap;
 pub mod lag;
 mod lag_update;
 pub mod msg;
+mod observe;
+pub mod outcome;
+mod redraw;
 pub mod state;
 pub mod update;
 

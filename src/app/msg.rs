@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use super::Action;
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
-    TaskSnapshot,
+    AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, Site, StartRequest, TableStats,
+    TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -21,6 +22,7 @@ pub enum Msg {
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
+    Identity(Result<CallerIdentity, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
@@ -43,6 +45,10 @@ pub enum Msg {
         DbSide,
         Result<(Vec<HeartbeatRow>, DateTime<Utc>), BackendError>,
     ),
+    /// The appmap re-read before a confirmed flip whose data was old.
+    FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
+    /// What reading back a change with an unknown outcome found.
+    Reread(Mutation, Result<Reread, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +81,7 @@ pub enum Command {
     /// shown for `DbSide`), to tell which are replicated.
     FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
+    FetchIdentity,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),
     InsertHeartbeat(Site),
@@ -88,6 +95,11 @@ pub enum Command {
     LagWrite(Site),
     /// Look for these heartbeat ids in a database.
     LagLook(DbSide, Vec<i64>),
+    /// Read the appmap afresh before flipping `site`: the confirmed item
+    /// was older than one refresh interval.
+    RereadForFlip(Site),
+    /// Read back what a change whose outcome is unknown is about.
+    Reread(Mutation),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

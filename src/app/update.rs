@@ -3,19 +3,34 @@
 
 use chrono::{DateTime, Utc};
 
+use super::outcome;
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
 use super::{checklist, guard};
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
-    /// Handles one input at time `now` and returns what to run.
+    /// Handles one input at time `now` and returns what to run. Marks the
+    /// screen for a redraw unless the input was a clock tick (the refresh
+    /// or the lag meter's) that changed no age shown.
     pub fn update(&mut self, now: DateTime<Utc>, input: impl Into<Input>) -> Vec<Command> {
+        let input = input.into();
+        let tick = matches!(&input, Input::Msg(m) if matches!(**m, Msg::Tick | Msg::LagTick));
+        let clock_before = tick.then(|| self.clock_view());
+        let logged = self.log_pushed;
         self.now = now;
-        match input.into() {
+        let commands = match input {
             Input::Action(action) => self.on_action(action),
             Input::Msg(msg) => self.on_msg(*msg),
-        }
+        };
+        // A tick may also log (the lag meter reports a direction that
+        // stopped replicating): a new log entry is drawn too.
+        self.dirty |= match clock_before {
+            Some(before) => before != self.clock_view() || self.log_pushed != logged,
+            None => true,
+        };
+        commands
     }
 
     /// Fetches for every panel that has no poll in flight, marking them so
@@ -42,6 +57,12 @@ impl App {
                     commands.push(Command::FetchLatency(role));
                 }
             }
+        }
+        // Who the credentials belong to does not change while the cockpit
+        // runs: read until known (`r` reads it again).
+        if self.identity_wanted && self.identity.data.is_none() && !self.identity.loading {
+            self.identity.loading = true;
+            commands.push(Command::FetchIdentity);
         }
         commands
     }
@@ -76,6 +97,7 @@ impl App {
                 // `r` is also how the operator asks again for statistics
                 // the endpoint said it does not implement.
                 self.tables_unsupported = Default::default();
+                self.identity.data = None;
                 return self.poll_all();
             }
             Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),
@@ -110,6 +132,7 @@ impl App {
             Action::ScrollTop => self.scroll_by(isize::MIN),
             Action::ScrollBottom => self.scroll_by(isize::MAX),
             Action::SelectTask(role) => self.selected = role,
+            Action::OpenDetail => self.open_detail(),
             _ if self.too_small() => {
                 self.log_error(format!(
                     "window too small for actions: enlarge it to at least {}x{}",
@@ -275,10 +298,158 @@ impl App {
             return vec![];
         }
         match crate::backend::routing::flip_target(&items, site, &self.databases) {
-            Ok((seen, to)) => self.open_confirm(Pending::Flip { site, seen, to }),
+            Ok((seen, to)) => self.open_confirm(Pending::Flip {
+                site,
+                seen,
+                to,
+                changed_from: None,
+            }),
             Err(e) => self.log_error(e),
         }
         vec![]
+    }
+
+    /// An open flip prompt follows the appmap: it shows the site's current
+    /// item, and remembers what it read when it opened if that changed.
+    /// An item that now names neither database closes the prompt.
+    fn follow_flip_prompt(&mut self) {
+        let Some(Popup::Confirm(Pending::Flip {
+            site,
+            seen,
+            changed_from,
+            ..
+        })) = &self.popup
+        else {
+            return;
+        };
+        let (site, seen, first) = (*site, seen.clone(), changed_from.clone());
+        let Some(items) = &self.appmap.data else {
+            return;
+        };
+        match crate::backend::routing::flip_target(items, site, &self.databases) {
+            Ok((current, _)) if current == seen => {}
+            Ok((current, to)) => {
+                self.log_info(format!(
+                    "{site}'s appmap item changed while the flip prompt was open: it now reads {}",
+                    current.describe()
+                ));
+                let first = first.unwrap_or_else(|| Box::new(seen));
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    changed_from: (*first != current).then_some(first),
+                    seen: current,
+                    to,
+                }));
+            }
+            Err(e) => {
+                self.popup = None;
+                self.log_error(format!("flip prompt closed: {e}"));
+            }
+        }
+    }
+
+    /// Stores an appmap read, logging what changed since the last one.
+    fn store_appmap(
+        &mut self,
+        result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
+    ) {
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let before = std::mem::take(&mut self.appmap);
+        self.observe_health("the appmap (DynamoDB)", &before, error.as_deref());
+        if let Ok(items) = &result {
+            self.observe_appmap(before.data.as_deref(), items);
+        }
+        self.appmap = before;
+        self.appmap.set(self.now, result.map_err(|e| e.to_string()));
+    }
+
+    /// Sends a confirmed flip, or re-reads the appmap first when what was
+    /// confirmed is older than one refresh interval (or its last read
+    /// failed): a flip is only as good as the item it was confirmed on.
+    fn flip_confirmed(
+        &mut self,
+        site: crate::backend::Site,
+        seen: crate::backend::AppMapItem,
+        to: DbSide,
+    ) -> Vec<Command> {
+        if !self.busy.insert(Busy::Flip(site)) {
+            self.log_in_flight(Busy::Flip(site));
+            return vec![];
+        }
+        if self.appmap.is_fresh(self.now, self.settings.refresh_every) {
+            self.log_info(format!("flipping {site} to database {to}"));
+            return vec![Command::Flip(site, seen)];
+        }
+        let age = self
+            .appmap
+            .fetched_at
+            .map(|at| format!("{} old", crate::format::duration_short(self.now - at)))
+            .unwrap_or_else(|| "not fresh".into());
+        self.log_info(format!(
+            "the appmap shown is {age}: re-reading {site}'s item before flipping"
+        ));
+        self.flip_reread = Some((site, seen, to));
+        vec![Command::RereadForFlip(site)]
+    }
+
+    /// The re-read before a flip: goes ahead if the item still reads as
+    /// confirmed, otherwise shows the new item and asks again.
+    fn on_flip_reread(
+        &mut self,
+        site: crate::backend::Site,
+        result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
+    ) -> Vec<Command> {
+        let Some((_, seen, to)) = self.flip_reread.take().filter(|(s, _, _)| *s == site) else {
+            return vec![];
+        };
+        let items = match result {
+            Ok(items) => items,
+            Err(e) => {
+                self.busy.remove(&Busy::Flip(site));
+                let text = format!(
+                    "flip of {site} not sent: the appmap could not be re-read ({e}); nothing changed"
+                );
+                self.store_appmap(Err(e));
+                let audit = self.audit_not_sent(Busy::Flip(site), &text);
+                self.log_error(text);
+                return audit.into_iter().collect();
+            }
+        };
+        // Busy until the re-read is judged: a change found here is logged
+        // as someone else's only once, below.
+        self.busy.remove(&Busy::Flip(site));
+        self.store_appmap(Ok(items.clone()));
+        self.busy.insert(Busy::Flip(site));
+        match crate::backend::routing::flip_target(&items, site, &self.databases) {
+            Ok((current, _)) if current == seen => {
+                self.log_info(format!("flipping {site} to database {to}"));
+                vec![Command::Flip(site, seen)]
+            }
+            Ok((current, to)) => {
+                self.busy.remove(&Busy::Flip(site));
+                let text = format!(
+                    "flip of {site} not sent: its item changed since you confirmed; it now reads {}: asking again",
+                    current.describe()
+                );
+                let audit = self.audit_not_sent(Busy::Flip(site), &text);
+                self.log_error(text);
+                // A new question: its checklist and override start afresh.
+                self.open_confirm(Pending::Flip {
+                    site,
+                    seen: current,
+                    to,
+                    changed_from: Some(Box::new(seen)),
+                });
+                audit.into_iter().collect()
+            }
+            Err(e) => {
+                self.busy.remove(&Busy::Flip(site));
+                let text = format!("flip of {site} not sent: {e}");
+                let audit = self.audit_not_sent(Busy::Flip(site), &text);
+                self.log_error(text);
+                audit.into_iter().collect()
+            }
+        }
     }
 
     fn confirm(&mut self) -> Vec<Command> {
@@ -311,6 +482,18 @@ impl App {
                 return vec![];
             }
         }
+        // The prompt follows the task: one that stopped meanwhile is not
+        // stopped again.
+        if let Pending::Stop(role) = &pending
+            && let Some(Err(e)) = self.tasks[*role].data.as_ref().map(guard::check_stop)
+        {
+            let why = format!("stop not sent: {e}");
+            let audit = self.audit_refused(list.action.clone(), Some(list), &why);
+            self.popup = None;
+            self.confirm_input = Default::default();
+            self.log_error(why);
+            return vec![audit];
+        }
         self.popup = None;
         let overridden = self.confirm_input.overridden;
         self.confirm_input = Default::default();
@@ -336,14 +519,9 @@ impl App {
                     self.log_info(format!("{role} task: {}", request.start_type));
                     return vec![Command::StartTask(role, request)];
                 }
+                self.log_in_flight(Busy::Start(role));
             }
-            Pending::Flip { site, seen, to } => {
-                if self.busy.insert(Busy::Flip(site)) {
-                    self.log_info(format!("flipping {site} to database {to}"));
-                    return vec![Command::Flip(site, seen)];
-                }
-                self.log_in_flight(Busy::Flip(site));
-            }
+            Pending::Flip { site, seen, to, .. } => return self.flip_confirmed(site, seen, to),
         }
         vec![]
     }
@@ -352,7 +530,21 @@ impl App {
         let now = self.now;
         match msg {
             Msg::Tick => return self.poll_all(),
-            Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Task(role, result) => {
+                let before = std::mem::take(&mut self.tasks[role]);
+                let result = result.map_err(|e| e.to_string());
+                self.observe_health(
+                    &format!("DMS (describing the {role} task)"),
+                    &before,
+                    result.as_ref().err().map(String::as_str),
+                );
+                if let Ok(task) = &result {
+                    self.observe_task(role, before.data.as_ref(), task);
+                }
+                self.tasks[role] = before;
+                self.tasks[role].set(now, result);
+            }
+            Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {
                     self.tables_unsupported[role] = true;
@@ -360,12 +552,20 @@ impl App {
                         "{role} task: table statistics: {e}; not asked again until you press r"
                     ));
                 }
+                if let (Some(before), Ok(now_tables)) = (self.tables[role].data.clone(), &result) {
+                    self.observe_tables(role, &before, now_tables);
+                }
                 self.tables[role].set(now, result.map_err(|e| e.to_string()));
             }
             Msg::Heartbeats(db, result) => {
                 if let Ok(rows) = &result {
                     self.lag_age(db, rows);
                 }
+                let name = format!("database {db} ({})", self.databases[db].address());
+                let error = result.as_ref().err().map(|e| e.to_string());
+                let before = std::mem::take(&mut self.heartbeats[db]);
+                self.observe_health(&name, &before, error.as_deref());
+                self.heartbeats[db] = before;
                 let ids: Option<Vec<i64>> = result
                     .as_ref()
                     .ok()
@@ -389,17 +589,34 @@ impl App {
             Msg::LagTick => return self.lag_tick(),
             Msg::LagWritten(site, result) => self.lag_written(site, result),
             Msg::LagSeen(db, result) => self.lag_seen(db, result),
-            Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
             Msg::Audited(result) => {
                 if let Err(e) = result {
                     self.log_error(format!("audit line not written: {e}"));
                 }
             }
+            Msg::AppMap(result) => {
+                // A read that was already under way when a flip answered
+                // may hold the pre-flip item: drop it and read again.
+                if std::mem::take(&mut self.appmap_refetch) {
+                    self.appmap.loading = false;
+                    return self.refetch_appmap();
+                }
+                self.store_appmap(result);
+                self.follow_flip_prompt();
+            }
+            Msg::FlipReread(site, result) => return self.on_flip_reread(site, result),
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));
                 let audit = self.audit_answered(Busy::Start(role), &result);
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: {} accepted", request.start_type)),
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        let mutation = Mutation::Start(role, request.start_type);
+                        return audit
+                            .into_iter()
+                            .chain(self.outcome_unknown(mutation, &e))
+                            .collect();
+                    }
                     Err(e) => {
                         self.log_error(format!("{role} task: {} failed: {e}", request.start_type))
                     }
@@ -411,10 +628,21 @@ impl App {
                 let audit = self.audit_answered(Busy::Stop(role), &result);
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: stop accepted")),
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        let reread = self.outcome_unknown(Mutation::Stop(role), &e);
+                        return audit.into_iter().chain(reread).collect();
+                    }
                     Err(e) => self.log_error(format!("{role} task: stop failed: {e}")),
                 }
                 return audit.into_iter().chain(self.refresh_task(role)).collect();
             }
+            Msg::Reread(mutation, result) => match result {
+                Ok(found) => {
+                    self.log_info(outcome::now_true(&mutation, &found, &self.databases));
+                    return self.store_reread(found);
+                }
+                Err(e) => self.log_error(outcome::reread_failed(&mutation, &e)),
+            },
             Msg::HeartbeatInserted(site, result) => {
                 let mut commands = match result {
                     Ok((db, row)) => {
@@ -423,6 +651,9 @@ impl App {
                             row.id, self.databases[db].engine
                         ));
                         self.refresh_heartbeats(db)
+                    }
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        self.outcome_unknown(Mutation::Heartbeat(site), &e)
                     }
                     Err(e) => {
                         self.log_error(format!("heartbeat as {site} failed: {e}"));
@@ -439,16 +670,88 @@ impl App {
                     .into_iter()
                     .collect();
                 match result {
-                    Ok((_, db)) => self.log_ok(format!(
-                        "{site} now writes to database {db} ({} {})",
-                        self.databases[db].engine,
-                        self.databases[db].address()
-                    )),
+                    Ok((item, db)) => {
+                        self.own_flips.insert(site, item.clone());
+                        self.log_ok(format!(
+                            "{site} now writes to database {db} ({} {})",
+                            self.databases[db].engine,
+                            self.databases[db].address()
+                        ));
+                        // Show what the flip returned at once, never the
+                        // pre-flip item.
+                        if let Some(items) = self.appmap.data.as_mut() {
+                            items.retain(|i| i.site != item.site);
+                            items.push(item);
+                            items.sort_by(|x, y| x.site.cmp(&y.site));
+                        }
+                    }
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        let to = self.flip_destination(site);
+                        self.appmap_refetch = self.appmap.loading;
+                        commands.extend(self.outcome_unknown(Mutation::Flip(site, to), &e));
+                        return commands;
+                    }
                     Err(e) => self.log_error(format!("flip of {site} failed: {e}")),
                 }
-                if !self.appmap.loading {
-                    self.appmap.loading = true;
-                    commands.push(Command::FetchAppMap);
+                commands.extend(self.refetch_appmap());
+                return commands;
+            }
+        }
+        vec![]
+    }
+
+    /// A change's call timed out after it was sent: say so (never
+    /// "failed") and read back what is now true.
+    fn outcome_unknown(&mut self, mutation: Mutation, error: &BackendError) -> Vec<Command> {
+        self.log_error(outcome::unknown(&mutation, error));
+        vec![Command::Reread(mutation)]
+    }
+
+    /// Where a flip of `site` was headed: the database other than the one
+    /// the shown item names (`b` when that is not known).
+    fn flip_destination(&self, site: crate::backend::Site) -> DbSide {
+        self.appmap
+            .data
+            .as_deref()
+            .and_then(|items| crate::backend::routing::item_for(items, site).ok())
+            .and_then(|item| self.database_of(item))
+            .map_or(DbSide::B, DbSide::other)
+    }
+
+    /// A fresh appmap read after a flip: started now, or, when one is
+    /// already under way (it may predate the flip), once that one is back.
+    fn refetch_appmap(&mut self) -> Vec<Command> {
+        if self.appmap.loading {
+            self.appmap_refetch = true;
+            return vec![];
+        }
+        self.appmap.loading = true;
+        vec![Command::FetchAppMap]
+    }
+
+    /// A read-back is fresh data: the panels show it too.
+    fn store_reread(&mut self, found: Reread) -> Vec<Command> {
+        let now = self.now;
+        match found {
+            Reread::Task(task) => {
+                let role = task.role;
+                let loading = self.tasks[role].loading;
+                self.tasks[role].set(now, Ok(*task));
+                self.tasks[role].loading = loading;
+            }
+            Reread::AppMap(items) => {
+                let loading = self.appmap.loading;
+                self.appmap.set(now, Ok(items));
+                self.appmap.loading = loading;
+            }
+            Reread::Heartbeats(rows) => {
+                let mut commands = Vec::new();
+                for db in DbSide::ALL {
+                    let loading = self.heartbeats[db].loading;
+                    let ids = rows[db].iter().map(|r| r.id).collect();
+                    self.heartbeats[db].set(now, Ok(rows[db].clone()));
+                    self.heartbeats[db].loading = loading;
+                    commands.extend(self.check_replicas(db, ids));
                 }
                 return commands;
             }
@@ -476,6 +779,84 @@ impl App {
                 None
             }
         }
+    }
+
+    /// Opens the full text of what the focused panel may have shortened:
+    /// the log entry under the cursor, or the panel's errors.
+    fn open_detail(&mut self) {
+        let hms = crate::format::hms;
+        let (title, parts): (String, Vec<String>) = match self.focus {
+            Focus::Log => {
+                let Some(entry) = self.log_cursor().map(|i| &self.log[i]) else {
+                    return;
+                };
+                (
+                    format!("event log · {}", hms(entry.at)),
+                    vec![format!(
+                        "{} {}",
+                        crate::format::log_symbol(entry.level),
+                        entry.text
+                    )],
+                )
+            }
+            Focus::Tasks => {
+                let role = self.selected;
+                let panel = &self.tasks[role];
+                let mut parts = Vec::new();
+                if let Some(e) = &panel.error {
+                    parts.push(format!("✖ describing the task failed: {e}"));
+                }
+                if let Some(e) = &self.tables[role].error {
+                    parts.push(format!("✖ table statistics: {e}"));
+                }
+                if let Some(task) = &panel.data {
+                    if let Some(reason) = &task.stop_reason {
+                        parts.push(format!("stop reason: {reason}"));
+                    }
+                    if let Some(failure) = &task.last_failure {
+                        parts.push(format!("✖ last failure: {failure}"));
+                    }
+                }
+                (format!("the {role} task"), parts)
+            }
+            Focus::HeartbeatA | Focus::HeartbeatB => {
+                let db = if self.focus == Focus::HeartbeatA {
+                    DbSide::A
+                } else {
+                    DbSide::B
+                };
+                let mut parts = Vec::new();
+                if let Some(e) = &self.heartbeats[db].error {
+                    parts.push(format!("✖ reading the heartbeats failed: {e}"));
+                }
+                if let Some(e) = &self.replicas[db].error {
+                    parts.push(format!(
+                        "✖ asking database {} which rows it holds failed: {e}",
+                        db.other()
+                    ));
+                }
+                (
+                    format!("database {db} ({})", self.databases[db].address()),
+                    parts,
+                )
+            }
+            Focus::AppMap => (
+                "the appmap".to_string(),
+                self.appmap
+                    .error
+                    .iter()
+                    .map(|e| format!("✖ reading the appmap failed: {e}"))
+                    .collect(),
+            ),
+        };
+        if parts.is_empty() {
+            self.log_info(format!("{title}: no error to show"));
+            return;
+        }
+        self.popup = Some(Popup::Detail {
+            title,
+            text: parts.join("\n\n"),
+        });
     }
 
     /// Says that `busy` is still pending, so a repeated key is not
@@ -579,15 +960,15 @@ impl App {
         self.scroll.log = (next < last).then_some(next);
     }
 
-    fn log_info(&mut self, text: impl Into<String>) {
+    pub(super) fn log_info(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Info, text);
     }
 
-    fn log_ok(&mut self, text: impl Into<String>) {
+    pub(super) fn log_ok(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Success, text);
     }
 
-    fn log_error(&mut self, text: impl Into<String>) {
+    pub(super) fn log_error(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Error, text);
     }
 }

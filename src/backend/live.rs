@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 use super::aws;
 use super::aws::dms::DmsReplication;
 use super::aws::dynamo::DynamoAppMap;
+use super::aws::sts::StsIdentity;
 use super::heartbeat_sql::Password;
 use super::oracle::{OracleConnect, OracleHeartbeat};
 use super::postgres::{PgConnect, PgHeartbeat};
@@ -30,11 +31,17 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| "no region set".into());
+    let profile = config
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| "default".into());
     let replication = Arc::new(DmsReplication::from_sdk_config(&sdk, config.tasks.clone()));
-    let appmap = Arc::new(DynamoAppMap::from_sdk_config(
-        &sdk,
-        config.appmap_table.clone(),
-    ));
+    let identity: Arc<dyn super::Identity> = Arc::new(StsIdentity::from_sdk_config(&sdk));
+    let appmap = Arc::new(
+        DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone())
+            .with_identity(identity.clone()),
+    );
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let heartbeats = PerDb::new(|side| {
         Arc::new(DeferredHeartbeat {
@@ -48,7 +55,7 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         mode: ModeInfo {
             name: "LIVE".into(),
             description: format!(
-                "AWS {region} · tasks {} / {} · appmap {} · config {}",
+                "AWS {region} · profile {profile} · tasks {} / {} · appmap {} · config {}",
                 config.tasks.forward,
                 config.tasks.backward,
                 config.appmap_table,
@@ -64,6 +71,7 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         latency: Some(Arc::new(
             aws::cloudwatch::CloudWatchLatency::from_sdk_config(&sdk, config.tasks.clone()),
         )),
+        identity: Some(identity),
     })
 }
 
@@ -98,12 +106,30 @@ pub async fn resolve_password(
     secrets: &aws_sdk_secretsmanager::Client,
 ) -> BackendResult<Option<Password>> {
     let side = config.db.side;
-    match &config.password {
+    resolve_source(
+        &config.password,
+        &format!("the password of database {side}"),
+        &format!("databases.{side}.password_env"),
+        secrets,
+    )
+    .await
+}
+
+/// A password from `source`; `what` and `env_key` name it in the error
+/// (never a value). Shared by the application's and the DMS user's
+/// passwords.
+pub async fn resolve_source(
+    source: &PasswordSource,
+    what: &str,
+    env_key: &str,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> BackendResult<Option<Password>> {
+    match source {
         PasswordSource::None => Ok(None),
         PasswordSource::Env(var) => match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Some(Password::new(v))),
             _ => Err(BackendError::Denied(format!(
-                "the password of database {side} comes from ${var}, which is not set: export it, or change databases.{side}.password_env"
+                "{what} comes from ${var}, which is not set: export it, or change {env_key}"
             ))),
         },
         PasswordSource::Secret(id) => aws::secrets::secret_password(secrets, id)

@@ -27,6 +27,11 @@ pub enum BackendError {
     /// The peer could not be reached or refused the connection.
     #[error("{0}")]
     Unavailable(String),
+    /// A change (start, stop, flip, heartbeat insert) was sent and no answer
+    /// came in time: it may or may not have been applied. Never reported
+    /// as a failure; the cockpit reads back what is now true.
+    #[error("{0}")]
+    OutcomeUnknown(String),
     /// The call did not answer within the configured timeout.
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),
@@ -118,6 +123,12 @@ pub trait Latency: Send + Sync {
     async fn cdc_latency(&self, role: TaskRole) -> BackendResult<CdcLatency>;
 }
 
+/// Who the AWS credentials belong to (STS `GetCallerIdentity`).
+#[async_trait]
+pub trait Identity: Send + Sync {
+    async fn caller(&self) -> BackendResult<CallerIdentity>;
+}
+
 /// What the screen says about where it is connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeInfo {
@@ -143,4 +154,6 @@ pub struct Backends {
     pub timeout: Duration,
     /// DMS's own latency metrics, where there are any (not in the lab).
     pub latency: Option<Arc<dyn Latency>>,
+    /// The AWS caller identity; `None` where there is no AWS (the lab).
+    pub identity: Option<Arc<dyn Identity>>,
 }

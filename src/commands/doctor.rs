@@ -48,17 +48,17 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> Outcome {
         };
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Failure::Failed(format!("cannot encode the report: {e}")))?;
-        println!("{text}");
+        super::output::say(text)?;
     } else if findings.is_empty() {
-        println!(
+        super::output::say(format!(
             "✓ {} / {}: every rule of a bidirectional pair holds ({})",
             pair.tasks.forward.id,
             pair.tasks.backward.id,
             RULES.join(", ")
-        );
+        ))?;
     } else {
         for f in &findings {
-            println!("{}", f.line());
+            super::output::say(f.line())?;
         }
     }
     if findings.is_empty() {

@@ -6,8 +6,9 @@
 
 use super::connect;
 use super::guarded::{self, Decision};
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::{checklist, guard};
+use crate::backend::ops::Mutation;
 use crate::backend::routing;
 use crate::cli::{FlipArgs, GlobalArgs};
 use crate::format;
@@ -31,7 +32,7 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
     let app = guarded::live_app(connected).await;
     let items = backends.read_appmap().await?;
     let (seen, to) =
-        routing::flip_target(&items, site, &backends.databases).map_err(Failure::BadInput)?;
+        routing::flip_target(&items, site, &backends.databases).map_err(Failure::Failed)?;
     let list = checklist::flip(&app, site, to);
     let from = backends.databases[to.other()].clone();
     let question = format!(
@@ -56,10 +57,18 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
         decision == Decision::Forced,
         &outcome,
     );
-    let (_, db) = outcome.map_err(|e| Failure::Failed(format!("flip of {site} failed: {e}")))?;
-    println!(
-        "{site} now writes to {}",
-        format::db_long(&backends.databases[db])
-    );
+    let (item, db) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            let failed = |e: &crate::backend::BackendError| format!("flip of {site} failed: {e}");
+            return Err(after_change(backends, Mutation::Flip(site, to), e, failed).await);
+        }
+    };
+    // What the flip returned, not what was read before it.
+    super::output::say(format!(
+        "{site} now writes to {} (appmap item: {})",
+        format::db_long(&backends.databases[db]),
+        item.describe()
+    ))?;
     Ok(())
 }

@@ -42,7 +42,7 @@ pub fn decide(
     yes: bool,
     force: bool,
 ) -> Result<Decision, Failure> {
-    print!("{}", list.text());
+    super::output::say_raw(list.text())?;
     let failed = list.failed();
     if !failed.is_empty() && !force {
         let texts: Vec<&str> = failed.iter().map(|i| i.text.as_str()).collect();

@@ -20,10 +20,10 @@ pub async fn run(args: &InitArgs) -> Outcome {
             .map_err(|e| Failure::Failed(format!("cannot list the replication tasks: {e}")))?;
         if args.list_tasks {
             if tasks.is_empty() {
-                println!("no replication tasks in this account and region");
+                super::output::say("no replication tasks in this account and region")?;
             }
             for t in &tasks {
-                println!(
+                super::output::say(format!(
                     "{:<32} {:<18} {:<10} {}:{}/{} ({}) -> {}:{}/{} ({})",
                     t.id,
                     t.migration_type,
@@ -36,7 +36,7 @@ pub async fn run(args: &InitArgs) -> Outcome {
                     t.target.port.map_or("?".into(), |p| p.to_string()),
                     t.target.database,
                     t.target.engine
-                );
+                ))?;
             }
             return Ok(());
         }
@@ -80,10 +80,10 @@ fn write(args: &InitArgs, text: &str) -> Outcome {
     }
     std::fs::write(path, text)
         .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
-    println!(
+    super::output::say(format!(
         "wrote {}: fill in what is left of [databases.a|b] (username, password source), then run dms-cockpit --config {}",
         path.display(),
         path.display()
-    );
+    ))?;
     Ok(())
 }

@@ -246,8 +246,7 @@ fn print_line(line: &LagLine, json: bool) -> Outcome {
     } else {
         text_line(line)
     };
-    println!("{text}");
-    Ok(())
+    super::output::say(text)
 }
 
 /// `2026-11-27T10:00:03.250Z a→b 2.03 s ±250 ms replicating (heartbeat 17 as SITEA)`

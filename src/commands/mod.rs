@@ -11,6 +11,7 @@ pub mod heartbeat;
 pub mod init;
 pub mod lab;
 pub mod lag;
+pub mod output;
 pub mod setup;
 pub mod status;
 pub mod task;
@@ -27,6 +28,10 @@ pub enum Failure {
     /// The action failed (a backend refused or is unreachable). Exit code 1.
     #[error("{0}")]
     Failed(String),
+    /// Standard output was closed by its reader (`| head`): the command
+    /// ends quietly. Exit code 0.
+    #[error("standard output closed by its reader")]
+    ClosedPipe,
 }
 
 impl Failure {
@@ -34,6 +39,7 @@ impl Failure {
         match self {
             Failure::BadInput(_) => ExitCode::from(2),
             Failure::Failed(_) => ExitCode::from(1),
+            Failure::ClosedPipe => ExitCode::SUCCESS,
         }
     }
 }
@@ -51,6 +57,29 @@ impl From<crate::backend::BackendError> for Failure {
 }
 
 pub type Outcome = Result<(), Failure>;
+
+/// A change's call timed out after it was sent: the outcome is unknown.
+/// Says so, reads back what is now true (in the TUI event log's words),
+/// and fails with both (exit 1: the change was not confirmed). Any other
+/// error is returned as the failure `failed` phrases.
+pub async fn after_change(
+    backends: &crate::backend::Backends,
+    mutation: crate::backend::ops::Mutation,
+    error: crate::backend::BackendError,
+    failed: impl FnOnce(&crate::backend::BackendError) -> String,
+) -> Failure {
+    use crate::app::outcome;
+    if !matches!(error, crate::backend::BackendError::OutcomeUnknown(_)) {
+        return Failure::Failed(failed(&error));
+    }
+    let mut text = outcome::unknown(&mutation, &error);
+    text.push('\n');
+    match backends.reread(mutation, 10).await {
+        Ok(found) => text.push_str(&outcome::now_true(&mutation, &found, &backends.databases)),
+        Err(e) => text.push_str(&outcome::reread_failed(&mutation, &e)),
+    }
+    Failure::Failed(text)
+}
 
 /// Who to record as the author of a flip: the login name when known.
 pub fn operator() -> String {

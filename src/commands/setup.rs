@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::config::{self, Config, Hosting};
 use crate::setup::dms::DmsSpec;
+use crate::setup::dms_ops;
 use crate::setup::sql;
 
 fn load(global: &GlobalArgs) -> Result<Config, Failure> {
@@ -26,6 +27,24 @@ fn load(global: &GlobalArgs) -> Result<Config, Failure> {
         )));
     };
     Ok(config::load(&path)?)
+}
+
+/// The SDK configuration setup's AWS clients use: the cockpit's, with a
+/// time limit on every call (DynamoDB, Secrets Manager and DMS alike), so a
+/// silent endpoint cannot hang setup. Waiting for a resource to come up is
+/// a loop of such calls with its own deadline.
+async fn setup_sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let limit = SETUP_CALL_TIMEOUT.max(config.timeout);
+    sdk.into_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(config.timeout)
+                .operation_attempt_timeout(limit)
+                .operation_timeout(limit)
+                .build(),
+        )
+        .build()
 }
 
 fn refuse_read_only(global: &GlobalArgs, what: &str) -> Outcome {
@@ -50,7 +69,7 @@ pub fn initial_item(site: Site, config: &Config) -> AppMapItem {
 pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     refuse_read_only(global, "create or load the appmap")?;
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let store = DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone());
     let shape = match args.key {
         KeyShapeArg::SiteDbengine => KeyShape::SiteAndEngine,
@@ -58,13 +77,15 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     };
     let table = &config.appmap_table;
     match store.ensure_table(shape).await? {
-        Ensured::Created => println!("appmap table {table}: created ({shape:?} key), active"),
-        Ensured::Existed(found) if found == shape => {
-            println!("appmap table {table}: already there ({found:?} key)")
-        }
-        Ensured::Existed(found) => println!(
+        Ensured::Created => super::output::say(format!(
+            "appmap table {table}: created ({shape:?} key), active"
+        ))?,
+        Ensured::Existed(found) if found == shape => super::output::say(format!(
+            "appmap table {table}: already there ({found:?} key)"
+        ))?,
+        Ensured::Existed(found) => super::output::say(format!(
             "appmap table {table}: already there with a {found:?} key (not {shape:?}); both work, keeping it"
-        ),
+        ))?,
     }
     if args.reset {
         return reset_appmap(&store, &config, args.yes).await;
@@ -78,14 +99,14 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
         );
         let other = &config.databases[route_of(site).other()].db;
         match store.put_if_different(&item, Some(other)).await {
-            Ok(PutOutcome::Changed) => println!("item {what}: written"),
-            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
-            Ok(PutOutcome::Flipped(found)) => println!(
+            Ok(PutOutcome::Changed) => super::output::say(format!("item {what}: written"))?,
+            Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
+            Ok(PutOutcome::Flipped(found)) => super::output::say(format!(
                 "item {site}: flipped to database {} ({}){}: left alone; `setup appmap --reset` points it back",
                 route_of(site).other(),
                 found.describe(),
                 flipped_note(&found)
-            ),
+            ))?,
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }
@@ -144,15 +165,15 @@ async fn reset_appmap(store: &DynamoAppMap, config: &Config, yes: bool) -> Outco
                 .flip(found, db, "setup appmap --reset")
                 .await
                 .map_err(|e| Failure::Failed(format!("item {site}: {e}")))?;
-            println!("item {what}: reset (was {})", found.describe());
+            super::output::say(format!("item {what}: reset (was {})", found.describe()))?;
             continue;
         }
         match store
             .put_if_different(&initial_item(site, config), None)
             .await
         {
-            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
-            Ok(_) => println!("item {what}: written"),
+            Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
+            Ok(_) => super::output::say(format!("item {what}: written"))?,
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }
@@ -179,7 +200,12 @@ async fn task_identifiers(
     if !TaskRole::ALL.iter().any(|r| tasks[*r].starts_with("arn:")) {
         return Ok(out);
     }
-    let existing = admin.tasks().await?;
+    let arns: Vec<String> = TaskRole::ALL
+        .iter()
+        .map(|r| tasks[*r].clone())
+        .filter(|t| t.starts_with("arn:"))
+        .collect();
+    let existing = admin.tasks(&[("replication-task-arn", arns)]).await?;
     for role in TaskRole::ALL {
         let arn = &tasks[role];
         if !arn.starts_with("arn:") {
@@ -241,27 +267,74 @@ async fn dms_spec(
         }
     }
     let mut spec = DmsSpec::from_config(config, tasks, passwords);
+    spec.read_custom_files(config).map_err(Failure::BadInput)?;
     spec.replication_instance = instance_identifier(admin, &spec.replication_instance).await?;
     Ok(spec)
 }
 
 /// Each DMS call of setup waits at most this long (creating a resource
 /// answers at once; the waits for a resource to come up are separate).
-const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let admin = DmsAdmin::from_sdk_config(&sdk, SETUP_CALL_TIMEOUT.max(config.timeout));
-    if !args.dry_run {
-        refuse_read_only(global, "create DMS resources")?;
+    if args.delete {
+        refuse_read_only(global, "delete DMS resources")?;
+    } else if !args.dry_run {
+        refuse_read_only(global, "create or test DMS resources")?;
     }
-    let spec = dms_spec(&config, &admin, &sdk, !args.dry_run).await?;
+    let creating = !args.dry_run && !args.test && !args.delete;
+    let spec = dms_spec(&config, &admin, &sdk, creating).await?;
     crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
     // Read-only: what exists, what would be adopted, what conflicts.
     let discovery = crate::setup::dms::discover(&admin, &spec).await?;
+    if args.test {
+        let results = dms_ops::test_connections(&admin, &discovery).await?;
+        for r in &results {
+            super::output::say(r.line())?;
+        }
+        let failed = results.iter().filter(|r| !r.ok()).count();
+        return if failed == 0 {
+            Ok(())
+        } else {
+            Err(Failure::Failed(format!(
+                "{failed} of {} endpoint connection test(s) failed",
+                results.len()
+            )))
+        };
+    }
+    if args.delete {
+        let plan = dms_ops::plan_teardown(&admin, &spec, &discovery).await?;
+        for line in &plan.left {
+            super::output::say(line)?;
+        }
+        if plan.delete.is_empty() {
+            super::output::say("nothing of this door to delete")?;
+            return Ok(());
+        }
+        let list: Vec<String> = plan
+            .delete
+            .iter()
+            .map(|d| format!("{} {}", d.kind, d.identifier))
+            .collect();
+        let question = format!("Delete {}?", list.join(", "));
+        if !super::confirm::confirm(&question, args.yes)? {
+            return Err(Failure::BadInput(
+                "not confirmed: nothing was deleted".into(),
+            ));
+        }
+        for line in dms_ops::teardown(&admin, &plan)
+            .await
+            .map_err(Failure::Failed)?
+        {
+            super::output::say(line)?;
+        }
+        return Ok(());
+    }
     if args.dry_run {
-        println!("{}", crate::setup::dms::dry_run_report(&spec, &discovery));
+        super::output::say(crate::setup::dms::dry_run_report(&spec, &discovery))?;
         return if discovery.conflicts.is_empty() {
             Ok(())
         } else {
@@ -274,15 +347,20 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
         .await
         .map_err(Failure::Failed)?;
     for line in &report.lines {
-        println!("{line}");
+        super::output::say(line)?;
     }
     if args.write_config {
         crate::setup::dms::write_task_arns(&config.path, &report.tasks).map_err(Failure::Failed)?;
-        println!("wrote the task ARNs into {}", config.path.display());
+        super::output::say(format!(
+            "wrote the task ARNs into {}",
+            config.path.display()
+        ))?;
     } else {
-        println!("forward task:  {}", report.tasks.forward);
-        println!("backward task: {}", report.tasks.backward);
-        println!("(put them under [tasks] in the config, or re-run with --write-config)");
+        super::output::say(format!("forward task:  {}", report.tasks.forward))?;
+        super::output::say(format!("backward task: {}", report.tasks.backward))?;
+        super::output::say(
+            "(put them under [tasks] in the config, or re-run with --write-config)",
+        )?;
     }
     Ok(())
 }
@@ -298,7 +376,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             sql::SqlParams::new(engine, &names, sql::DEFAULT_SEQ_START.a, sql::DEFAULT_OWNER);
         params.hosting = hosting.unwrap_or_default();
         let scripts = sql::scripts(&params).map_err(Failure::BadInput)?;
-        print_scripts(&scripts);
+        print_scripts(&scripts)?;
         return Ok(());
     }
     let Some(side) = args.database else {
@@ -315,7 +393,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let scripts =
         sql::scripts(&params).map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
     if !args.apply {
-        print_scripts(&scripts);
+        print_scripts(&scripts)?;
         return Ok(());
     }
     refuse_read_only(global, "apply DDL")?;
@@ -325,7 +403,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             db.db.engine
         )));
     }
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let password = live::resolve_password(db, &secrets).await?;
     let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
@@ -333,7 +411,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let report = sql::apply_database(store.pool(), &params, &scripts, other)
         .await
         .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
-    println!("{report}");
+    super::output::say(report)?;
     Ok(())
 }
 
@@ -372,10 +450,11 @@ async fn other_sequence(
     Some((name, found.unwrap_or(configured)))
 }
 
-fn print_scripts(scripts: &[sql::SqlScript]) {
+fn print_scripts(scripts: &[sql::SqlScript]) -> Outcome {
     for script in scripts {
-        println!("-- ==== {} ====", script.name);
-        println!("{}", script.text.trim_end());
-        println!();
+        super::output::say(format!("-- ==== {} ====", script.name))?;
+        super::output::say(script.text.trim_end())?;
+        super::output::say("")?;
     }
+    Ok(())
 }

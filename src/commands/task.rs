@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use super::connect;
 use super::guarded::{self, Decision};
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::{checklist, guard};
-use crate::backend::ops::with_timeout;
+use crate::backend::ops::Mutation;
 use crate::backend::{Backends, StartType, TaskRole, TaskStatus};
 use crate::cli::{GlobalArgs, StartTypeArg, TaskStartArgs, TaskStopArgs, WaitArgs};
 use crate::format;
@@ -78,10 +78,13 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
             return Err(e);
         }
     };
-    let outcome = with_timeout(backends.timeout, backends.replication.start(role, request)).await;
+    let outcome = backends.start_task(role, request).await;
     audit.outcome(&app, &asked, &list, decision == Decision::Forced, &outcome);
-    outcome?;
-    println!("{role} task {}: {start_type} accepted", task.id);
+    if let Err(e) = outcome {
+        let mutation = Mutation::Start(role, start_type);
+        return Err(after_change(backends, mutation, e, |e| e.to_string()).await);
+    }
+    super::output::say(format!("{role} task {}: {start_type} accepted", task.id))?;
     wait_for(backends, role, &args.wait, TaskStatus::Running).await
 }
 
@@ -119,10 +122,12 @@ async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome
             return Err(e);
         }
     };
-    let outcome = with_timeout(backends.timeout, backends.replication.stop(role)).await;
+    let outcome = backends.stop_task(role).await;
     audit.outcome(&app, &asked, &list, decision == Decision::Forced, &outcome);
-    outcome?;
-    println!("{role} task {}: stop accepted", task.id);
+    if let Err(e) = outcome {
+        return Err(after_change(backends, Mutation::Stop(role), e, |e| e.to_string()).await);
+    }
+    super::output::say(format!("{role} task {}: stop accepted", task.id))?;
     wait_for(backends, role, &args.wait, TaskStatus::Stopped).await
 }
 
@@ -147,12 +152,12 @@ async fn wait_for(
             since = Instant::now();
         }
         if task.status == goal {
-            println!(
+            super::output::say(format!(
                 "{role} task {}: {} after {}",
                 task.id,
                 format::status_label(&task.status),
                 humantime::format_duration(round(began.elapsed()))
-            );
+            ))?;
             return Ok(());
         }
         if task.status == TaskStatus::Failed {

@@ -195,6 +195,7 @@ impl Lab {
             databases: Lab::databases(),
             timeout,
             latency: None,
+            identity: None,
         }
     }
 

@@ -68,8 +68,6 @@ impl Executor {
 /// Runs one command to its message. Public so headless code and tests can
 /// run the exact same mapping without a terminal.
 pub async fn run(backends: &Backends, context: &Context, command: Command) -> Msg {
-    use crate::backend::ops::with_timeout;
-    let limit = backends.timeout;
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
@@ -82,27 +80,26 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Replicas(db, ids, result)
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
+        Command::FetchIdentity => {
+            Msg::Identity(backends.caller_identity().await.unwrap_or_else(|| {
+                Err(crate::backend::BackendError::Other(
+                    "no AWS account here: the lab runs without AWS".into(),
+                ))
+            }))
+        }
         Command::StartTask(role, request) => {
-            let result =
-                with_timeout(limit, backends.replication.start(role, request.clone())).await;
+            let result = backends.start_task(role, request.clone()).await;
             Msg::Started(role, request, result)
         }
-        Command::StopTask(role) => Msg::Stopped(
-            role,
-            with_timeout(limit, backends.replication.stop(role)).await,
+        Command::StopTask(role) => Msg::Stopped(role, backends.stop_task(role).await),
+        Command::Reread(mutation) => Msg::Reread(
+            mutation,
+            backends.reread(mutation, context.heartbeat_rows).await,
         ),
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
-        Command::FetchLatency(role) => Msg::Latency(
-            role,
-            match &backends.latency {
-                Some(l) => with_timeout(limit, l.cdc_latency(role)).await,
-                None => Err(crate::backend::BackendError::Unsupported(
-                    "these backends have no DMS latency metrics".into(),
-                )),
-            },
-        ),
+        Command::FetchLatency(role) => Msg::Latency(role, backends.cdc_latency(role).await),
         Command::Audit(record) => {
             let written = match &context.audit {
                 Some(log) => log.append(&record),
@@ -130,6 +127,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .flip_site(site, Some(seen), &context.operator)
                 .await,
         ),
+        Command::RereadForFlip(site) => Msg::FlipReread(site, backends.read_appmap().await),
     }
 }
 
@@ -140,10 +138,13 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Heartbeats(_, Err(e))
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
+        | Msg::Identity(Err(e))
+        | Msg::FlipReread(_, Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))
         | Msg::Flipped(_, Err(e))
+        | Msg::Reread(_, Err(e))
         | Msg::LagWritten(_, Err(e))
         | Msg::LagSeen(_, Err(e))
         | Msg::Latency(_, Err(e)) => e,

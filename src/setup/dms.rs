@@ -49,10 +49,11 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+use super::dms_custom::{JsonFile, read_json};
 use super::dms_plan::EndpointKind;
 use crate::backend::heartbeat_sql::Password;
-use crate::backend::{BackendError, BackendResult, DatabaseRef, DbSide, PerDb, PerTask};
-use crate::config::{Config, DatabaseConfig, DmsEndpointNames, PasswordSource};
+use crate::backend::{BackendResult, DatabaseRef, DbSide, PerDb, PerTask};
+use crate::config::{Config, DatabaseConfig, DmsEndpointNames, PasswordSource, TaskLogging};
 
 pub use super::dms_apply::{
     Discovery, Existing, Outcome, ResourceOutcome, SetupReport, apply, conflict_message, discover,
@@ -80,6 +81,11 @@ pub struct DmsSpec {
     pub databases: PerDb<EndpointSpec>,
     /// Existing endpoints the config names for adoption.
     pub endpoints: DmsEndpointNames,
+    /// `dms.table_mappings` / `dms.task_settings`, read.
+    pub custom_mappings: Option<JsonFile>,
+    pub custom_settings: Option<JsonFile>,
+    /// `dms.logging`.
+    pub logging: TaskLogging,
 }
 
 /// One database as DMS should reach it: as the DMS user
@@ -105,6 +111,17 @@ pub struct EndpointSecret {
 }
 
 impl DmsSpec {
+    /// Reads the config's table mappings and task settings files.
+    pub fn read_custom_files(&mut self, config: &Config) -> Result<(), String> {
+        if let Some(path) = &config.dms.table_mappings {
+            self.custom_mappings = Some(read_json("dms.table_mappings", path)?);
+        }
+        if let Some(path) = &config.dms.task_settings {
+            self.custom_settings = Some(read_json("dms.task_settings", path)?);
+        }
+        Ok(())
+    }
+
     /// The endpoint the config names for database `side` as `kind`.
     pub(crate) fn named_endpoint(&self, side: DbSide, kind: EndpointKind) -> Option<&str> {
         let e = &self.endpoints;
@@ -133,6 +150,9 @@ impl DmsSpec {
             loopback_schema: dms.loopback_schema.clone(),
             tasks,
             endpoints: dms.endpoints.clone(),
+            custom_mappings: None,
+            custom_settings: None,
+            logging: dms.logging,
             databases: PerDb::new(|side| {
                 let db = &config.databases[side];
                 let secret = match (&dms.secrets_access_role_arn, &db.dms_password) {
@@ -163,23 +183,13 @@ pub async fn dms_password(
     secrets: &aws_sdk_secretsmanager::Client,
 ) -> BackendResult<Option<Password>> {
     let side = db.db.side;
-    match &db.dms_password {
-        PasswordSource::None => Ok(None),
-        PasswordSource::Env(var) => match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Some(Password::new(v))),
-            _ => Err(BackendError::Denied(format!(
-                "the DMS user's password of database {side} comes from ${var}, which is not set: export it, or change databases.{side}.dms_password_env"
-            ))),
-        },
-        PasswordSource::Secret(id) => crate::backend::aws::secrets::secret_password(secrets, id)
-            .await
-            .map(|p| Some(Password::new(p)))
-            .map_err(|e| {
-                BackendError::Denied(format!(
-                    "the DMS user's password of database {side} (databases.{side}.dms_password_secret): {e}"
-                ))
-            }),
-    }
+    crate::backend::live::resolve_source(
+        &db.dms_password,
+        &format!("the DMS user's password of database {side}"),
+        &format!("databases.{side}.dms_password_env"),
+        secrets,
+    )
+    .await
 }
 
 /// Sets `[tasks] forward` and `[tasks] backward` in the TOML config at

@@ -126,6 +126,9 @@ fn endpoint_plan(
 /// Selection rules for every schema, plus, between different engines,
 /// rules that turn names into the target's case.
 fn table_mappings(spec: &DmsSpec, role: TaskRole) -> Value {
+    if let Some(file) = &spec.custom_mappings {
+        return super::dms_custom::mappings_from_file(spec, role, file);
+    }
     let source = spec.databases[role.source()].db.engine;
     let target = spec.databases[role.target()].db.engine;
     let mut rules = Vec::new();
@@ -238,6 +241,12 @@ fn task_settings(spec: &DmsSpec, role: TaskRole) -> Value {
     if role == TaskRole::Forward {
         settings["FullLoadSettings"] = json!({ "TargetTablePrepMode": "TRUNCATE_BEFORE_LOAD" });
     }
+    if let Some(file) = &spec.custom_settings {
+        super::dms_custom::merge(&mut settings, &file.value);
+    }
+    super::dms_custom::apply_logging(&mut settings, spec.logging);
+    // Last, so nothing above can undo them (check() refused a file that
+    // tried).
     for (pointer, value) in enforced_rules(spec, role) {
         set_pointer(&mut settings, pointer, value);
     }
@@ -444,6 +453,7 @@ fn check_identifier(what: &str, id: &str, max: usize) -> Result<(), String> {
 /// Checks what DMS would reject (or what would make a broken pair) before
 /// anything is sent. The error names the setting and what would be right.
 pub fn validate(spec: &DmsSpec) -> Result<(), String> {
+    super::dms_custom::check(spec)?;
     // Endpoint identifiers append `-a-source` (9 characters) to the
     // instance's, and those may be up to 255 long; the instance's own
     // limit of 63 is the tighter one.

@@ -69,6 +69,9 @@ pub struct SqlParams<'a> {
     /// other database's range when this one is the lower, so the two can
     /// never meet (DMS does not replicate sequences).
     pub seq_max: Option<i64>,
+    /// The replicated schemas (`dms.schemas`): the DMS user reads every
+    /// table in them.
+    pub schemas: &'a [String],
 }
 
 impl<'a> SqlParams<'a> {
@@ -83,6 +86,7 @@ impl<'a> SqlParams<'a> {
             loopback_schema: LOOPBACK_SCHEMA,
             hosting: crate::config::Hosting::SelfManaged,
             seq_max: None,
+            schemas: &[],
         }
     }
 
@@ -92,6 +96,7 @@ impl<'a> SqlParams<'a> {
         let other = config.databases[side.other()].seq_start;
         SqlParams {
             seq_max: (db.seq_start < other).then(|| other - 1),
+            schemas: &config.dms.schemas,
             engine: db.db.engine,
             names: &db.heartbeat,
             seq_start: db.seq_start,
@@ -251,7 +256,18 @@ pub fn scripts(params: &SqlParams<'_>) -> Result<Vec<SqlScript>, String> {
         .unwrap_or_default();
     let dms_user = stored_name(engine, params.dms_user);
     let loopback_schema = stored_name(engine, params.loopback_schema);
-    let values: [(&str, &str); 12] = [
+    let oracle = oracle_parts(params, table_schema, sequence_schema);
+    let values: [(&str, &str); 22] = [
+        ("oracle_users", &oracle.users),
+        ("login_table_grants", &oracle.login_table_grants),
+        ("login_sequence_grants", &oracle.login_sequence_grants),
+        ("loopback_user", &oracle.loopback_user),
+        ("oracle_logging", &oracle.logging),
+        ("oracle_source_grants", &oracle.source_grants),
+        ("oracle_target_grants", &oracle.target_grants),
+        ("replicated_schemas", &oracle.replicated_schemas),
+        ("hosting", params.hosting.as_str()),
+        ("table_schema_upper", &oracle.table_schema),
         ("seq_max_clause", &seq_max_clause),
         ("table_name", names.table_name()),
         ("heartbeat_table", names.table()),
@@ -278,6 +294,78 @@ pub fn scripts(params: &SqlParams<'_>) -> Result<Vec<SqlScript>, String> {
             Ok(SqlScript { engine, name, text })
         })
         .collect()
+}
+
+/// The generated parts of the Oracle scripts.
+struct OracleParts {
+    users: String,
+    login_table_grants: String,
+    login_sequence_grants: String,
+    loopback_user: String,
+    logging: String,
+    source_grants: String,
+    target_grants: String,
+    replicated_schemas: String,
+    table_schema: String,
+}
+
+fn oracle_parts(params: &SqlParams<'_>, table_schema: &str, sequence_schema: &str) -> OracleParts {
+    use super::oracle_grants as og;
+    let up = |n: &str| stored_name(Engine::Oracle, n);
+    let owner = up(params.owner);
+    let dms_user = up(params.dms_user);
+    let table_schema = up(table_schema);
+    let sequence_schema = up(sequence_schema);
+    let login_block = format!(
+        "BEGIN\n    EXECUTE IMMEDIATE 'CREATE USER {owner} IDENTIFIED BY \"&&owner_password\" DEFAULT TABLESPACE USERS QUOTA UNLIMITED ON USERS';\nEXCEPTION\n    WHEN OTHERS THEN\n        IF SQLCODE != -1920 THEN RAISE; END IF;\nEND;\n/"
+    );
+    let mut users = Vec::new();
+    let mut schemas_done = vec![owner.clone()];
+    for schema in [&table_schema, &sequence_schema] {
+        if !schemas_done.contains(schema) {
+            users.push(og::schema_only_user(schema));
+            schemas_done.push(schema.clone());
+        }
+    }
+    users.push(login_block);
+    users.push(if owner == table_schema {
+        format!("GRANT CREATE SESSION, CREATE TABLE, CREATE SEQUENCE TO {owner};")
+    } else {
+        format!("GRANT CREATE SESSION TO {owner};")
+    });
+    // The login inserts and reads heartbeats; a schema's owner has that
+    // right already (and Oracle refuses a grant to oneself: ORA-01749).
+    let table = params.names.table();
+    let sequence = params.names.sequence();
+    let login_table_grants = if owner != table_schema {
+        format!("GRANT SELECT, INSERT ON {table} TO {owner};")
+    } else {
+        format!("-- {owner} owns {table}: no grant needed.")
+    };
+    let login_sequence_grants = if owner != sequence_schema {
+        format!("GRANT SELECT ON {sequence} TO {owner};")
+    } else {
+        format!("-- {owner} owns {sequence}: no grant needed.")
+    };
+    let replicated: Vec<String> = params
+        .schemas
+        .iter()
+        .chain(std::iter::once(&table_schema))
+        .map(|s| format!("'{}'", up(s)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    OracleParts {
+        users: users.join("\n"),
+        login_table_grants,
+        login_sequence_grants,
+        loopback_user: og::schema_only_user(&up(params.loopback_schema)),
+        logging: og::as_admin(&og::logging_steps(params.hosting)),
+        source_grants: og::source_grants(params.hosting, &dms_user).join("\n"),
+        target_grants: og::target_grants(params.hosting, &dms_user).join("\n"),
+        replicated_schemas: replicated.join(", "),
+        table_schema,
+    }
 }
 
 /// `<table>_id_uk`, shortened to fit PostgreSQL's 63-character names.
@@ -686,8 +774,9 @@ mod tests {
         assert!(
             scripts[4]
                 .text
-                .contains("CREATE USER DMS_LOOPBACK NO AUTHENTICATION")
+                .contains("CREATE USER DMS_LOOPBACK IDENTIFIED BY")
         );
+        assert!(!scripts.iter().any(|s| s.text.contains("NO AUTHENTICATION")));
         let admin = scripts[5].admin_steps();
         assert!(
             admin.contains(&"ALTER DATABASE ARCHIVELOG;".to_string()),

@@ -16,6 +16,7 @@ pub mod dynamo;
 pub mod pair_setup;
 pub mod retry;
 pub mod secrets;
+pub mod sts;
 
 use std::error::Error as StdError;
 

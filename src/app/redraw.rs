@@ -1,0 +1,63 @@
+//! When the screen needs drawing again. Drawing on every event (each
+//! refresh tick, each result) wastes a core on a quiet screen and makes a
+//! busy one flicker; the screen changes only with a message, a key, a
+//! resize, or a clock tick that changes an age it shows. `update` marks
+//! the app dirty for those; the runtime draws when [`App::take_redraw`]
+//! says so.
+
+use super::lag::LagState;
+use super::state::{App, Panel, Popup};
+use crate::backend::{DbSide, TaskRole};
+use crate::format;
+
+impl App {
+    /// Whether something changed since the last call: the runtime draws
+    /// then, and only then.
+    pub fn take_redraw(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Every text the screen derives from the clock: the age of each
+    /// panel's data and of its last error, at the resolution shown. A tick
+    /// that leaves it unchanged leaves the screen unchanged. Anything new
+    /// drawn relative to `now` belongs here.
+    pub(super) fn clock_view(&self) -> Vec<String> {
+        fn ages<T>(out: &mut Vec<String>, now: chrono::DateTime<chrono::Utc>, p: &Panel<T>) {
+            for at in [p.fetched_at, p.error_at].into_iter().flatten() {
+                out.push(format::age(now, at));
+            }
+        }
+        let mut out = Vec::new();
+        for role in TaskRole::ALL {
+            ages(&mut out, self.now, &self.tasks[role]);
+            ages(&mut out, self.now, &self.tables[role]);
+        }
+        for db in DbSide::ALL {
+            ages(&mut out, self.now, &self.heartbeats[db]);
+            ages(&mut out, self.now, &self.replicas[db]);
+        }
+        ages(&mut out, self.now, &self.appmap);
+        // The lag panel: each direction's state, how long a heartbeat has
+        // been missing (drawn once it is not replicating), the windows that
+        // samples age out of, and the suspicious-0 warning.
+        for role in TaskRole::ALL {
+            let report = self.lag.tracker.report(role, self.now);
+            out.push(report.state.label().to_string());
+            if report.state == LagState::NotReplicating
+                && let Some(missing) = report.missing_for_ms
+            {
+                out.push(format::lag_ms(missing));
+            }
+            out.push(format!("{:?}", report.windows));
+            out.push(self.latency_suspicious(role).to_string());
+        }
+        // An open confirmation's live checklist (lag, ages of data).
+        if let Some(Popup::Confirm(pending)) = &self.popup {
+            let list = super::checklist::for_pending(self, pending);
+            out.extend(list.items.iter().map(|item| item.line()));
+        }
+        // Times of day show with their date once the day changed.
+        out.push(self.now.date_naive().to_string());
+        out
+    }
+}
