@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use dms_cockpit::app::keymap::{Key, action_for};
 use dms_cockpit::app::{
-    Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings,
+    Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
 };
 use dms_cockpit::backend::{
     AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site,
@@ -601,4 +601,129 @@ fn backward_first_start_carries_the_configured_cdc_start_time_only() {
     assert!(
         matches!(&cmds[0], Command::StartTask(_, r) if r.cdc_start_time.is_none() && r.start_type == StartType::ResumeProcessing)
     );
+}
+
+/// Feeds `keys` through the keymap, as the runtime does.
+fn press(app: &mut App, keys: &[Key]) {
+    for key in keys {
+        if let Some(action) = action_for(app, *key) {
+            app.update(now(), action);
+        }
+    }
+}
+
+fn typed(text: &str) -> Vec<Key> {
+    text.chars().map(Key::Char).collect()
+}
+
+fn shown(app: &App) -> Vec<String> {
+    app.visible_tables(app.selected)
+        .iter()
+        .map(|t| t.table.clone())
+        .collect()
+}
+
+#[test]
+fn slash_filters_the_tables_enter_keeps_it_and_esc_clears_it() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('/')]);
+    assert_eq!(app.popup, Some(Popup::Filter));
+    // Keys that act elsewhere (q quits, s starts) are text while typing.
+    press(&mut app, &typed("qst2"));
+    assert!(!app.should_quit);
+    assert_eq!(app.table_view.filter, "qst2");
+    press(
+        &mut app,
+        &[
+            Key::Backspace,
+            Key::Backspace,
+            Key::Backspace,
+            Key::Backspace,
+        ],
+    );
+    press(&mut app, &typed("T2"));
+    assert_eq!(
+        shown(&app),
+        [
+            "t2", "t20", "t21", "t22", "t23", "t24", "t25", "t26", "t27", "t28", "t29"
+        ]
+    );
+    press(&mut app, &[Key::Enter]);
+    assert_eq!(
+        app.popup, None,
+        "Enter keeps the filter and closes the prompt"
+    );
+    assert_eq!(app.table_view.filter, "T2");
+    // Scrolling is bounded by the filtered list.
+    press(&mut app, &[Key::Char('G')]);
+    assert_eq!(app.scroll.tasks.forward, 10);
+    // The filter applies to both tasks.
+    press(&mut app, &[Key::Char('2')]);
+    assert_eq!(shown(&app).len(), 11);
+    press(&mut app, &[Key::Char('/'), Key::Esc]);
+    assert_eq!(app.table_view.filter, "");
+    assert_eq!(shown(&app).len(), 30);
+}
+
+#[test]
+fn o_cycles_the_sort_and_errors_first_puts_trouble_on_top() {
+    let mut app = app();
+    let mut t = task(TaskRole::Forward, TaskStatus::Running, true);
+    t.tables[5].inserts = 50; // t5: most changes
+    t.tables[7].state = "Table error".into();
+    t.tables[9].validation_state = "Suspended records".into();
+    t.tables[3].more.validation_failed_records = 1;
+    t.tables[4].last_update = Some(now());
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(t)));
+    assert_eq!(app.table_view.sort, TableSort::Name);
+    assert_eq!(&shown(&app)[..3], ["t0", "t1", "t10"]);
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::Trouble);
+    assert_eq!(&shown(&app)[..4], ["t7", "t9", "t3", "t0"]);
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::Changes);
+    assert_eq!(shown(&app)[0], "t5");
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::LastUpdate);
+    assert_eq!(shown(&app)[0], "t4");
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::Name);
+}
+
+#[test]
+fn enter_opens_the_detail_of_the_table_under_the_cursor() {
+    let mut cockpit = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut cockpit, &[Key::Char('j'), Key::Char('j'), Key::Enter]);
+    let key = TableKey {
+        role: TaskRole::Forward,
+        schema: "customer_orders".into(),
+        table: "t10".into(), // sorted by name: t0, t1, t10
+    };
+    assert_eq!(cockpit.popup, Some(Popup::TableDetail(key.clone())));
+    assert_eq!(cockpit.detail_key(), Some(&key));
+    // Keys that would act on the main screen do nothing under the detail.
+    press(&mut cockpit, &[Key::Char('s'), Key::Char('x')]);
+    assert_eq!(cockpit.popup, Some(Popup::TableDetail(key)));
+    assert!(cockpit.busy.is_empty());
+    press(&mut cockpit, &[Key::Esc]);
+    assert_eq!(cockpit.popup, None);
+
+    // Enter on another panel is not a table's detail.
+    cockpit.focus = Focus::Log;
+    assert_ne!(
+        action_for(&cockpit, Key::Enter),
+        Some(Action::OpenTableDetail)
+    );
+
+    // No table to show: said, not silently ignored.
+    let mut empty = app();
+    empty.update(now(), Action::OpenTableDetail);
+    assert_eq!(empty.popup, None);
+    let (level, text) = last_log(&empty);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("no table statistics yet"), "{text}");
+    let mut filtered = with_tasks(app(), TaskStatus::Running, true);
+    filtered.table_view.filter = "zzz".into();
+    filtered.update(now(), Action::OpenTableDetail);
+    assert!(last_log(&filtered).1.contains("matches the filter `zzz`"));
 }

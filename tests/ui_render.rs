@@ -5,10 +5,12 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
-use dms_cockpit::app::{Action, App, Busy, Focus, LogLevel, Pending, Popup, Settings};
+use dms_cockpit::app::{
+    Action, App, Busy, Focus, LogLevel, Pending, Popup, Settings, TableKey, TableSort,
+};
 use dms_cockpit::backend::{
     AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
-    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 use dms_cockpit::format;
 use dms_cockpit::ui::{Theme, render_to_buffer, render_to_string};
@@ -64,6 +66,7 @@ fn stats(table: &str, full: i64, ins: i64, upd: i64, del: i64, at: i64) -> Table
         errors: 0,
         validation_state: "Not enabled".into(),
         last_update: Some(ago(at)),
+        more: Default::default(),
     }
 }
 
@@ -555,7 +558,9 @@ fn plain_theme_draws_no_colour_at_all() {
 #[test]
 fn scrolled_panels_show_later_rows_and_say_so() {
     let mut app = sized(app_with_data(), 80, 24);
-    app.scroll.tasks.forward = 2;
+    // The cursor on the last table (sorted by name: customers, heartbeat,
+    // order_items, orders) scrolls the first two away.
+    app.scroll.tasks.forward = 3;
     app.scroll.heartbeats.a = 1;
     app.scroll.log = 1;
     let text = screen(&app, 80, 24);
@@ -635,4 +640,134 @@ fn long_log_entries_wrap_so_their_end_is_visible() {
     let text = screen(&app, 80, 24);
     assert!(text.contains("heartbeat as SITEB failed"), "{text}");
     assert!(text.contains('…'), "{text}");
+}
+
+/// A forward task whose tables went wrong in the ways the marks tell
+/// apart: an error, suspended validation, failed validation, one loading.
+fn troubled_app() -> App {
+    let mut app = sized(app_with_data(), 80, 24);
+    let mut task = forward_task();
+    task.tables[0].state = "Table error".into(); // customers
+    task.tables[1].validation_state = "Suspended records".into(); // orders
+    task.tables[1].more.validation_suspended_records = 4;
+    task.tables[2].validation_state = "Mismatched records".into(); // order_items
+    task.tables[2].more.validation_failed_records = 2;
+    task.tables[3].state = "Full load".into(); // heartbeat
+    app.tasks.forward.set(ago(2), Ok(task));
+    app
+}
+
+#[test]
+fn errored_and_suspended_tables_are_marked_without_colour() {
+    let app = sized(troubled_app(), 100, 40);
+    let text = render_to_string(&app, &Theme::plain(), 100, 40);
+    assert!(
+        line_with(&text, "customers").starts_with("✖ customers"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "orders ").starts_with("‖ orders"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "order_items").starts_with("≠ order_items"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "heartbeat ").starts_with("… heartbeat"),
+        "{text}"
+    );
+    // The cursor row (the first: the tasks panel has focus) is reversed,
+    // which needs no colour either.
+    let buffer = render_to_buffer(&app, &Theme::plain(), 100, 40);
+    let row = text.lines().position(|l| l.contains("customers")).unwrap() as u16;
+    let cell = &buffer[(3, row)];
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+        "cursor row not reversed: {cell:?}"
+    );
+}
+
+#[test]
+fn filter_and_sort_narrow_the_list_and_show_in_the_title() {
+    let mut app = troubled_app();
+    app.table_view.filter = "ORDER".into();
+    app.table_view.sort = TableSort::Changes;
+    app.popup = Some(Popup::Filter);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("/ORDER▏"), "{text}");
+    assert!(text.contains("sort: most changes"), "{text}");
+    assert!(text.contains("Σ 2 of 4 tables"), "{text}");
+    assert!(!text.contains("customers"), "{text}");
+    let items = text.find("order_items").expect("order_items shown");
+    let orders = text.find("orders ").expect("orders shown");
+    assert!(items < orders, "most changes first:\n{text}");
+    insta::assert_snapshot!(text);
+
+    app.table_view.filter = "nothing-like-this".into();
+    app.popup = None;
+    let none = screen(&app, 80, 24);
+    assert!(none.contains("no table matches the filter"), "{none}");
+    assert!(none.contains("· /nothing-like-this"), "{none}");
+}
+
+#[test]
+fn table_detail_shows_every_statistic_and_what_the_lab_simulates() {
+    let mut app = troubled_app();
+    let mut task = app.tasks.forward.data.clone().unwrap();
+    let t = &mut task.tables[1]; // orders
+    t.errors = 0;
+    t.more = TableStatsMore {
+        applied_inserts: Some(1_200),
+        applied_updates: Some(388),
+        applied_deletes: Some(12),
+        applied_ddls: Some(0),
+        full_load_condtnl_chk_failed_rows: 3,
+        full_load_start: Some(ago(1790)),
+        full_load_end: Some(ago(1750)),
+        full_load_reloaded: Some(true),
+        validation_pending_records: 7,
+        validation_failed_records: 2,
+        validation_suspended_records: 4,
+        validation_state_details: Some("4 records suspended: no unique key".into()),
+        resync_state: None,
+        resync_rows_attempted: None,
+        resync_rows_succeeded: None,
+        resync_rows_failed: None,
+        resync_progress: None,
+        simulated: Some("lab: the simulated DMS copies this table from site a to site b".into()),
+    };
+    app.tasks.forward.set(ago(2), Ok(task));
+    app.popup = Some(Popup::TableDetail(TableKey {
+        role: TaskRole::Forward,
+        schema: "customer_orders".into(),
+        table: "orders".into(),
+    }));
+    let text = screen(&app, 100, 30);
+    for expected in [
+        "customer_orders.orders · forward task lab-forward · db a → db b",
+        "‖ Table completed (validation suspended)",
+        "250,000 rows · 0 error rows · 3 failed the condition check",
+        "yes: loaded again by a table reload",
+        "1,204 inserts · 388 updates · 12 deletes · 0 DDLs",
+        "1,200 inserts · 388 updates · 12 deletes · 0 DDLs",
+        "Suspended records",
+        "7 pending · 2 failed · 4 suspended",
+        "4 records suspended: no unique key",
+        "2025-06-01 12:00:27 (3s ago)",
+        "lab: the simulated DMS copies",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+
+    // A table that left the statistics says so instead of showing old numbers.
+    let mut gone = app.tasks.forward.data.clone().unwrap();
+    gone.tables.remove(1);
+    app.tasks.forward.set(ago(1), Ok(gone));
+    let text = screen(&app, 100, 30);
+    assert!(
+        text.contains("is no longer in the forward task's table statistics"),
+        "{text}"
+    );
 }

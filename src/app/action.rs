@@ -29,4 +29,17 @@ pub enum Action {
     Cancel,
     Refresh,
     Resize(u16, u16),
+    /// `/`: start typing the table filter.
+    FilterStart,
+    /// A character typed into the filter.
+    FilterType(char),
+    FilterBackspace,
+    /// Enter: keep the filter and go back to the list.
+    FilterDone,
+    /// Esc: drop the filter.
+    FilterClear,
+    /// `o`: the next table sort.
+    CycleSort,
+    /// Enter on a table row: its detail.
+    OpenTableDetail,
 }

@@ -3,7 +3,7 @@
 //! terminal key events into [`Key`]s, so this module knows no terminal
 //! library.
 
-use super::{Action, App, Popup};
+use super::{Action, App, Focus, Popup};
 use crate::backend::{Site, TaskRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,7 @@ pub enum Key {
     End,
     Enter,
     Esc,
+    Backspace,
 }
 
 /// Key help, in the order the help overlay shows it: (keys, what they do).
@@ -39,6 +40,16 @@ pub const HELP: &[(&str, &str)] = &[
     ("a  b", "insert a heartbeat as SITEA / as SITEB"),
     ("f", "flip a site's mapping (asks a/b, then y/n)"),
     ("r", "refresh everything now"),
+    (
+        "Enter",
+        "on a table row: every statistic of that table (Esc closes)",
+    ),
+    ("/", "filter the tables by name (Enter keeps, Esc clears)"),
+    ("o", "sort tables: name, errors first, changes, last update"),
+    (
+        "✖ ‖ ≠ …",
+        "table marks: error, suspended, failed validation, loading",
+    ),
     ("y  n Esc", "in a prompt: confirm / cancel"),
 ];
 
@@ -61,6 +72,18 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('a') | Key::Char('A') => Some(Action::FlipChoose(Site::A)),
             Key::Char('b') | Key::Char('B') => Some(Action::FlipChoose(Site::B)),
             Key::Esc | Key::Char('n') => Some(Action::Cancel),
+            _ => None,
+        },
+        Some(Popup::Filter) => match key {
+            Key::Char(c) => Some(Action::FilterType(c)),
+            Key::Backspace => Some(Action::FilterBackspace),
+            Key::Enter => Some(Action::FilterDone),
+            Key::Esc => Some(Action::FilterClear),
+            _ => None,
+        },
+        Some(Popup::TableDetail(_)) => match key {
+            Key::Esc | Key::Enter => Some(Action::Cancel),
+            Key::Char('q') => Some(Action::Quit),
             _ => None,
         },
         Some(Popup::Confirm(_)) => match key {
@@ -88,6 +111,9 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('b') => Some(Action::Heartbeat(Site::B)),
             Key::Char('f') => Some(Action::FlipPrompt),
             Key::Char('r') => Some(Action::Refresh),
+            Key::Char('/') => Some(Action::FilterStart),
+            Key::Char('o') => Some(Action::CycleSort),
+            Key::Enter if app.focus == Focus::Tasks => Some(Action::OpenTableDetail),
             _ => None,
         },
     }

@@ -8,8 +8,10 @@ pub mod guard;
 pub mod keymap;
 pub mod msg;
 pub mod state;
+pub mod tables;
 pub mod update;
 
 pub use action::Action;
 pub use msg::{Command, Input, Msg};
 pub use state::*;
+pub use tables::{TableKey, TableMark, TableSort, TableView};

@@ -102,6 +102,11 @@ pub enum Pending {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     Help,
+    /// Typing the table filter (`/`): keys edit it, Enter keeps it, Esc
+    /// clears it.
+    Filter,
+    /// The full statistics of one table (Enter on its row).
+    TableDetail(super::tables::TableKey),
     /// "Flip which site? a / b".
     ChooseFlipSite,
     Confirm(Pending),
@@ -133,6 +138,7 @@ pub struct LogEntry {
 /// Per-panel scroll offsets (first visible row).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scroll {
+    /// The cursor row of each task's table list (filtered and sorted).
     pub tasks: PerTask<usize>,
     pub heartbeats: PerDb<usize>,
     pub appmap: usize,
@@ -176,6 +182,8 @@ pub struct App {
     pub selected: TaskRole,
     pub popup: Option<Popup>,
     pub scroll: Scroll,
+    /// Filter and sort of the table lists.
+    pub table_view: super::tables::TableView,
     pub busy: BTreeSet<Busy>,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
@@ -203,6 +211,7 @@ impl App {
             selected: TaskRole::Forward,
             popup: None,
             scroll: Scroll::default(),
+            table_view: Default::default(),
             busy: BTreeSet::new(),
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),

@@ -42,6 +42,9 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Command> {
+        if let Some(commands) = self.on_table_action(action) {
+            return commands;
+        }
         match action {
             Action::Quit => {
                 self.should_quit = true;
@@ -282,10 +285,7 @@ impl App {
     /// Rows in the focused table, which bounds its scroll offset.
     fn focused_len(&self) -> usize {
         match self.focus {
-            Focus::Tasks => self.tasks[self.selected]
-                .data
-                .as_ref()
-                .map_or(0, |t| t.tables.len()),
+            Focus::Tasks => self.visible_tables(self.selected).len(),
             Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
             Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),
@@ -306,15 +306,15 @@ impl App {
         *offset = offset.saturating_add_signed(delta).min(max);
     }
 
-    fn log_info(&mut self, text: impl Into<String>) {
+    pub(super) fn log_info(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Info, text);
     }
 
-    fn log_ok(&mut self, text: impl Into<String>) {
+    pub(super) fn log_ok(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Success, text);
     }
 
-    fn log_error(&mut self, text: impl Into<String>) {
+    pub(super) fn log_error(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Error, text);
     }
 }

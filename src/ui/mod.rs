@@ -15,6 +15,7 @@ mod heartbeats;
 mod help;
 mod log;
 mod popup;
+mod table_detail;
 mod tasks;
 mod theme;
 
@@ -58,6 +59,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     footer::draw(frame, footer_area, app, theme);
     match &app.popup {
         Some(crate::app::Popup::Help) => help::draw(frame, area, theme),
+        // The filter is typed into the tasks panel's title.
+        Some(crate::app::Popup::Filter) => {}
+        Some(crate::app::Popup::TableDetail(key)) => {
+            table_detail::draw(frame, area, app, key, theme)
+        }
         Some(p) => popup::draw(frame, area, app, p, theme),
         None => {}
     }

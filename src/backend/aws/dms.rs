@@ -29,7 +29,7 @@ use super::{
 };
 use crate::backend::{
     BackendError, BackendResult, PerTask, Replication, StartRequest, StartType, TableStats,
-    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 
 /// `DescribeTableStatistics` allows at most 500 rows a page.
@@ -377,6 +377,26 @@ fn table_stats(t: &TableStatistics) -> TableStats {
         errors: t.full_load_error_rows(),
         validation_state: t.validation_state().unwrap_or_default().to_string(),
         last_update: t.last_update_time().and_then(to_chrono),
+        more: TableStatsMore {
+            applied_inserts: t.applied_inserts(),
+            applied_updates: t.applied_updates(),
+            applied_deletes: t.applied_deletes(),
+            applied_ddls: t.applied_ddls(),
+            full_load_condtnl_chk_failed_rows: t.full_load_condtnl_chk_failed_rows(),
+            full_load_start: t.full_load_start_time().and_then(to_chrono),
+            full_load_end: t.full_load_end_time().and_then(to_chrono),
+            full_load_reloaded: t.full_load_reloaded(),
+            validation_pending_records: t.validation_pending_records(),
+            validation_failed_records: t.validation_failed_records(),
+            validation_suspended_records: t.validation_suspended_records(),
+            validation_state_details: t.validation_state_details().map(str::to_string),
+            resync_state: t.resync_state().map(str::to_string),
+            resync_rows_attempted: t.resync_rows_attempted(),
+            resync_rows_succeeded: t.resync_rows_succeeded(),
+            resync_rows_failed: t.resync_rows_failed(),
+            resync_progress: t.resync_progress(),
+            simulated: None,
+        },
     }
 }
 
