@@ -217,6 +217,13 @@ pub enum SetupCommand {
 pub struct SetupAppmapArgs {
     #[arg(long, value_enum, default_value = "site-dbengine")]
     pub key: KeyShapeArg,
+    /// Point every site back at its configured database (undoes flips;
+    /// asks first)
+    #[arg(long)]
+    pub reset: bool,
+    /// Confirm --reset without asking
+    #[arg(long, requires = "reset")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

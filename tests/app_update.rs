@@ -148,18 +148,59 @@ fn results_are_stored_with_time_and_errors_keep_old_data() {
 }
 
 #[test]
-fn replicated_rows_are_those_present_in_both_databases() {
+fn replicated_asks_the_other_database_for_exactly_the_ids_shown() {
     let mut app = app();
-    let row = |id| HeartbeatRow {
+    let row = |id, site: &str, secs| HeartbeatRow {
         id,
-        at: now(),
-        site: "SITEA".into(),
+        at: now() + chrono::Duration::seconds(secs),
+        site: site.into(),
     };
-    app.update(now(), Msg::Heartbeats(DbSide::A, Ok(vec![row(2), row(1)])));
-    app.update(now(), Msg::Heartbeats(DbSide::B, Ok(vec![row(1)])));
-    assert!(app.is_replicated(DbSide::A, 1));
-    assert!(!app.is_replicated(DbSide::A, 2));
-    assert!(app.is_replicated(DbSide::B, 1));
+    let cmds = app.update(
+        now(),
+        Msg::Heartbeats(
+            DbSide::A,
+            Ok(vec![
+                row(3, "SITEA", 3),
+                row(2, "SITEA", 2),
+                row(1, "SITEA", 1),
+            ]),
+        ),
+    );
+    assert_eq!(cmds, vec![Command::FetchReplicas(DbSide::A, vec![3, 2, 1])]);
+    // Not asked yet: unknown, and no mark.
+    assert_eq!(app.replicated(DbSide::A, &row(1, "SITEA", 1)), None);
+    // While that check is in flight, another read does not pile one up.
+    assert!(
+        app.update(
+            now(),
+            Msg::Heartbeats(DbSide::A, Ok(vec![row(1, "SITEA", 1)]))
+        )
+        .is_empty()
+    );
+    // b holds 1 as written; 2 with the same id but another site; 3 with
+    // another time. Only 1 is replicated (the live false positive).
+    app.update(
+        now(),
+        Msg::Replicas(
+            DbSide::A,
+            vec![3, 2, 1],
+            Ok(vec![
+                row(1, "SITEA", 1),
+                row(2, "SITEB", 2),
+                row(3, "SITEA", 9),
+            ]),
+        ),
+    );
+    assert!(app.is_replicated(DbSide::A, &row(1, "SITEA", 1)));
+    assert_eq!(app.replicated(DbSide::A, &row(2, "SITEA", 2)), Some(false));
+    assert_eq!(app.replicated(DbSide::A, &row(3, "SITEA", 3)), Some(false));
+    // An id that was not asked about stays unknown.
+    assert_eq!(app.replicated(DbSide::A, &row(4, "SITEA", 4)), None);
+    // Nothing shown: nothing to ask.
+    assert!(
+        app.update(now(), Msg::Heartbeats(DbSide::B, Ok(vec![])))
+            .is_empty()
+    );
 }
 
 #[test]
@@ -342,7 +383,10 @@ fn heartbeat_is_sent_once_while_in_flight() {
         app.update(now(), Action::Heartbeat(Site::A)),
         vec![Command::InsertHeartbeat(Site::A)]
     );
-    assert!(app.update(now(), Action::Heartbeat(Site::A)).is_empty());
+    assert!(
+        app.update(now(), Action::Heartbeat(Site::A)).is_empty(),
+        "queued behind the one in flight"
+    );
     assert_eq!(
         app.update(now(), Action::Heartbeat(Site::B)),
         vec![Command::InsertHeartbeat(Site::B)]
@@ -352,13 +396,23 @@ fn heartbeat_is_sent_once_while_in_flight() {
         at: now(),
         site: "SITEA".into(),
     };
-    let cmds = app.update(now(), Msg::HeartbeatInserted(Site::A, Ok((DbSide::B, row))));
-    assert_eq!(cmds, vec![Command::FetchHeartbeats(DbSide::B)]);
-    assert!(
-        last_log(&app)
-            .1
-            .contains("heartbeat 42 as SITEA inserted into database b")
+    let cmds = app.update(
+        now(),
+        Msg::HeartbeatInserted(Site::A, Ok((DbSide::B, row.clone()))),
     );
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchHeartbeats(DbSide::B),
+            Command::InsertHeartbeat(Site::A)
+        ]
+    );
+    assert!(app.busy.contains(&Busy::Heartbeat(Site::A)));
+    app.update(now(), Msg::HeartbeatInserted(Site::A, Ok((DbSide::B, row))));
+    assert!(app.log.iter().any(|e| {
+        e.text
+            .contains("heartbeat 42 as SITEA inserted into database b")
+    }));
     assert!(!app.busy.contains(&Busy::Heartbeat(Site::A)));
 }
 
@@ -726,4 +780,163 @@ fn enter_opens_the_detail_of_the_table_under_the_cursor() {
     filtered.table_view.filter = "zzz".into();
     filtered.update(now(), Action::OpenTableDetail);
     assert!(last_log(&filtered).1.contains("matches the filter `zzz`"));
+}
+
+/// The event log: newest at the bottom, so `j`/`Down`/`PgDn` go toward
+/// newer entries, `k`/`Up`/`PgUp` toward older ones, `g` to the oldest and
+/// `G` to the newest, and nothing moves past either end.
+#[test]
+fn log_scrolls_newest_at_the_bottom_and_never_past_an_end() {
+    let mut app = app();
+    for i in 0..30 {
+        app.push_log(now(), LogLevel::Info, format!("entry {i}"));
+    }
+    app.focus = Focus::Log;
+    assert_eq!(app.log_cursor(), Some(29), "follows the newest at first");
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.log_cursor(), Some(29), "nothing newer than the newest");
+    app.update(now(), Action::ScrollUp);
+    assert_eq!(app.log_cursor(), Some(28), "k: one older");
+    app.update(now(), Action::ScrollDown);
+    assert_eq!(app.log_cursor(), Some(29), "j: one newer");
+    app.update(now(), Action::PageUp);
+    assert_eq!(app.log_cursor(), Some(19));
+    app.update(now(), Action::ScrollTop);
+    assert_eq!(app.log_cursor(), Some(0), "g: the oldest");
+    app.update(now(), Action::ScrollUp);
+    assert_eq!(app.log_cursor(), Some(0), "nothing older than the oldest");
+    app.update(now(), Action::PageDown);
+    assert_eq!(app.log_cursor(), Some(10), "PgDn: newer");
+    // A new entry does not move the view away from what is being read.
+    app.push_log(now(), LogLevel::Info, "entry 30");
+    assert_eq!(app.log_cursor(), Some(10));
+    app.update(now(), Action::ScrollBottom);
+    assert_eq!(app.log_cursor(), Some(30), "G: the newest");
+    // At the bottom the log follows new entries.
+    app.push_log(now(), LogLevel::Info, "entry 31");
+    assert_eq!(app.log_cursor(), Some(31));
+}
+
+#[test]
+fn a_log_full_of_entries_keeps_the_cursor_on_the_same_entry() {
+    let mut app = app();
+    for i in 0..dms_cockpit::app::LOG_CAPACITY {
+        app.push_log(now(), LogLevel::Info, format!("entry {i}"));
+    }
+    app.focus = Focus::Log;
+    app.update(now(), Action::ScrollTop);
+    app.update(now(), Action::PageDown);
+    app.push_log(now(), LogLevel::Info, "one more");
+    let at = app.log_cursor().unwrap();
+    assert_eq!(app.log[at].text, "entry 10");
+}
+
+fn inserted(site: Site, id: i64) -> Msg {
+    let row = HeartbeatRow {
+        id,
+        at: now(),
+        site: site.as_str().into(),
+    };
+    Msg::HeartbeatInserted(site, Ok((DbSide::A, row)))
+}
+
+/// Every heartbeat key press is carried out, one after the other: twelve
+/// quick presses are twelve heartbeats, never one at a time in flight.
+#[test]
+fn twelve_quick_heartbeat_presses_make_twelve_heartbeats_in_order() {
+    let mut app = app();
+    let mut sent = 0;
+    for _ in 0..12 {
+        sent += app
+            .update(now(), Action::Heartbeat(Site::A))
+            .iter()
+            .filter(|c| **c == Command::InsertHeartbeat(Site::A))
+            .count();
+    }
+    assert_eq!(sent, 1, "one at a time in flight");
+    assert_eq!(app.queued_heartbeats(Site::A), 11);
+    for id in 0..12 {
+        let cmds = app.update(now(), inserted(Site::A, id));
+        sent += cmds
+            .iter()
+            .filter(|c| **c == Command::InsertHeartbeat(Site::A))
+            .count();
+    }
+    assert_eq!(sent, 12, "twelve presses, twelve heartbeats");
+    assert_eq!(app.queued_heartbeats(Site::A), 0);
+    assert!(!app.busy.contains(&Busy::Heartbeat(Site::A)));
+    let done = app
+        .log
+        .iter()
+        .filter(|e| e.text.contains("as SITEA inserted"))
+        .count();
+    assert_eq!(done, 12);
+}
+
+#[test]
+fn a_a_gives_two_heartbeats_even_when_the_first_fails() {
+    let mut app = app();
+    assert_eq!(
+        app.update(now(), Action::Heartbeat(Site::B)),
+        vec![Command::InsertHeartbeat(Site::B)]
+    );
+    assert!(app.update(now(), Action::Heartbeat(Site::B)).is_empty());
+    assert!(
+        last_log(&app).1.contains("queued"),
+        "the second press is acknowledged: {:?}",
+        last_log(&app)
+    );
+    // The other site's heartbeats have their own queue.
+    assert_eq!(
+        app.update(now(), Action::Heartbeat(Site::A)),
+        vec![Command::InsertHeartbeat(Site::A)]
+    );
+    let cmds = app.update(
+        now(),
+        Msg::HeartbeatInserted(Site::B, Err(BackendError::Other("refused".into()))),
+    );
+    assert_eq!(cmds, vec![Command::InsertHeartbeat(Site::B)]);
+    let cmds = app.update(now(), inserted(Site::B, 5));
+    assert!(
+        !cmds.contains(&Command::InsertHeartbeat(Site::B)),
+        "{cmds:?}"
+    );
+    assert!(!app.busy.contains(&Busy::Heartbeat(Site::B)));
+}
+
+/// Another action pressed while the same one is pending is not silently
+/// dropped: the log says it is still in flight.
+#[test]
+fn an_action_repeated_while_pending_says_so() {
+    let mut app = with_tasks(app(), TaskStatus::Ready, false);
+    assert_eq!(app.update(now(), Action::StartSelected).len(), 1);
+    let before = app.log.len();
+    assert!(app.update(now(), Action::StartSelected).is_empty());
+    assert_eq!(app.log.len(), before + 1);
+    let text = last_log(&app).1;
+    assert!(text.contains("already in flight"), "{text}");
+
+    let mut app = with_tasks(self::app(), TaskStatus::Running, true);
+    app.update(now(), Action::StopSelected);
+    app.update(now(), Action::Confirm);
+    app.update(now(), Action::StopSelected);
+    app.update(now(), Action::Confirm);
+    assert!(
+        last_log(&app).1.contains("already in flight"),
+        "{:?}",
+        last_log(&app)
+    );
+
+    let mut app = self::app();
+    app.update(now(), Msg::AppMap(Ok(vec![item(Site::A, DbSide::A)])));
+    for _ in 0..2 {
+        app.update(now(), Action::FlipPrompt);
+        app.update(now(), Action::FlipChoose(Site::A));
+        app.update(now(), Action::Confirm);
+    }
+    assert!(
+        last_log(&app).1.contains("already in flight"),
+        "{:?}",
+        last_log(&app)
+    );
 }

@@ -47,7 +47,7 @@ async fn seeded(shape: KeyShape) -> (DynamoAppMap, Client, String) {
     assert_eq!(appmap.ensure_table(shape).await.unwrap(), Ensured::Created);
     for it in [item("SITEA", &oracle()), item("SITEB", &postgres())] {
         assert_eq!(
-            appmap.put_if_different(&it).await.unwrap(),
+            appmap.put_if_different(&it, None).await.unwrap(),
             PutOutcome::Changed
         );
     }
@@ -95,7 +95,7 @@ async fn both_key_shapes_read_flip_and_flip_back() {
         );
         assert_eq!(
             appmap
-                .put_if_different(&item("SITEA", &oracle()))
+                .put_if_different(&item("SITEA", &oracle()), None)
                 .await
                 .unwrap(),
             PutOutcome::Unchanged
@@ -299,7 +299,7 @@ async fn a_malformed_item_names_the_site_and_the_attribute() {
     // Setup can repair it: the stored item differs, so it is rewritten.
     assert_eq!(
         appmap
-            .put_if_different(&item("SITEB", &postgres()))
+            .put_if_different(&item("SITEB", &postgres()), None)
             .await
             .unwrap(),
         PutOutcome::Changed
@@ -326,7 +326,7 @@ async fn a_malformed_item_names_the_site_and_the_attribute() {
 async fn setup_does_not_add_a_second_mapping_for_a_site() {
     let (appmap, _client, _table) = seeded(KeyShape::SiteAndEngine).await;
     let err = appmap
-        .put_if_different(&item("SITEA", &postgres()))
+        .put_if_different(&item("SITEA", &postgres()), None)
         .await
         .unwrap_err();
     let BackendError::InvalidState(msg) = &err else {

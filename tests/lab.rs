@@ -658,3 +658,81 @@ async fn a_data_dir_in_use_by_another_lab_is_refused_until_it_closes() {
         .expect("reopens once closed");
     again.shutdown().await;
 }
+
+/// Issue 8, item 1 (false negative): rows that are in both databases keep
+/// their mark when the other database's latest rows are all newer ones.
+/// Checked against the rows themselves, read straight from the SQLite files.
+#[tokio::test]
+async fn replicated_marks_follow_the_rows_not_the_other_databases_latest() {
+    use dms_cockpit::app::Settings;
+    use dms_cockpit::commands::status::{Snapshot, poll};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    start(&b, TaskRole::Forward, StartType::StartReplication).await;
+    wait_full_load(&b).await;
+    start(&b, TaskRole::Backward, StartType::StartReplication).await;
+    // Three heartbeats as each site, carried both ways.
+    for _ in 0..3 {
+        for site in Site::ALL {
+            b.insert_heartbeat_as(site).await.expect("heartbeat");
+        }
+    }
+    let both = "SELECT count(*) FROM heartbeat";
+    wait_count(lab.site(DbSide::A), both, 6).await;
+    wait_count(lab.site(DbSide::B), both, 6).await;
+    // Stop the forward task, then twelve heartbeats as SITEA: they stay in a.
+    b.replication.stop(TaskRole::Forward).await.expect("stop");
+    wait_status(&b, TaskRole::Forward, TaskStatus::Stopped).await;
+    for _ in 0..12 {
+        b.insert_heartbeat_as(Site::A).await.expect("heartbeat");
+    }
+    wait_count(lab.site(DbSide::A), both, 18).await;
+
+    let app = poll(&b, &Settings::default(), 10).await;
+    let snapshot = Snapshot::from_app(&app);
+    // The truth, per row shown: is the same row (id, site, time) in the
+    // other database's file?
+    for db in DbSide::ALL {
+        let shown = &snapshot.heartbeats[db];
+        assert_eq!(shown.len(), if db == DbSide::A { 10 } else { 6 });
+        for row in shown {
+            let read = |side: DbSide| {
+                sqlx::query_as::<_, (String, String)>(
+                    "SELECT last_update_dt, last_update_site FROM heartbeat WHERE heartbeat_id = ?1",
+                )
+                .bind(row.id)
+                .fetch_optional(lab.site(side))
+            };
+            let here = read(db)
+                .await
+                .unwrap()
+                .expect("the shown row is in its database");
+            let there = read(db.other()).await.unwrap();
+            let in_other = i64::from(there.as_ref() == Some(&here));
+            assert_eq!(
+                row.replicated,
+                Some(in_other == 1),
+                "database {db} row {} ({}): marked {:?}, in the other database: {in_other}",
+                row.id,
+                row.site,
+                row.replicated
+            );
+        }
+    }
+    // The rows written before the stop are all in a too, and marked so.
+    assert!(
+        snapshot
+            .heartbeats
+            .b
+            .iter()
+            .all(|r| r.replicated == Some(true))
+    );
+    assert!(
+        snapshot
+            .heartbeats
+            .a
+            .iter()
+            .all(|r| r.replicated == Some(false))
+    );
+    lab.shutdown().await;
+}

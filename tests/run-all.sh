@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need when
 # it is missing (PostgreSQL from Debian's packages, moto server from PyPI,
-# tmux), starts a throwaway PostgreSQL cluster and moto on 127.0.0.1, runs
-# every test including the #[ignore]d service tests, and stops the servers.
+# tmux), checks formatting and lints (cargo fmt --check, cargo clippy
+# --all-targets -D warnings), starts a throwaway PostgreSQL cluster and moto
+# on 127.0.0.1, runs every test including the #[ignore]d service tests, and
+# stops the servers.
 #
 #   bash tests/run-all.sh [extra cargo test args...]
 set -euo pipefail
@@ -80,6 +82,20 @@ export DMSC_TEST_PG_BIN="$(pg_bin)"
 export DMSC_TEST_PG_DATA="$work/pg"
 export DMSC_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
 
+# Hygiene first: formatting and lints fail the run (CI's exit status) but
+# the tests still run, so one run reports everything that is wrong.
+lint_status=0
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
+    log "installing $component"
+    rustup component add "$component"
+  fi
+done
+log "cargo fmt --check"
+cargo fmt --check || { log "cargo fmt --check failed: run cargo fmt"; lint_status=1; }
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings || { log "clippy found warnings"; lint_status=1; }
+
 log "cargo test (all targets, ignored service tests included)"
 set +e
 cargo test --all-targets "$@" -- --include-ignored 2>&1 | tee "$work/test.log"
@@ -88,4 +104,5 @@ set -e
 # One closing line over every test binary (cargo prints one per binary,
 # and the benchmarks, run once as a check, print last).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$work/test.log"
+if [ "$status" = 0 ] && [ "$lint_status" != 0 ]; then status=1; fi
 exit "$status"

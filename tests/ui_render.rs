@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
 use dms_cockpit::app::{
-    Action, App, Busy, Focus, LogLevel, Pending, Popup, Settings, TableKey, TableSort,
+    Action, App, Busy, Focus, LogLevel, Pending, Popup, Replicas, Settings, TableKey, TableSort,
 };
 use dms_cockpit::backend::{
     AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
@@ -175,6 +175,23 @@ fn app_with_data() -> App {
             hb(2_000_001, 160, "SITEB"),
         ]),
     );
+    // What each database answers when asked for the ids the other shows.
+    for db in DbSide::ALL {
+        let asked: Vec<i64> = app.heartbeats[db]
+            .data
+            .iter()
+            .flatten()
+            .map(|r| r.id)
+            .collect();
+        let found = app.heartbeats[db.other()]
+            .data
+            .iter()
+            .flatten()
+            .filter(|r| asked.contains(&r.id))
+            .cloned()
+            .collect();
+        app.replicas[db].set(ago(1), Ok(Replicas { asked, found }));
+    }
     app.appmap.set(
         ago(4),
         Ok(vec![item("SITEA", &dbs.a), item("SITEB", &dbs.b)]),
@@ -306,7 +323,17 @@ fn replicated_marker_only_on_rows_in_both_databases() {
     let app = sized(app_with_data(), 100, 30);
     let text = screen(&app, 100, 30);
     // 1000006 is in both databases; 1000007 only in a (not yet carried).
-    assert!(app.is_replicated(DbSide::A, 1_000_006));
+    let row = |db: DbSide, id| {
+        app.heartbeats[db]
+            .data
+            .iter()
+            .flatten()
+            .find(|r| r.id == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(app.is_replicated(DbSide::A, &row(DbSide::A, 1_000_006)));
+    assert!(!app.is_replicated(DbSide::A, &row(DbSide::A, 1_000_007)));
     assert!(left_half_row(&text, "1000006", 100).contains("⇄ replicated"));
     let newest = left_half_row(&text, "1000007", 100);
     assert!(!newest.contains("replicated"), "{newest:?}");
@@ -492,6 +519,10 @@ fn footer_shows_actions_in_flight() {
         "{text}"
     );
     assert!(text.contains("?:help"), "{text}");
+    // Presses waiting behind the one in flight are counted.
+    app.queued.insert(Site::B, 3);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("heartbeat as SITEB (+3 queued)"), "{text}");
 }
 
 #[test]
@@ -562,7 +593,7 @@ fn scrolled_panels_show_later_rows_and_say_so() {
     // order_items, orders) scrolls the first two away.
     app.scroll.tasks.forward = 3;
     app.scroll.heartbeats.a = 1;
-    app.scroll.log = 1;
+    app.scroll.log = Some(app.log.len() - 2);
     let text = screen(&app, 80, 24);
     assert!(text.contains("Σ 4 tables, 3-4 shown"), "{text}");
     assert!(text.contains("order_items"), "{text}");
@@ -572,7 +603,7 @@ fn scrolled_panels_show_later_rows_and_say_so() {
             .all(|l| !l.chars().take(40).collect::<String>().contains("1000007")),
         "database a's newest row scrolled away:\n{text}"
     );
-    assert!(text.contains("scrolled up 1"), "{text}");
+    assert!(text.contains("1 newer below (G: newest)"), "{text}");
     assert!(
         !text.contains("heartbeat 1000007 as SITEA inserted"),
         "the newest log entry is below the view:\n{text}"
@@ -770,4 +801,42 @@ fn table_detail_shows_every_statistic_and_what_the_lab_simulates() {
         text.contains("is no longer in the forward task's table statistics"),
         "{text}"
     );
+}
+
+/// `g` on the log shows the oldest entry at the top of a full view, and
+/// the view never runs past the newest entry at the bottom.
+#[test]
+fn log_scrolled_to_the_oldest_fills_the_view_downwards() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.focus = Focus::Log;
+    app.update(now(), Action::ScrollTop);
+    let text = screen(&app, 80, 24);
+    let log: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("event log"))
+        .skip(1)
+        .take_while(|l| !l.contains("?:help"))
+        .collect();
+    assert!(
+        log[0].contains("refresh requested"),
+        "oldest first:\n{text}"
+    );
+    assert!(
+        log[1].contains("backward task: resume-processing"),
+        "then newer ones below it:\n{text}"
+    );
+    assert!(
+        log.iter().all(|l| !l.trim().is_empty()),
+        "a full view:\n{text}"
+    );
+    assert!(text.contains("newer below (G: newest)"), "{text}");
+    // At the newest, the newest entry is the bottom line.
+    app.update(now(), Action::ScrollBottom);
+    let text = screen(&app, 80, 24);
+    let last_log_line = text
+        .lines()
+        .take_while(|l| !l.contains("?:help"))
+        .last()
+        .unwrap();
+    assert!(last_log_line.contains("heartbeat 1000007"), "{text}");
 }

@@ -28,8 +28,14 @@ pub const HELP: &[(&str, &str)] = &[
     ("?", "help: this overlay (Esc or ? closes it)"),
     ("q  Ctrl-C", "quit"),
     ("Tab  Shift-Tab", "move focus between panels"),
-    ("j k  Down Up", "scroll the focused table"),
-    ("PgDn PgUp  g G", "page / jump to top or bottom"),
+    (
+        "j k  Down Up",
+        "scroll down / up (event log: newer / older)",
+    ),
+    (
+        "PgDn PgUp  g G",
+        "page down / up; top / bottom (log: oldest / newest)",
+    ),
     ("1  2", "select the forward / the backward task"),
     (
         "s",

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod guard;
 pub mod keymap;
+pub mod lag;
 pub mod msg;
 pub mod state;
 pub mod tables;

@@ -16,6 +16,8 @@ pub enum Msg {
     Tick,
     Task(TaskRole, Result<TaskSnapshot, BackendError>),
     Heartbeats(DbSide, Result<Vec<HeartbeatRow>, BackendError>),
+    /// What `db.other()` holds of the ids asked for (those shown for `db`).
+    Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
@@ -48,6 +50,9 @@ impl From<Msg> for Input {
 pub enum Command {
     FetchTask(TaskRole),
     FetchHeartbeats(DbSide),
+    /// Ask the other database of `DbSide` for exactly these ids (the rows
+    /// shown for `DbSide`), to tell which are replicated.
+    FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),

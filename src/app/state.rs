@@ -1,7 +1,7 @@
 //! The cockpit's state: what each panel last fetched, when, and its last
 //! error; focus, scroll, prompts and what is in flight.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -61,6 +61,14 @@ impl<T> Panel<T> {
             }
         }
     }
+}
+
+/// What the other database answered when asked for the ids a heartbeat
+/// panel shows: the ids asked, and the rows it holds with those ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replicas {
+    pub asked: Vec<i64>,
+    pub found: Vec<HeartbeatRow>,
 }
 
 /// The panels focus moves through with Tab, in screen order.
@@ -142,8 +150,10 @@ pub struct Scroll {
     pub tasks: PerTask<usize>,
     pub heartbeats: PerDb<usize>,
     pub appmap: usize,
-    /// Rows up from the newest entry.
-    pub log: usize,
+    /// The event log's cursor: the index in `App::log` of the entry being
+    /// read (Enter opens it in full). `None` follows the newest entry, so
+    /// new entries scroll into view until the operator scrolls up.
+    pub log: Option<usize>,
 }
 
 /// Settings the app needs from the config.
@@ -176,6 +186,9 @@ pub struct App {
     pub settings: Settings,
     pub tasks: PerTask<Panel<TaskSnapshot>>,
     pub heartbeats: PerDb<Panel<Vec<HeartbeatRow>>>,
+    /// `replicas[db]`: the rows database `db.other()` holds with the ids
+    /// shown for `db`, asked for after each read of `db`'s rows.
+    pub replicas: PerDb<Panel<Replicas>>,
     pub appmap: Panel<Vec<AppMapItem>>,
     pub log: VecDeque<LogEntry>,
     pub focus: Focus,
@@ -185,6 +198,9 @@ pub struct App {
     /// Filter and sort of the table lists.
     pub table_view: super::tables::TableView,
     pub busy: BTreeSet<Busy>,
+    /// Heartbeat key presses waiting for the one in flight for their site:
+    /// each press is carried out, in order, one at a time.
+    pub queued: BTreeMap<Site, usize>,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -205,6 +221,7 @@ impl App {
             settings,
             tasks: PerTask::default(),
             heartbeats: PerDb::default(),
+            replicas: PerDb::default(),
             appmap: Panel::default(),
             log: VecDeque::new(),
             focus: Focus::Tasks,
@@ -213,6 +230,7 @@ impl App {
             scroll: Scroll::default(),
             table_view: Default::default(),
             busy: BTreeSet::new(),
+            queued: BTreeMap::new(),
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,
@@ -229,18 +247,44 @@ impl App {
         crate::backend::routing::database_of(item, &self.databases)
     }
 
-    /// Whether heartbeat `id` shown for database `db` is also present in
-    /// the other database's fetched rows: it has been replicated.
-    pub fn is_replicated(&self, db: DbSide, id: i64) -> bool {
-        self.heartbeats[db.other()]
-            .data
-            .as_ref()
-            .is_some_and(|rows| rows.iter().any(|r| r.id == id))
+    /// Whether `row`, shown for database `db`, has been replicated: the
+    /// other database, asked for exactly this id, holds a row that is
+    /// [`same_as`](HeartbeatRow::same_as) it. `None` when the other
+    /// database has not been asked about this id (yet, or it could not
+    /// answer): unknown, not "no".
+    pub fn replicated(&self, db: DbSide, row: &HeartbeatRow) -> Option<bool> {
+        let replicas = self.replicas[db].data.as_ref()?;
+        if !replicas.asked.contains(&row.id) {
+            return None;
+        }
+        Some(replicas.found.iter().any(|r| r.same_as(row)))
+    }
+
+    /// [`replicated`](Self::replicated), with unknown read as no: what
+    /// the `⇄ replicated` mark shows.
+    pub fn is_replicated(&self, db: DbSide, row: &HeartbeatRow) -> bool {
+        self.replicated(db, row) == Some(true)
+    }
+
+    /// Heartbeat presses for `site` still waiting to be sent.
+    pub fn queued_heartbeats(&self, site: Site) -> usize {
+        self.queued.get(&site).copied().unwrap_or(0)
+    }
+
+    /// The event-log entry the cursor is on: the newest unless the
+    /// operator scrolled up; `None` while the log is empty.
+    pub fn log_cursor(&self) -> Option<usize> {
+        let last = self.log.len().checked_sub(1)?;
+        Some(self.scroll.log.map_or(last, |i| i.min(last)))
     }
 
     pub fn push_log(&mut self, at: DateTime<Utc>, level: LogLevel, text: impl Into<String>) {
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
+            // The cursor stays on the entry it was on, which moved up one.
+            if let Some(i) = &mut self.scroll.log {
+                *i = i.saturating_sub(1);
+            }
         }
         self.log.push_back(LogEntry {
             at,

@@ -99,6 +99,9 @@ impl App {
                 ));
             }
             Action::StartSelected => return self.start(self.selected, None),
+            Action::StopSelected if self.busy.contains(&Busy::Stop(self.selected)) => {
+                self.log_in_flight(Busy::Stop(self.selected))
+            }
             Action::StopSelected => self.ask(Pending::Stop(self.selected), |app, role| {
                 let task = app.tasks[role].data.as_ref();
                 match task {
@@ -120,6 +123,15 @@ impl App {
                 } else if self.busy.insert(Busy::Heartbeat(site)) {
                     self.log_info(format!("inserting a heartbeat as {site}"));
                     return vec![Command::InsertHeartbeat(site)];
+                } else {
+                    // One at a time per site, but every press counts: it
+                    // is sent when the one before it has ended.
+                    let waiting = self.queued.entry(site).or_default();
+                    *waiting += 1;
+                    let waiting = *waiting;
+                    self.log_info(format!(
+                        "heartbeat as {site} queued ({waiting} waiting for the one in flight)"
+                    ));
                 }
             }
             Action::FlipPrompt => match guard::check_writable(&self.mode, "flip a site") {
@@ -157,6 +169,7 @@ impl App {
                     self.log_info(format!("{role} task: {}", request.start_type));
                     return vec![Command::StartTask(role, request)];
                 }
+                self.log_in_flight(Busy::Start(role));
             }
         }
         vec![]
@@ -164,6 +177,10 @@ impl App {
 
     fn flip_chosen(&mut self, site: crate::backend::Site) -> Vec<Command> {
         self.popup = None;
+        if self.busy.contains(&Busy::Flip(site)) {
+            self.log_in_flight(Busy::Flip(site));
+            return vec![];
+        }
         let items = self.appmap.data.clone().unwrap_or_default();
         if self.appmap.data.is_none() {
             self.log_error("the appmap has not been read yet: wait for it, then flip");
@@ -186,6 +203,7 @@ impl App {
                     self.log_info(format!("stopping the {role} task"));
                     return vec![Command::StopTask(role)];
                 }
+                self.log_in_flight(Busy::Stop(role));
             }
             Pending::Reload(role) => self.popup = Some(Popup::Confirm(Pending::ReloadReally(role))),
             Pending::ReloadReally(role) => return self.start(role, Some(StartType::ReloadTarget)),
@@ -194,6 +212,7 @@ impl App {
                     self.log_info(format!("flipping {site} to database {to}"));
                     return vec![Command::Flip(site, seen)];
                 }
+                self.log_in_flight(Busy::Flip(site));
             }
         }
         vec![]
@@ -205,7 +224,22 @@ impl App {
             Msg::Tick => return self.poll_all(),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
             Msg::Heartbeats(db, result) => {
-                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()))
+                let ids: Option<Vec<i64>> = result
+                    .as_ref()
+                    .ok()
+                    .map(|rows| rows.iter().map(|r| r.id).collect());
+                self.heartbeats[db].set(now, result.map_err(|e| e.to_string()));
+                if let Some(ids) = ids {
+                    return self.check_replicas(db, ids);
+                }
+            }
+            Msg::Replicas(db, asked, result) => {
+                self.replicas[db].set(
+                    now,
+                    result
+                        .map(|found| super::state::Replicas { asked, found })
+                        .map_err(|e| e.to_string()),
+                );
             }
             Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
             Msg::Started(role, request, result) => {
@@ -227,17 +261,21 @@ impl App {
                 return self.refresh_task(role);
             }
             Msg::HeartbeatInserted(site, result) => {
-                self.busy.remove(&Busy::Heartbeat(site));
-                match result {
+                let mut commands = match result {
                     Ok((db, row)) => {
                         self.log_ok(format!(
                             "heartbeat {} as {site} inserted into database {db} ({})",
                             row.id, self.databases[db].engine
                         ));
-                        return self.refresh_heartbeats(db);
+                        self.refresh_heartbeats(db)
                     }
-                    Err(e) => self.log_error(format!("heartbeat as {site} failed: {e}")),
-                }
+                    Err(e) => {
+                        self.log_error(format!("heartbeat as {site} failed: {e}"));
+                        vec![]
+                    }
+                };
+                commands.extend(self.next_heartbeat(site));
+                return commands;
             }
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
@@ -258,12 +296,63 @@ impl App {
         vec![]
     }
 
+    /// The heartbeat for `site` has ended: sends the next queued press,
+    /// or marks the site idle.
+    fn next_heartbeat(&mut self, site: crate::backend::Site) -> Option<Command> {
+        match self.queued.get_mut(&site) {
+            Some(waiting) if *waiting > 0 => {
+                *waiting -= 1;
+                let left = *waiting;
+                if left == 0 {
+                    self.queued.remove(&site);
+                }
+                self.log_info(format!(
+                    "inserting a queued heartbeat as {site} ({left} more waiting)"
+                ));
+                Some(Command::InsertHeartbeat(site))
+            }
+            _ => {
+                self.busy.remove(&Busy::Heartbeat(site));
+                None
+            }
+        }
+    }
+
+    /// Says that `busy` is still pending, so a repeated key is not
+    /// silently swallowed.
+    fn log_in_flight(&mut self, busy: Busy) {
+        let what = match busy {
+            Busy::Start(role) => format!("the {role} task's start"),
+            Busy::Stop(role) => format!("the {role} task's stop"),
+            Busy::Heartbeat(site) => format!("a heartbeat as {site}"),
+            Busy::Flip(site) => format!("the flip of {site}"),
+        };
+        self.log_info(format!(
+            "{what} is already in flight: wait for its answer (the event log shows it)"
+        ));
+    }
+
     fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
         if self.tasks[role].loading {
             return vec![];
         }
         self.tasks[role].loading = true;
         vec![Command::FetchTask(role)]
+    }
+
+    /// Asks the other database for exactly the ids now shown for `db`.
+    /// With nothing shown there is nothing to ask; while a check is in
+    /// flight none is added (the next read of `db` asks again).
+    fn check_replicas(&mut self, db: DbSide, ids: Vec<i64>) -> Vec<Command> {
+        if ids.is_empty() {
+            self.replicas[db].set(self.now, Ok(super::state::Replicas::default()));
+            return vec![];
+        }
+        if self.replicas[db].loading {
+            return vec![];
+        }
+        self.replicas[db].loading = true;
+        vec![Command::FetchReplicas(db, ids)]
     }
 
     fn refresh_heartbeats(&mut self, db: DbSide) -> Vec<Command> {
@@ -294,6 +383,9 @@ impl App {
     }
 
     fn scroll_by(&mut self, delta: isize) {
+        if self.focus == Focus::Log {
+            return self.scroll_log_by(delta);
+        }
         let max = self.focused_len().saturating_sub(1);
         let selected = self.selected;
         let offset = match self.focus {
@@ -301,9 +393,22 @@ impl App {
             Focus::HeartbeatA => &mut self.scroll.heartbeats.a,
             Focus::HeartbeatB => &mut self.scroll.heartbeats.b,
             Focus::AppMap => &mut self.scroll.appmap,
-            Focus::Log => &mut self.scroll.log,
+            Focus::Log => return,
         };
         *offset = offset.saturating_add_signed(delta).min(max);
+    }
+
+    /// The log's newest entry is at the bottom: a positive `delta` (j,
+    /// Down, PgDn, G) moves the cursor toward newer entries, a negative one
+    /// toward older; it stops at either end. Reaching the newest entry
+    /// follows new ones again.
+    fn scroll_log_by(&mut self, delta: isize) {
+        let Some(cursor) = self.log_cursor() else {
+            return;
+        };
+        let last = self.log.len() - 1;
+        let next = cursor.saturating_add_signed(delta).min(last);
+        self.scroll.log = (next < last).then_some(next);
     }
 
     pub(super) fn log_info(&mut self, text: impl Into<String>) {

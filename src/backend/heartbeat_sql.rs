@@ -170,6 +170,36 @@ pub fn pg_insert(names: &HeartbeatNames) -> String {
     )
 }
 
+/// PostgreSQL: exactly the rows whose id is in the `bigint[]` `$1`. The
+/// column is compared as it is declared (the id is `bigint` in the setup
+/// scripts), so the unique index on it serves the lookup.
+pub fn pg_by_ids(names: &HeartbeatNames) -> String {
+    format!(
+        "SELECT heartbeat_id::bigint AS heartbeat_id, last_update_dt, last_update_site::text AS last_update_site \
+         FROM {table} WHERE heartbeat_id = ANY($1)",
+        table = names.table()
+    )
+}
+
+/// Oracle allows at most 1,000 expressions in an `IN` list (ORA-01795).
+pub const ORACLE_IN_LIMIT: usize = 1000;
+
+/// Oracle: exactly the rows whose id is one of `n` binds `:1` … `:n`
+/// (`1 <= n <= ORACLE_IN_LIMIT`; the caller splits longer lists). Oracle
+/// has no array bind without a SQL collection type the setup would have to
+/// create, and an `IN` list of binds keeps the statement shareable per size.
+pub fn oracle_by_ids(names: &HeartbeatNames, n: usize) -> String {
+    let binds: Vec<String> = (1..=n.clamp(1, ORACLE_IN_LIMIT))
+        .map(|i| format!(":{i}"))
+        .collect();
+    format!(
+        "SELECT heartbeat_id, last_update_dt, last_update_site FROM {table} \
+         WHERE heartbeat_id IN ({binds})",
+        table = names.table(),
+        binds = binds.join(", ")
+    )
+}
+
 /// Oracle (12c and later): the latest `:n` rows, newest first.
 pub fn oracle_latest(names: &HeartbeatNames) -> String {
     format!(
@@ -275,6 +305,24 @@ mod tests {
         assert!(insert.contains("nextval('app.hb_seq')"));
         assert!(insert.contains("now() AT TIME ZONE 'UTC'"));
         assert!(insert.contains("RETURNING heartbeat_id"));
+    }
+
+    #[test]
+    fn by_ids_sql_asks_for_exactly_the_ids() {
+        let names = HeartbeatNames::default();
+        assert_eq!(
+            pg_by_ids(&names),
+            "SELECT heartbeat_id::bigint AS heartbeat_id, last_update_dt, last_update_site::text AS last_update_site \
+             FROM customer_orders.heartbeat WHERE heartbeat_id = ANY($1)"
+        );
+        assert_eq!(
+            oracle_by_ids(&names, 3),
+            "SELECT heartbeat_id, last_update_dt, last_update_site FROM customer_orders.heartbeat \
+             WHERE heartbeat_id IN (:1, :2, :3)"
+        );
+        let most = oracle_by_ids(&names, 5000);
+        assert!(most.ends_with(":999, :1000)"), "{most}");
+        assert_eq!(most.matches(':').count(), ORACLE_IN_LIMIT);
     }
 
     #[test]

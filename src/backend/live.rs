@@ -165,6 +165,10 @@ impl HeartbeatStore for DeferredHeartbeat {
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
         self.store().await?.insert(site).await
     }
+
+    async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>> {
+        self.store().await?.by_ids(ids).await
+    }
 }
 
 /// Three quarters of the call's limit, for the adapter's own timeouts.

@@ -85,6 +85,11 @@ pub trait HeartbeatStore: Send + Sync {
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>>;
     /// Inserts `(nextval, now, site)` and returns the new row.
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow>;
+    /// Exactly the rows with these ids, in no particular order (ids it
+    /// does not hold are simply absent). One query, whatever the number of
+    /// ids: this is how "replicated" asks the other database about the rows
+    /// on screen, instead of scanning its latest rows.
+    async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>>;
 }
 
 /// What the screen says about where it is connected.

@@ -353,6 +353,34 @@ pub struct HeartbeatRow {
     pub site: String,
 }
 
+impl HeartbeatRow {
+    /// Whether `other` is the same heartbeat: same id, same site and the
+    /// same `last_update_dt` at the precision both engines keep. That is
+    /// what "replicated" means (the other database holds a row that is
+    /// `same_as` this one), and what every lag measurement pairs rows by.
+    ///
+    /// The precision is whole microseconds, truncated: PostgreSQL's
+    /// `timestamp` keeps microseconds, the Oracle table is `TIMESTAMP(6)`
+    /// (see `sql/oracle/02_heartbeat.sql`), the lab stores microseconds,
+    /// and DMS copies a timestamp between them without rounding it further.
+    /// A driver handing back nanoseconds (Oracle's `Timestamp` can) must
+    /// not make a copy look different, so both sides are truncated, never
+    /// rounded: rounding could carry one side into the next microsecond.
+    /// The site is compared without trailing blanks (a `CHAR` column pads).
+    pub fn same_as(&self, other: &HeartbeatRow) -> bool {
+        self.id == other.id
+            && self.site.trim_end() == other.site.trim_end()
+            && micros(self.at) == micros(other.at)
+    }
+}
+
+/// Microseconds since the epoch, truncated toward the past.
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(at.timestamp_subsec_micros()))
+}
+
 /// One appmap item, with the original attribute names. All values are
 /// strings, as the original scripts wrote them; anything else the item
 /// carries is kept in `extra` so a flip can preserve it.
@@ -406,5 +434,42 @@ impl AppMapItem {
             "{} {}:{}/{}",
             self.dbengine, self.endpoint, self.port, self.dbname
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, site: &str, at: &str) -> HeartbeatRow {
+        HeartbeatRow {
+            id,
+            at: DateTime::parse_from_rfc3339(at).unwrap().to_utc(),
+            site: site.into(),
+        }
+    }
+
+    #[test]
+    fn same_as_needs_id_site_and_time() {
+        let a = row(7, "SITEA", "2026-11-27T10:00:03.123456Z");
+        assert!(a.same_as(&a.clone()));
+        assert!(!a.same_as(&row(8, "SITEA", "2026-11-27T10:00:03.123456Z")));
+        assert!(!a.same_as(&row(7, "SITEB", "2026-11-27T10:00:03.123456Z")));
+        assert!(!a.same_as(&row(7, "SITEA", "2026-11-27T10:00:03.123457Z")));
+        assert!(!a.same_as(&row(7, "SITEA", "2026-11-27T10:00:04.123456Z")));
+    }
+
+    #[test]
+    fn same_as_compares_whole_microseconds_truncated() {
+        // Nanoseconds beyond the microsecond (a driver may hand them back)
+        // do not matter; truncation never carries into the next microsecond.
+        let micros = row(7, "SITEA", "2026-11-27T10:00:03.123456Z");
+        assert!(micros.same_as(&row(7, "SITEA", "2026-11-27T10:00:03.123456999Z")));
+        assert!(!micros.same_as(&row(7, "SITEA", "2026-11-27T10:00:03.123455999Z")));
+        // A CHAR column pads the site with blanks.
+        assert!(micros.same_as(&row(7, "SITEA   ", "2026-11-27T10:00:03.123456Z")));
+        // Before the epoch the truncation still goes one way.
+        let old = row(1, "SITEA", "1969-12-31T23:59:59.500000Z");
+        assert!(old.same_as(&row(1, "SITEA", "1969-12-31T23:59:59.500000900Z")));
     }
 }

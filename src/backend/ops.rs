@@ -40,6 +40,18 @@ impl Backends {
             .map_err(|e| self.name_database(db, e))
     }
 
+    /// The rows of database `db` with exactly these ids (see
+    /// [`HeartbeatStore::by_ids`](super::HeartbeatStore::by_ids)).
+    pub async fn heartbeats_by_ids(
+        &self,
+        db: DbSide,
+        ids: &[i64],
+    ) -> BackendResult<Vec<HeartbeatRow>> {
+        with_timeout(self.timeout, self.heartbeats[db].by_ids(ids))
+            .await
+            .map_err(|e| self.name_database(db, e))
+    }
+
     /// A bare timeout says nothing about where: name the database.
     fn name_database(&self, db: DbSide, e: BackendError) -> BackendError {
         match e {

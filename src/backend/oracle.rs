@@ -198,6 +198,39 @@ impl HeartbeatStore for OracleHeartbeat {
             .await?;
         self.row(id, &ts, site.as_str().to_string())
     }
+
+    async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = ids.to_vec();
+        let raw = self
+            .run(move |conn, inner| {
+                let mut out = Vec::new();
+                // One statement per 1,000 ids (Oracle's IN-list limit); the
+                // screen asks for tens, so in practice this is one query.
+                for chunk in ids.chunks(heartbeat_sql::ORACLE_IN_LIMIT) {
+                    let sql = heartbeat_sql::oracle_by_ids(&inner.opts.names, chunk.len());
+                    let binds: Vec<&dyn oracle::sql_type::ToSql> = chunk
+                        .iter()
+                        .map(|id| id as &dyn oracle::sql_type::ToSql)
+                        .collect();
+                    for row in conn.query(&sql, &binds)? {
+                        let row = row?;
+                        out.push((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, Timestamp>(1)?,
+                            row.get::<_, String>(2)?,
+                        ));
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        raw.into_iter()
+            .map(|(id, ts, site)| self.row(id, &ts, site))
+            .collect()
+    }
 }
 
 impl OracleHeartbeat {

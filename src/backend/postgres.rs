@@ -101,6 +101,7 @@ pub struct PgHeartbeat {
     // Arc<str>: each query clones the text cheaply into sqlx.
     latest_sql: Arc<str>,
     insert_sql: Arc<str>,
+    by_ids_sql: Arc<str>,
 }
 
 impl PgHeartbeat {
@@ -117,6 +118,7 @@ impl PgHeartbeat {
             pool,
             latest_sql: heartbeat_sql::pg_latest(&opts.names).into(),
             insert_sql: heartbeat_sql::pg_insert(&opts.names).into(),
+            by_ids_sql: heartbeat_sql::pg_by_ids(&opts.names).into(),
             opts,
         })
     }
@@ -193,6 +195,20 @@ impl HeartbeatStore for PgHeartbeat {
             )
             .await?;
         decode_row(&row, &self.opts)
+    }
+
+    async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .bounded(
+                sqlx::query(trusted(&self.by_ids_sql))
+                    .bind(ids.to_vec())
+                    .fetch_all(&self.pool),
+            )
+            .await?;
+        rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }
 }
 

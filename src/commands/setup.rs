@@ -8,7 +8,7 @@ use crate::backend::heartbeat_sql::HeartbeatNames;
 use crate::backend::live;
 use crate::backend::postgres::PgHeartbeat;
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, Engine, PerDb, PerTask, Site, TaskRole, aws,
+    AppMapItem, AppMapStore, BackendError, DbSide, Engine, PerDb, PerTask, Site, TaskRole, aws,
 };
 use crate::cli::{GlobalArgs, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs};
 use crate::config::{self, Config};
@@ -64,6 +64,9 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
             "appmap table {table}: already there with a {found:?} key (not {shape:?}); both work, keeping it"
         ),
     }
+    if args.reset {
+        return reset_appmap(&store, &config, args.yes).await;
+    }
     for site in Site::ALL {
         let item = initial_item(site, &config);
         let what = format!(
@@ -71,9 +74,83 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
             item.dbengine,
             crate::format::db_long(&config.databases[route_of(site)].db)
         );
-        match store.put_if_different(&item).await {
+        let other = &config.databases[route_of(site).other()].db;
+        match store.put_if_different(&item, Some(other)).await {
             Ok(PutOutcome::Changed) => println!("item {what}: written"),
             Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
+            Ok(PutOutcome::Flipped(found)) => println!(
+                "item {site}: flipped to database {} ({}){}: left alone; `setup appmap --reset` points it back",
+                route_of(site).other(),
+                found.describe(),
+                flipped_note(&found)
+            ),
+            Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// ` by X at T` from a flipped item's record, when it has one.
+fn flipped_note(item: &AppMapItem) -> String {
+    match (item.extra.get("flipped_by"), item.extra.get("flipped_at")) {
+        (Some(by), Some(at)) => format!(" by {by} at {at}"),
+        (Some(by), None) => format!(" by {by}"),
+        (None, Some(at)) => format!(" at {at}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// `setup appmap --reset`: every site back to the database the config
+/// gives it. A site pointing elsewhere is moved with the same conditional
+/// transaction a flip uses (so a concurrent change is detected, and the
+/// item records who moved it and when); a missing or damaged item is
+/// written as `setup appmap` writes it.
+async fn reset_appmap(store: &DynamoAppMap, config: &Config, yes: bool) -> Outcome {
+    let stored = store.read_all().await?;
+    let mut moves = Vec::new();
+    for site in Site::ALL {
+        let wanted = initial_item(site, config);
+        if let Some(found) = stored.iter().find(|i| i.site == site.as_str())
+            && !crate::backend::ops::same_mapping(found, &wanted)
+        {
+            moves.push((site, found.clone()));
+        }
+    }
+    if !moves.is_empty() {
+        let list: Vec<String> = moves
+            .iter()
+            .map(|(site, found)| {
+                format!(
+                    "{site} from {} back to database {}",
+                    found.describe(),
+                    route_of(*site)
+                )
+            })
+            .collect();
+        let question = format!("Reset the appmap: move {}?", list.join(", "));
+        if !super::confirm::confirm(&question, yes)? {
+            return Err(Failure::BadInput(
+                "not confirmed: the appmap was not changed".into(),
+            ));
+        }
+    }
+    for site in Site::ALL {
+        let db = &config.databases[route_of(site)].db;
+        let what = format!("{site} -> {}", crate::format::db_long(db));
+        if let Some((_, found)) = moves.iter().find(|(s, _)| *s == site) {
+            store
+                .flip(found, db, "setup appmap --reset")
+                .await
+                .map_err(|e| Failure::Failed(format!("item {site}: {e}")))?;
+            println!("item {what}: reset (was {})", found.describe());
+            continue;
+        }
+        match store
+            .put_if_different(&initial_item(site, config), None)
+            .await
+        {
+            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
+            Ok(_) => println!("item {what}: written"),
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }

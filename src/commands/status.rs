@@ -17,9 +17,9 @@ use serde::Serialize;
 
 use super::connect::{self, Connected};
 use super::{Failure, Outcome};
-use crate::app::App;
+use crate::app::{App, Settings};
 use crate::backend::{
-    DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    Backends, DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::format;
@@ -58,8 +58,9 @@ pub struct HeartbeatJson {
     pub id: i64,
     pub at: String,
     pub site: String,
-    /// Also present in the other database's latest rows.
-    pub replicated: bool,
+    /// The other database holds the same row (same id, site and time, see
+    /// `HeartbeatRow::same_as`); null when it could not be asked.
+    pub replicated: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,26 +96,34 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
 /// Polls every panel once, concurrently, through the TUI's own update and
 /// executor, and returns the resulting state.
 pub async fn poll_once(connected: &Connected, rows: usize) -> App {
-    let backends = &connected.backends;
+    poll(&connected.backends, &connected.settings, rows).await
+}
+
+/// [`poll_once`] on any backends: what `status` shows of them.
+pub async fn poll(backends: &Backends, settings: &Settings, rows: usize) -> App {
     let mut app = App::new(
         backends.mode.clone(),
         backends.databases.clone(),
-        connected.settings.clone(),
+        settings.clone(),
         Utc::now(),
     );
     let context = Context {
-        operator: connected.settings.operator.clone(),
+        operator: settings.operator.clone(),
         heartbeat_rows: rows,
     };
-    let commands = app.poll_all();
-    let msgs = futures::future::join_all(
-        commands
-            .into_iter()
-            .map(|c| executor::run(backends, &context, c)),
-    )
-    .await;
-    for msg in msgs {
-        app.update(Utc::now(), msg);
+    // A result may ask for a follow-up (the rows shown for one database
+    // are looked up in the other): run rounds until nothing is asked.
+    let mut commands = app.poll_all();
+    while !commands.is_empty() {
+        let msgs = futures::future::join_all(
+            commands
+                .drain(..)
+                .map(|c| executor::run(backends, &context, c)),
+        )
+        .await;
+        for msg in msgs {
+            commands.extend(app.update(Utc::now(), msg));
+        }
     }
     app
 }
@@ -148,7 +157,7 @@ impl Snapshot {
                     id: row.id,
                     at: format::rfc3339(row.at),
                     site: row.site.clone(),
-                    replicated: app.is_replicated(db, row.id),
+                    replicated: app.replicated(db, row),
                 })
                 .collect()
         });
@@ -285,9 +294,15 @@ pub fn text(app: &App) -> String {
         if let Some(e) = &panel.error {
             let _ = writeln!(out, "  ✖ {e}");
         }
-        let other_known = app.heartbeats[db.other()].data.is_some();
+        if let Some(e) = &app.replicas[db].error {
+            let _ = writeln!(
+                out,
+                "  ✖ cannot tell which rows are replicated: database {} did not answer: {e}",
+                db.other()
+            );
+        }
         for row in panel.data.iter().flatten() {
-            let replicated = other_known.then(|| app.is_replicated(db, row.id));
+            let replicated = app.replicated(db, row);
             let _ = writeln!(out, "  {}", format::heartbeat_line(row, replicated));
         }
     }

@@ -17,6 +17,19 @@ pub(crate) struct LabHeartbeats {
     pub(crate) side: DbSide,
 }
 
+impl LabHeartbeats {
+    fn decode(&self, r: &sqlx::sqlite::SqliteRow) -> BackendResult<HeartbeatRow> {
+        let at: String = r.get("last_update_dt");
+        Ok(HeartbeatRow {
+            id: r.get("heartbeat_id"),
+            at: clock::parse(&at).map_err(|e| {
+                BackendError::Malformed(format!("lab site {} heartbeat: {e}", self.side))
+            })?,
+            site: r.get("last_update_site"),
+        })
+    }
+}
+
 #[async_trait]
 impl HeartbeatStore for LabHeartbeats {
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
@@ -28,18 +41,26 @@ impl HeartbeatStore for LabHeartbeats {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error(&format!("reading heartbeats of lab site {}", self.side), e))?;
-        rows.iter()
-            .map(|r| {
-                let at: String = r.get("last_update_dt");
-                Ok(HeartbeatRow {
-                    id: r.get("heartbeat_id"),
-                    at: clock::parse(&at).map_err(|e| {
-                        BackendError::Malformed(format!("lab site {} heartbeat: {e}", self.side))
-                    })?,
-                    site: r.get("last_update_site"),
-                })
-            })
-            .collect()
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
+    async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query and one bind whatever the number of ids: SQLite reads
+        // the list as a JSON array.
+        let list = serde_json::to_string(ids)
+            .map_err(|e| BackendError::Other(format!("cannot encode heartbeat ids: {e}")))?;
+        let rows = sqlx::query(
+            "SELECT heartbeat_id, last_update_dt, last_update_site FROM heartbeat
+             WHERE heartbeat_id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error(&format!("reading heartbeats of lab site {}", self.side), e))?;
+        rows.iter().map(|r| self.decode(r)).collect()
     }
 
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {

@@ -73,6 +73,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             db,
             backends.latest_heartbeats(db, context.heartbeat_rows).await,
         ),
+        Command::FetchReplicas(db, ids) => {
+            let result = backends.heartbeats_by_ids(db.other(), &ids).await;
+            Msg::Replicas(db, ids, result)
+        }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
         Command::StartTask(role, request) => {
             let result =
@@ -99,6 +103,7 @@ fn msg_error(msg: &Msg) -> Option<String> {
     let e = match msg {
         Msg::Task(_, Err(e))
         | Msg::Heartbeats(_, Err(e))
+        | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))

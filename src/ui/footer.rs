@@ -59,7 +59,10 @@ fn busy_text(app: &App) -> Option<String> {
         .map(|b| match b {
             Busy::Start(role) => format!("starting the {role} task"),
             Busy::Stop(role) => format!("stopping the {role} task"),
-            Busy::Heartbeat(site) => format!("heartbeat as {site}"),
+            Busy::Heartbeat(site) => match app.queued_heartbeats(*site) {
+                0 => format!("heartbeat as {site}"),
+                n => format!("heartbeat as {site} (+{n} queued)"),
+            },
             Busy::Flip(site) => format!("flipping {site}"),
         })
         .collect();

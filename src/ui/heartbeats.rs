@@ -106,7 +106,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
         .skip(offset)
         .map(|r| {
             let is_newest = Some(r.id) == newest;
-            let replicated = app.is_replicated(db, r.id);
+            let replicated = app.is_replicated(db, r);
             let when = if dated {
                 format::date_time(r.at)
             } else {

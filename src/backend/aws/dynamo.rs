@@ -62,10 +62,14 @@ pub enum Ensured {
 }
 
 /// What [`DynamoAppMap::put_if_different`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutOutcome {
+    /// Written: a new item, or one repaired (conditionally on what was read).
     Changed,
     Unchanged,
+    /// The site points at the other configured database, as a flip leaves
+    /// it: reported and left alone.
+    Flipped(AppMapItem),
 }
 
 /// The appmap table, reached through one SDK client.
@@ -265,48 +269,123 @@ impl DynamoAppMap {
 
     /// Writes `item` (the six attributes and its extras) unless the stored
     /// item already says the same; attributes the stored item has beyond
-    /// those are kept. Refuses to add a second mapping for a site that
-    /// already points at another engine: that is what a flip is for.
-    pub async fn put_if_different(&self, item: &AppMapItem) -> BackendResult<PutOutcome> {
+    /// those are kept. This is what `setup appmap` does, and it must be safe
+    /// to re-run at any moment of a cutover:
+    ///
+    /// * an item that points at `flipped_to` (the other configured
+    ///   database) is a flip, not damage: it is returned as
+    ///   [`PutOutcome::Flipped`] and left alone;
+    /// * every write is conditional on what was read (a new item on the key
+    ///   being absent, a repaired one on each attribute still holding the
+    ///   value read), so a flip made meanwhile makes this fail with
+    ///   [`BackendError::Conflict`] instead of being overwritten;
+    /// * it refuses to add a second mapping for a site that already points
+    ///   at another engine: that is what a flip (or `setup appmap --reset`)
+    ///   is for.
+    pub async fn put_if_different(
+        &self,
+        item: &AppMapItem,
+        flipped_to: Option<&DatabaseRef>,
+    ) -> BackendResult<PutOutcome> {
         let shape = self.shape().await?;
         let existing = self.items_for_site(&item.site).await?;
-        let mut same_key = None;
-        for raw in existing {
-            let engine = string_attr(&raw, "dbengine");
+        if existing.len() > 1 {
+            let seen: Vec<String> = existing
+                .iter()
+                .map(|raw| match item_from_raw(raw) {
+                    Ok(i) => i.describe(),
+                    Err(e) => e.to_string(),
+                })
+                .collect();
+            return Err(BackendError::InvalidState(format!(
+                "{} has {} items in appmap table {} ({}): a site must have exactly one;                  delete the wrong one by hand, then re-run setup appmap",
+                item.site,
+                existing.len(),
+                self.table,
+                seen.join(" and ")
+            )));
+        }
+        let stored = existing.into_iter().next();
+        if let Some(raw) = &stored
+            && let Ok(found) = item_from_raw(raw)
+            && flipped_to.is_some_and(|other| found.matches(other))
+        {
+            return Ok(PutOutcome::Flipped(found));
+        }
+        if let Some(raw) = &stored {
+            let engine = string_attr(raw, "dbengine");
             if shape == KeyShape::SiteAndEngine && engine != Some(item.dbengine.as_str()) {
                 return Err(BackendError::InvalidState(format!(
                     "{} is already mapped to {} in appmap table {}: setup does not add a second \
-                     mapping; use flip to move the site",
+                     mapping; use flip to move the site, or setup appmap --reset to restore the \
+                     configured mapping",
                     item.site,
-                    item_from_raw(&raw)
+                    item_from_raw(raw)
                         .map(|i| i.describe())
                         .unwrap_or_else(|_| format!("engine {}", engine.unwrap_or("(none)"))),
                     self.table
                 )));
             }
-            same_key = Some(raw);
-        }
-        if let Some(raw) = &same_key
-            && let Ok(stored) = item_from_raw(raw)
-        {
-            let extras_kept = item
-                .extra
-                .iter()
-                .all(|(k, v)| stored.extra.get(k) == Some(v));
-            if same_mapping(&stored, item) && extras_kept {
-                return Ok(PutOutcome::Unchanged);
+            if let Ok(found) = item_from_raw(raw) {
+                let extras_kept = item
+                    .extra
+                    .iter()
+                    .all(|(k, v)| found.extra.get(k) == Some(v));
+                if same_mapping(&found, item) && extras_kept {
+                    return Ok(PutOutcome::Unchanged);
+                }
             }
         }
-        let mut raw = same_key.unwrap_or_default();
+        let mut raw = stored.clone().unwrap_or_default();
         set_strings(&mut raw, item);
-        self.client
+        let mut request = self
+            .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(raw))
-            .send()
-            .await
-            .map_err(|e| self.map_err(&e, "dynamodb:PutItem"))?;
-        Ok(PutOutcome::Changed)
+            .set_item(Some(raw));
+        request = match &stored {
+            None => request
+                .condition_expression("attribute_not_exists(#site)")
+                .expression_attribute_names("#site", "site"),
+            Some(read) => {
+                let condition = Self::unchanged_condition(read);
+                request
+                    .condition_expression(condition.expression)
+                    .set_expression_attribute_names(Some(condition.names))
+                    .set_expression_attribute_values(Some(condition.values))
+            }
+        };
+        match request.send().await {
+            Ok(_) => Ok(PutOutcome::Changed),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(self
+                .conflict(
+                    item,
+                    "it was written by someone else while setup read it (ConditionalCheckFailed)",
+                )
+                .await),
+            Err(e) => Err(self.map_err(&e, "dynamodb:PutItem")),
+        }
+    }
+
+    /// The condition that a stored item still holds every attribute (and
+    /// value) it held when read: what a repair is conditional on.
+    fn unchanged_condition(read: &RawItem) -> Condition {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut clauses = Vec::new();
+        // Sorted, so the expression is the same for the same item.
+        let mut attributes: Vec<(&String, &AttributeValue)> = read.iter().collect();
+        attributes.sort_by(|x, y| x.0.cmp(y.0));
+        for (i, (name, value)) in attributes.into_iter().enumerate() {
+            names.insert(format!("#a{i}"), name.clone());
+            values.insert(format!(":a{i}"), value.clone());
+            clauses.push(format!("#a{i} = :a{i}"));
+        }
+        Condition {
+            expression: clauses.join(" AND "),
+            names,
+            values,
+        }
     }
 
     /// The conflict message, with what the store says now when it can be
@@ -661,6 +740,22 @@ mod tests {
         pairs.remove(5);
         let err = item_from_raw(&raw(&pairs)).unwrap_err().to_string();
         assert!(err.contains("SITEA") && err.contains("`username` is missing"));
+    }
+
+    #[test]
+    fn a_repair_is_conditional_on_every_attribute_read() {
+        let mut pairs = good();
+        pairs.push(("flipped_by", s("ops")));
+        pairs.push(("version", AttributeValue::N("3".into())));
+        let read = raw(&pairs);
+        let c = DynamoAppMap::unchanged_condition(&read);
+        assert_eq!(c.names.len(), read.len());
+        for (name, value) in &read {
+            let (alias, _) = c.names.iter().find(|(_, n)| *n == name).unwrap();
+            let placeholder = alias.replace('#', ":");
+            assert_eq!(&c.values[&placeholder], value, "{name}");
+            assert!(c.expression.contains(&format!("{alias} = {placeholder}")));
+        }
     }
 
     #[test]
