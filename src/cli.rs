@@ -147,6 +147,27 @@ pub enum TaskCommand {
     Start(TaskStartArgs),
     /// Stop a task (asks first; --yes to skip)
     Stop(TaskStopArgs),
+    /// Reload single tables of a running task (ReloadTables): data-reload,
+    /// or --validate-only
+    ReloadTables(TaskReloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskReloadArgs {
+    #[arg(value_parser = parse_role)]
+    pub task: TaskRole,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// A table to reload, as schema.table; repeat for more
+    #[arg(long = "table", value_name = "SCHEMA.TABLE", required = true, value_parser = parse_table)]
+    pub tables: Vec<crate::backend::TableRef>,
+    /// Only validate the tables again (needs a task with validation on);
+    /// no row changes
+    #[arg(long)]
+    pub validate_only: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -290,6 +311,10 @@ fn parse_role(s: &str) -> Result<TaskRole, String> {
         "backward" => Ok(TaskRole::Backward),
         _ => Err(format!("unknown task `{s}`: expected forward or backward")),
     }
+}
+
+fn parse_table(s: &str) -> Result<crate::backend::TableRef, String> {
+    crate::backend::TableRef::parse(s)
 }
 
 fn parse_db(s: &str) -> Result<DbSide, String> {

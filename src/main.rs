@@ -54,6 +54,9 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Heartbeat(args)) => commands::heartbeat::run(global, args).await,
         Some(Command::Task(TaskCommand::Start(args))) => commands::task::start(global, args).await,
         Some(Command::Task(TaskCommand::Stop(args))) => commands::task::stop(global, args).await,
+        Some(Command::Task(TaskCommand::ReloadTables(args))) => {
+            commands::reload::run(global, args).await
+        }
         Some(Command::Flip(args)) => commands::flip::run(global, args).await,
         Some(Command::Init(args)) => commands::init::run(args),
         Some(Command::Setup(SetupCommand::Appmap(args))) => {

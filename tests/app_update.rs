@@ -7,8 +7,9 @@ use dms_cockpit::app::{
     Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
 };
 use dms_cockpit::backend::{
-    AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site,
-    StartRequest, StartType, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb,
+    ReloadOption, Site, StartRequest, StartType, TableRef, TableStats, TaskProgress, TaskRole,
+    TaskSnapshot, TaskStatus,
 };
 
 fn now() -> DateTime<Utc> {
@@ -939,4 +940,97 @@ fn an_action_repeated_while_pending_says_so() {
         "{:?}",
         last_log(&app)
     );
+}
+
+#[test]
+fn data_reload_of_a_table_goes_only_once_its_name_is_typed() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('j'), Key::Char('L')]); // t1
+    let Some(Popup::Confirm(Pending::ReloadTables { tables, option, .. })) = &app.popup else {
+        panic!("no confirmation: {:?}", app.popup)
+    };
+    assert_eq!(tables, &[TableRef::parse("customer_orders.t1").unwrap()]);
+    assert_eq!(*option, ReloadOption::DataReload);
+    // `y` is text here, and a wrong name does nothing on Enter.
+    press(&mut app, &[Key::Char('y'), Key::Enter]);
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))), "still asking");
+    assert!(app.busy.is_empty());
+    press(&mut app, &[Key::Backspace]);
+    press(&mut app, &typed("t1"));
+    let sent: Vec<Command> = match action_for(&app, Key::Enter) {
+        Some(action) => app.update(now(), action),
+        None => panic!("Enter does nothing"),
+    };
+    assert_eq!(
+        sent,
+        [Command::ReloadTables(
+            TaskRole::Forward,
+            vec![TableRef::parse("customer_orders.t1").unwrap()],
+            ReloadOption::DataReload
+        )]
+    );
+    assert_eq!(app.popup, None);
+    assert!(app.busy.contains(&Busy::ReloadTables(TaskRole::Forward)));
+    // The answer ends it and refreshes the task.
+    let after = app.update(
+        now(),
+        Msg::TablesReloaded(
+            TaskRole::Forward,
+            vec![TableRef::parse("customer_orders.t1").unwrap()],
+            ReloadOption::DataReload,
+            Ok(()),
+        ),
+    );
+    assert!(app.busy.is_empty());
+    assert_eq!(after, [Command::FetchTask(TaskRole::Forward)]);
+    assert_eq!(
+        last_log(&app),
+        (
+            LogLevel::Success,
+            "forward task: data-reload of customer_orders.t1 accepted".into()
+        )
+    );
+}
+
+#[test]
+fn reload_is_refused_when_dms_would_refuse_it() {
+    // Not running: refused before asking.
+    let mut stopped = with_tasks(app(), TaskStatus::Stopped, true);
+    press(&mut stopped, &[Key::Char('L')]);
+    assert_eq!(stopped.popup, None);
+    assert!(last_log(&stopped).1.contains("needs a running task"));
+    // validate-only on a task that does not validate.
+    let mut running = with_tasks(app(), TaskStatus::Running, true);
+    for role in TaskRole::ALL {
+        let mut t = task(role, TaskStatus::Running, true);
+        for s in &mut t.tables {
+            s.validation_state = "Not enabled".into();
+        }
+        running.update(now(), Msg::Task(role, Ok(t)));
+    }
+    press(&mut running, &[Key::Char('V')]);
+    assert_eq!(running.popup, None);
+    assert!(last_log(&running).1.contains("validation is not enabled"));
+    // From the detail, V asks y/n when the task validates.
+    let mut validating = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut validating, &[Key::Enter, Key::Char('V')]);
+    assert!(matches!(
+        validating.popup,
+        Some(Popup::Confirm(Pending::ReloadTables {
+            option: ReloadOption::ValidateOnly,
+            ..
+        }))
+    ));
+    press(&mut validating, &[Key::Char('y')]);
+    assert!(
+        validating
+            .busy
+            .contains(&Busy::ReloadTables(TaskRole::Forward))
+    );
+    // Read-only refuses.
+    let mut ro = App::new(mode(true), databases(), Settings::default(), now());
+    ro = with_tasks(ro, TaskStatus::Running, true);
+    press(&mut ro, &[Key::Char('L')]);
+    assert_eq!(ro.popup, None);
+    assert!(last_log(&ro).1.contains("read-only"));
 }

@@ -9,8 +9,8 @@ use dms_cockpit::app::{
     Action, App, Busy, Focus, LogLevel, Pending, Popup, Replicas, Settings, TableKey, TableSort,
 };
 use dms_cockpit::backend::{
-    AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
-    TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, ReloadOption, Site,
+    TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 use dms_cockpit::format;
 use dms_cockpit::ui::{Theme, render_to_buffer, render_to_string};
@@ -839,4 +839,31 @@ fn log_scrolled_to_the_oldest_fills_the_view_downwards() {
         .last()
         .unwrap();
     assert!(last_log_line.contains("heartbeat 1000007"), "{text}");
+}
+
+#[test]
+fn data_reload_confirmation_names_task_tables_and_target_rows_and_asks_for_the_name() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.popup = Some(Popup::Confirm(Pending::ReloadTables {
+        role: TaskRole::Forward,
+        tables: vec![TableRef::parse("customer_orders.orders").unwrap()],
+        option: ReloadOption::DataReload,
+        typed: "ord".into(),
+    }));
+    let text = screen(&app, 80, 24);
+    for expected in [
+        "Reload 1 table of the forward task lab-forward",
+        "customer_orders.orders",
+        "rows that exist only in db b are lost",
+        "Type orders and press Enter",
+        "> ord▏",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+    let Some(Popup::Confirm(Pending::ReloadTables { typed, .. })) = &mut app.popup else {
+        unreachable!()
+    };
+    *typed = "customers".into();
+    assert!(screen(&app, 80, 24).contains("✖ does not match"));
 }

@@ -31,15 +31,19 @@ pub enum Action {
     Resize(u16, u16),
     /// `/`: start typing the table filter.
     FilterStart,
-    /// A character typed into the filter.
-    FilterType(char),
-    FilterBackspace,
-    /// Enter: keep the filter and go back to the list.
-    FilterDone,
+    /// A character typed into the text being edited (the filter, or the
+    /// table name a data-reload asks for).
+    Type(char),
+    Backspace,
+    /// Enter: keep the filter, or confirm a typed table name.
+    Submit,
     /// Esc: drop the filter.
     FilterClear,
     /// `o`: the next table sort.
     CycleSort,
     /// Enter on a table row: its detail.
     OpenTableDetail,
+    /// `L` / `V`: reload (or only validate again) the table under the
+    /// cursor or in the detail; asks first.
+    ReloadTable(crate::backend::ReloadOption),
 }

@@ -3,8 +3,8 @@
 //! terminal key events into [`Key`]s, so this module knows no terminal
 //! library.
 
-use super::{Action, App, Focus, Popup};
-use crate::backend::{Site, TaskRole};
+use super::{Action, App, Focus, Pending, Popup};
+use crate::backend::{ReloadOption, Site, TaskRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -53,6 +53,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("/", "filter the tables by name (Enter keeps, Esc clears)"),
     ("o", "sort tables: name, errors first, changes, last update"),
     (
+        "L",
+        "reload the table (data-reload; type its name to confirm)",
+    ),
+    ("V", "validate the table again (validate-only; asks y/n)"),
+    (
         "✖ ‖ ≠ …",
         "table marks: error, suspended, failed validation, loading",
     ),
@@ -81,15 +86,29 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             _ => None,
         },
         Some(Popup::Filter) => match key {
-            Key::Char(c) => Some(Action::FilterType(c)),
-            Key::Backspace => Some(Action::FilterBackspace),
-            Key::Enter => Some(Action::FilterDone),
+            Key::Char(c) => Some(Action::Type(c)),
+            Key::Backspace => Some(Action::Backspace),
+            Key::Enter => Some(Action::Submit),
             Key::Esc => Some(Action::FilterClear),
             _ => None,
         },
         Some(Popup::TableDetail(_)) => match key {
             Key::Esc | Key::Enter => Some(Action::Cancel),
             Key::Char('q') => Some(Action::Quit),
+            Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
+            Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
+            _ => None,
+        },
+        // A data-reload is confirmed by typing the table's name: every
+        // character is text, Enter submits it.
+        Some(Popup::Confirm(Pending::ReloadTables {
+            option: ReloadOption::DataReload,
+            ..
+        })) => match key {
+            Key::Char(c) => Some(Action::Type(c)),
+            Key::Backspace => Some(Action::Backspace),
+            Key::Enter => Some(Action::Submit),
+            Key::Esc => Some(Action::Cancel),
             _ => None,
         },
         Some(Popup::Confirm(_)) => match key {
@@ -118,6 +137,8 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('f') => Some(Action::FlipPrompt),
             Key::Char('r') => Some(Action::Refresh),
             Key::Char('/') => Some(Action::FilterStart),
+            Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
+            Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
             Key::Char('o') => Some(Action::CycleSort),
             Key::Enter if app.focus == Focus::Tasks => Some(Action::OpenTableDetail),
             _ => None,

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod keymap;
 pub mod lag;
 pub mod msg;
+pub mod reload;
 pub mod state;
 pub mod tables;
 pub mod update;

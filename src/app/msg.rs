@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::Action;
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TaskRole, TaskSnapshot,
+    AppMapItem, BackendError, DbSide, HeartbeatRow, ReloadOption, Site, StartRequest, TableRef,
+    TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -23,6 +24,12 @@ pub enum Msg {
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    TablesReloaded(
+        TaskRole,
+        Vec<TableRef>,
+        ReloadOption,
+        Result<(), BackendError>,
+    ),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +66,7 @@ pub enum Command {
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    ReloadTables(TaskRole, Vec<TableRef>, ReloadOption),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

@@ -99,6 +99,14 @@ pub enum Pending {
     Reload(TaskRole),
     /// Second, explicit confirmation of reload-target.
     ReloadReally(TaskRole),
+    /// `ReloadTables` of `tables`; a data-reload needs the table's name
+    /// typed into `typed` before it goes.
+    ReloadTables {
+        role: TaskRole,
+        tables: Vec<crate::backend::TableRef>,
+        option: crate::backend::ReloadOption,
+        typed: String,
+    },
     Flip {
         site: Site,
         /// The item the operator saw: the flip is conditional on it.
@@ -127,6 +135,7 @@ pub enum Busy {
     Stop(TaskRole),
     Heartbeat(Site),
     Flip(Site),
+    ReloadTables(TaskRole),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -229,19 +229,33 @@ impl App {
     pub(super) fn on_table_action(&mut self, action: Action) -> Option<Vec<Command>> {
         let editing = self.popup == Some(Popup::Filter);
         match action {
+            Action::Type(c) if !editing => {
+                let _ = self.type_reload_name(|typed| typed.push(c));
+            }
+            Action::Backspace if !editing => {
+                let _ = self.type_reload_name(|typed| {
+                    typed.pop();
+                });
+            }
+            Action::Submit if !editing => return Some(self.submit_reload_name()),
+            Action::ReloadTable(option)
+                if matches!(self.popup, None | Some(Popup::TableDetail(_))) =>
+            {
+                self.ask_reload(option);
+            }
             Action::FilterStart if self.popup.is_none() => {
                 self.focus = Focus::Tasks;
                 self.popup = Some(Popup::Filter);
             }
-            Action::FilterType(c) if editing => {
+            Action::Type(c) if editing => {
                 self.table_view.filter.push(c);
                 self.scroll.tasks = PerTask::default();
             }
-            Action::FilterBackspace if editing => {
+            Action::Backspace if editing => {
                 self.table_view.filter.pop();
                 self.scroll.tasks = PerTask::default();
             }
-            Action::FilterDone if editing => self.popup = None,
+            Action::Submit if editing => self.popup = None,
             Action::FilterClear if editing => {
                 self.table_view.filter.clear();
                 self.scroll.tasks = PerTask::default();
@@ -265,12 +279,13 @@ impl App {
                 }
             }
             Action::FilterStart
-            | Action::FilterType(_)
-            | Action::FilterBackspace
-            | Action::FilterDone
+            | Action::Type(_)
+            | Action::Backspace
+            | Action::Submit
             | Action::FilterClear
             | Action::CycleSort
-            | Action::OpenTableDetail => {}
+            | Action::OpenTableDetail
+            | Action::ReloadTable(_) => {}
             _ => return None,
         }
         Some(Vec::new())

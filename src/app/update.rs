@@ -207,6 +207,12 @@ impl App {
             }
             Pending::Reload(role) => self.popup = Some(Popup::Confirm(Pending::ReloadReally(role))),
             Pending::ReloadReally(role) => return self.start(role, Some(StartType::ReloadTarget)),
+            Pending::ReloadTables {
+                role,
+                tables,
+                option,
+                typed,
+            } => return self.confirm_reload(role, tables, option, typed),
             Pending::Flip { site, seen, to } => {
                 if self.busy.insert(Busy::Flip(site)) {
                     self.log_info(format!("flipping {site} to database {to}"));
@@ -277,6 +283,9 @@ impl App {
                 commands.extend(self.next_heartbeat(site));
                 return commands;
             }
+            Msg::TablesReloaded(role, tables, option, result) => {
+                return self.on_tables_reloaded(role, &tables, option, result);
+            }
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
                 match result {
@@ -320,19 +329,20 @@ impl App {
 
     /// Says that `busy` is still pending, so a repeated key is not
     /// silently swallowed.
-    fn log_in_flight(&mut self, busy: Busy) {
+    pub(super) fn log_in_flight(&mut self, busy: Busy) {
         let what = match busy {
             Busy::Start(role) => format!("the {role} task's start"),
             Busy::Stop(role) => format!("the {role} task's stop"),
             Busy::Heartbeat(site) => format!("a heartbeat as {site}"),
             Busy::Flip(site) => format!("the flip of {site}"),
+            Busy::ReloadTables(role) => format!("the {role} task's table reload"),
         };
         self.log_info(format!(
             "{what} is already in flight: wait for its answer (the event log shows it)"
         ));
     }
 
-    fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
+    pub(super) fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
         if self.tasks[role].loading {
             return vec![];
         }

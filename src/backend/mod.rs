@@ -10,6 +10,7 @@ pub mod ops;
 pub mod oracle;
 pub mod pair;
 pub mod postgres;
+pub mod reload;
 pub mod routing;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 
 pub use model::*;
 pub use pair::{PerDb, PerTask};
+pub use reload::{ReloadOption, TableRef};
 
 /// What went wrong in a backend call, already phrased for a person: the
 /// message says what failed and, where it can, what to do about it.
@@ -59,6 +61,14 @@ pub trait Replication: Send + Sync {
     async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot>;
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()>;
     async fn stop(&self, role: TaskRole) -> BackendResult<()>;
+    /// `ReloadTables`: loads `tables` of a running task again from its
+    /// source, or only validates them again.
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> BackendResult<()>;
 }
 
 /// The appmap: which database each application site writes to.

@@ -18,8 +18,8 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use super::schema::{SCHEMA, TABLES};
 use super::{clock, db_error};
 use crate::backend::{
-    BackendError, BackendResult, PerDb, Replication, StartRequest, StartType, TableStats,
-    TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    BackendError, BackendResult, PerDb, ReloadOption, Replication, StartRequest, StartType,
+    TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 
 pub(crate) const FULL_LOAD_AND_CDC: &str = "full-load-and-cdc";
@@ -28,6 +28,7 @@ pub(crate) const TABLE_BEFORE_LOAD: &str = "Before load";
 pub(crate) const TABLE_FULL_LOAD: &str = "Full load";
 pub(crate) const TABLE_COMPLETED: &str = "Table completed";
 pub(crate) const TABLE_ERROR: &str = "Table error";
+pub(crate) const TABLE_RELOADING: &str = "Table is being reloaded";
 
 pub(crate) fn task_id(role: TaskRole) -> &'static str {
     match role {
@@ -181,7 +182,7 @@ impl Dms {
     ) -> BackendResult<(Vec<TableStats>, Option<DateTime<Utc>>)> {
         let rows = sqlx::query(
             "SELECT tbl, state, full_load_rows, inserts, updates, deletes, ddls, errors,
-                    last_update, loaded_at
+                    last_update, loaded_at, load_started, reloaded
              FROM awsdms_apply_tables WHERE task = ?1",
         )
         .bind(task_id(role))
@@ -207,9 +208,17 @@ impl Dms {
                 r.get("deletes"),
                 r.get("ddls"),
             );
+            let reloaded: bool = r.get("reloaded");
+            let state: String = r.get("state");
+            // DMS's own word for a table loading again after ReloadTables.
+            let state = if reloaded && (state == TABLE_BEFORE_LOAD || state == TABLE_FULL_LOAD) {
+                TABLE_RELOADING.to_string()
+            } else {
+                state
+            };
             stats.push(TableStats {
                 schema: SCHEMA.to_string(),
-                state: r.get("state"),
+                state,
                 full_load_rows: r.get("full_load_rows"),
                 inserts,
                 updates,
@@ -225,7 +234,9 @@ impl Dms {
                     applied_updates: Some(updates),
                     applied_deletes: Some(deletes),
                     applied_ddls: Some(ddls),
+                    full_load_start: clock::parse_opt(r.get("load_started")).map_err(malformed)?,
                     full_load_end: loaded_at,
+                    full_load_reloaded: loaded_at.map(|_| reloaded),
                     simulated: Some(simulated(role, &tbl)),
                     ..TableStatsMore::default()
                 },
@@ -241,6 +252,7 @@ impl Dms {
         let task = self.load_task(role).await?;
         let (tables, full_load_finish) = self.table_stats(role).await?;
         let count = |state: &str| tables.iter().filter(|t| t.state == state).count() as i32;
+        let reloading = count(TABLE_RELOADING);
         let loaded = count(TABLE_COMPLETED);
         let full_load_percent = (task.is_full_load() && task.first_start.is_some()).then(|| {
             if tables.is_empty() {
@@ -252,7 +264,7 @@ impl Dms {
         let progress = TaskProgress {
             full_load_percent,
             tables_loaded: loaded,
-            tables_loading: count(TABLE_FULL_LOAD),
+            tables_loading: count(TABLE_FULL_LOAD) + reloading,
             tables_queued: count(TABLE_BEFORE_LOAD),
             tables_errored: count(TABLE_ERROR),
             elapsed_ms: task.elapsed_ms(Utc::now()),
@@ -375,5 +387,14 @@ impl Replication for LabReplication {
 
     async fn stop(&self, role: TaskRole) -> BackendResult<()> {
         self.dms.request_stop(role).await
+    }
+
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> BackendResult<()> {
+        self.dms.reload_tables(role, tables, option).await
     }
 }

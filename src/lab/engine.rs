@@ -238,7 +238,8 @@ impl Dms {
         to: &str,
     ) -> BackendResult<()> {
         sqlx::query(
-            "UPDATE awsdms_apply_tables SET state = ?4, last_update = ?5
+            "UPDATE awsdms_apply_tables SET state = ?4, last_update = ?5,
+               load_started = CASE WHEN ?4 = 'Full load' THEN ?5 ELSE load_started END
              WHERE task = ?1 AND tbl = ?2 AND state = ?3",
         )
         .bind(&task.id)

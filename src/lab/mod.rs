@@ -17,6 +17,7 @@ mod datadir;
 mod dms;
 mod engine;
 mod error;
+mod reload;
 mod schema;
 mod site;
 mod traffic;

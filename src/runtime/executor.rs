@@ -90,6 +90,14 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
+        Command::ReloadTables(role, tables, option) => {
+            let result = with_timeout(
+                limit,
+                backends.replication.reload_tables(role, &tables, option),
+            )
+            .await;
+            Msg::TablesReloaded(role, tables, option, result)
+        }
         Command::Flip(site, seen) => Msg::Flipped(
             site,
             backends
@@ -108,7 +116,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))
-        | Msg::Flipped(_, Err(e)) => e,
+        | Msg::Flipped(_, Err(e))
+        | Msg::TablesReloaded(_, _, _, Err(e)) => e,
         _ => return None,
     };
     Some(e.to_string())

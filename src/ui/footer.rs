@@ -64,6 +64,7 @@ fn busy_text(app: &App) -> Option<String> {
                 n => format!("heartbeat as {site} (+{n} queued)"),
             },
             Busy::Flip(site) => format!("flipping {site}"),
+            Busy::ReloadTables(role) => format!("reloading tables of the {role} task"),
         })
         .collect();
     Some(format!("◌ in flight: {}", what.join(", ")))

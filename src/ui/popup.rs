@@ -9,8 +9,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::{Theme, wrap};
-use crate::app::{App, Pending, Popup};
-use crate::backend::{Site, TaskRole, routing};
+use crate::app::{App, Pending, Popup, reload};
+use crate::backend::{ReloadOption, Site, TaskRole, routing};
 use crate::format;
 
 /// Widest a popup gets, so its lines stay easy to read on a big screen.
@@ -179,6 +179,56 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
             blank(),
             yes_no,
         ],
+        Pending::ReloadTables {
+            role,
+            tables,
+            option,
+            typed,
+        } => {
+            let task_id = app.tasks[*role]
+                .data
+                .as_ref()
+                .map_or_else(|| format!("({role})"), |t| t.id.clone());
+            let mut paras: Vec<Para> = reload::reload_question(
+                *role,
+                &task_id,
+                tables,
+                *option,
+                &app.databases[role.source()],
+                &app.databases[role.target()],
+            )
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let style = match (i, option) {
+                    (0, _) => theme.title,
+                    (_, ReloadOption::DataReload) => theme.warn,
+                    _ => Style::default(),
+                };
+                para(text, style)
+            })
+            .collect();
+            paras.push(blank());
+            match option {
+                ReloadOption::DataReload => {
+                    let name = reload::name_to_type(tables);
+                    paras.push(para(
+                        format!("Type {name} and press Enter to reload · Esc cancels"),
+                        theme.key,
+                    ));
+                    let mark = if typed.is_empty() || typed.trim() == name {
+                        ""
+                    } else if name.starts_with(typed.as_str()) {
+                        "  …"
+                    } else {
+                        "  ✖ does not match"
+                    };
+                    paras.push(para(format!("> {typed}▏{mark}"), theme.title));
+                }
+                ReloadOption::ValidateOnly => paras.push(yes_no),
+            }
+            paras
+        }
         Pending::Flip { site, seen, to } => {
             let from = match app.database_of(seen) {
                 Some(db) => format::db_long(&app.databases[db]),

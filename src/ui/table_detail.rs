@@ -87,7 +87,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, key: &TableKey, theme: &Th
         .border_type(BorderType::Double)
         .border_style(theme.focus_border)
         .title(Line::styled(" table detail ", theme.title))
-        .title_bottom(Line::styled(" Esc closes ", theme.dim))
+        .title_bottom(Line::styled(
+            " Esc closes · L reloads the table · V validates it again ",
+            theme.dim,
+        ))
         .padding(Padding::new(1, 1, 0, 0));
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

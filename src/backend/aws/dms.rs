@@ -20,7 +20,8 @@ use aws_config::SdkConfig;
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::error::SdkError;
 use aws_sdk_databasemigration::types::{
-    Filter, ReplicationTask, ReplicationTaskStats, StartReplicationTaskTypeValue, TableStatistics,
+    Filter, ReloadOptionValue, ReplicationTask, ReplicationTaskStats,
+    StartReplicationTaskTypeValue, TableStatistics, TableToReload,
 };
 
 use super::{
@@ -28,8 +29,8 @@ use super::{
     to_chrono,
 };
 use crate::backend::{
-    BackendError, BackendResult, PerTask, Replication, StartRequest, StartType, TableStats,
-    TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    BackendError, BackendResult, PerTask, ReloadOption, Replication, StartRequest, StartType,
+    TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 
 /// `DescribeTableStatistics` allows at most 500 rows a page.
@@ -320,6 +321,47 @@ impl Replication for DmsReplication {
                     .explain_refusal(role, err, Doing::Start(request.start_type))
                     .await)
             }
+        }
+    }
+
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> BackendResult<()> {
+        let arn = self.task_arn(role).await?;
+        let to_reload = tables
+            .iter()
+            .map(|t| {
+                TableToReload::builder()
+                    .schema_name(&t.schema)
+                    .table_name(&t.table)
+                    .build()
+                    .map_err(|e| BackendError::Other(format!("cannot name table {t}: {e}")))
+            })
+            .collect::<BackendResult<Vec<_>>>()?;
+        let reload_option = match option {
+            ReloadOption::DataReload => ReloadOptionValue::DataReload,
+            ReloadOption::ValidateOnly => ReloadOptionValue::ValidateOnly,
+        };
+        let result = self
+            .client
+            .reload_tables()
+            .replication_task_arn(arn)
+            .set_tables_to_reload(Some(to_reload))
+            .reload_option(reload_option)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match self.map_err(&e, role, "dms:ReloadTables") {
+                // DMS only reloads tables of a running task.
+                BackendError::InvalidState(msg) => Err(BackendError::InvalidState(format!(
+                    "{msg}: ReloadTables needs the task to be running; start or resume it first"
+                ))),
+                other => Err(other),
+            },
         }
     }
 
