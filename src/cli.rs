@@ -63,6 +63,9 @@ pub enum Command {
     /// Start or stop a DMS task
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Print a task's log (CloudWatch Logs, or the lab's); --follow keeps
+    /// printing new lines
+    Logs(LogsArgs),
     /// Point a site at the other database (conditional appmap write)
     Flip(FlipArgs),
     /// Create the appmap, the DMS resources or the database objects
@@ -202,6 +205,26 @@ pub struct TaskStopArgs {
     pub target: TargetArgs,
     #[arg(long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[arg(value_parser = parse_role)]
+    pub task: TaskRole,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How far back to start, e.g. 10m, 2h
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub since: Duration,
+    /// Keep printing new lines until interrupted
+    #[arg(long)]
+    pub follow: bool,
+    /// Only lines containing TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// One JSON object a line: at, severity, text, id
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ use dms_cockpit::app::keymap::{Key, action_for};
 use dms_cockpit::app::{
     Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
 };
+use dms_cockpit::backend::logs::{LogBatch, LogLine, Severity};
 use dms_cockpit::backend::{
     AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb,
     ReloadOption, Site, StartRequest, StartType, TableRef, TableStats, TaskProgress, TaskRole,
@@ -1033,4 +1034,137 @@ fn reload_is_refused_when_dms_would_refuse_it() {
     press(&mut ro, &[Key::Char('L')]);
     assert_eq!(ro.popup, None);
     assert!(last_log(&ro).1.contains("read-only"));
+}
+
+fn log_line(id: &str, secs: i64, text: &str) -> LogLine {
+    LogLine {
+        id: id.into(),
+        at: now() + chrono::Duration::seconds(secs),
+        severity: Severity::of_message(text),
+        text: text.into(),
+    }
+}
+
+fn batch(lines: Vec<LogLine>) -> LogBatch {
+    LogBatch {
+        source: "dms-tasks-ri / dms-task-FWD".into(),
+        lines,
+    }
+}
+
+#[test]
+fn l_opens_the_log_of_the_selected_task_and_follows_it_on_ticks() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('2')]);
+    let Some(action) = action_for(&app, Key::Char('l')) else {
+        panic!("l does nothing")
+    };
+    let first = app.update(now(), action);
+    assert_eq!(app.popup, Some(Popup::Logs));
+    let [Command::FetchLogs(TaskRole::Backward, query)] = first.as_slice() else {
+        panic!("{first:?}")
+    };
+    assert_eq!(query.since, now() - chrono::Duration::minutes(60));
+    // No second read while the first is out.
+    let tick = app.update(now(), Msg::Tick);
+    assert!(
+        !tick.iter().any(|c| matches!(c, Command::FetchLogs(..))),
+        "{tick:?}"
+    );
+    let lines = vec![
+        log_line("1", 1, "2026-11-27T12:00:01 [TASK_MANAGER    ]I:  running"),
+        log_line(
+            "2",
+            2,
+            "2026-11-27T12:00:02 [TARGET_LOAD     ]E:  Load failed",
+        ),
+        log_line("3", 2, "2026-11-27T12:00:02 [SOURCE_CAPTURE  ]W:  slow"),
+    ];
+    app.update(
+        now(),
+        Msg::Logs(TaskRole::Backward, query.clone(), Ok(batch(lines))),
+    );
+    let view = app.logs_view.as_ref().unwrap();
+    assert_eq!(view.lines.len(), 3);
+    assert_eq!(view.source.as_deref(), Some("dms-tasks-ri / dms-task-FWD"));
+    // The next tick follows on after the last line.
+    let tick = app.update(now(), Msg::Tick);
+    let next = tick
+        .iter()
+        .find_map(|c| match c {
+            Command::FetchLogs(TaskRole::Backward, q) => Some(q.clone()),
+            _ => None,
+        })
+        .expect("a follow-up read");
+    assert_eq!(next.since, now() + chrono::Duration::seconds(2));
+    assert_eq!(next.seen_at_since.len(), 2);
+    // An answer to an old query (a view closed and reopened) is dropped.
+    app.update(
+        now(),
+        Msg::Logs(TaskRole::Backward, query.clone(), Ok(batch(vec![]))),
+    );
+    assert!(
+        app.logs_view.as_ref().unwrap().loading,
+        "still waiting for its own answer"
+    );
+    // An error keeps the lines.
+    app.update(
+        now(),
+        Msg::Logs(
+            TaskRole::Backward,
+            next,
+            Err(BackendError::NotFound("no log".into())),
+        ),
+    );
+    let view = app.logs_view.as_ref().unwrap();
+    assert_eq!(view.lines.len(), 3);
+    assert_eq!(view.error.as_deref(), Some("no log"));
+    press(&mut app, &[Key::Esc]);
+    assert_eq!((app.popup.clone(), app.logs_view.is_none()), (None, true));
+}
+
+#[test]
+fn the_log_view_filters_by_severity_searches_and_scrolls_back() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('l')]);
+    let query = app.logs_view.as_ref().unwrap().query.clone();
+    let lines = (0..30)
+        .map(|i| {
+            let sev = match i % 3 {
+                0 => "E",
+                1 => "W",
+                _ => "I",
+            };
+            log_line(
+                &i.to_string(),
+                i,
+                &format!("2026-11-27T12:00:00 [TASK_MANAGER    ]{sev}:  line {i}"),
+            )
+        })
+        .collect();
+    app.update(now(), Msg::Logs(TaskRole::Forward, query, Ok(batch(lines))));
+    let shown = |app: &App| app.logs_view.as_ref().unwrap().shown().len();
+    assert_eq!(shown(&app), 30);
+    press(&mut app, &[Key::Char('e')]);
+    assert_eq!(shown(&app), 20, "warnings and errors");
+    press(&mut app, &[Key::Char('e')]);
+    assert_eq!(shown(&app), 10, "errors only");
+    press(&mut app, &[Key::Char('e')]);
+    // Search: `/` then text; keys are text while typing (q does not quit).
+    press(&mut app, &[Key::Char('/')]);
+    press(&mut app, &typed("LINE 2q"));
+    assert!(!app.should_quit);
+    press(&mut app, &[Key::Backspace, Key::Enter]);
+    assert_eq!(shown(&app), 11, "line 2 and line 20..29");
+    // Scroll back and follow again.
+    let view = |app: &App| app.logs_view.clone().unwrap();
+    assert_eq!(view(&app).cursor(), Some(10));
+    press(&mut app, &[Key::Char('k'), Key::Char('k')]);
+    assert_eq!(view(&app).cursor(), Some(8));
+    assert_eq!(view(&app).scroll, Some(8));
+    press(&mut app, &[Key::Char('G')]);
+    assert_eq!(view(&app).scroll, None, "following again");
+    // Esc in the search clears it.
+    press(&mut app, &[Key::Char('/'), Key::Esc]);
+    assert_eq!(shown(&app), 30);
 }

@@ -226,3 +226,92 @@ async fn headless_reload_tables_on_a_lab_directory() {
     .await;
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_lab_writes_its_task_log_through_the_port() {
+    use dms_cockpit::backend::logs::{LogQuery, Severity};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    let since = LogQuery::from(chrono::Utc::now() - chrono::Duration::minutes(1));
+    loaded_forward(&b).await;
+    b.replication.stop(TaskRole::Forward).await.unwrap();
+    let lines = until("the stop to be logged", || async {
+        let batch = b.logs.read(TaskRole::Forward, &since, 100).await.unwrap();
+        batch
+            .lines
+            .iter()
+            .any(|l| l.text.contains("stopped"))
+            .then_some(batch.lines)
+    })
+    .await;
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    for expected in [
+        "Task 'lab-forward' running (start-replication",
+        "Load finished for table 'customer_orders'.'customers'. 4 rows received",
+        "Load finished for table 'customer_orders'.'orders'. 5 rows received",
+        "Task 'lab-forward' stopped",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(expected)),
+            "missing {expected:?} in {texts:#?}"
+        );
+    }
+    assert!(
+        lines.iter().all(|l| l.severity == Severity::Info),
+        "{texts:#?}"
+    );
+    // Reading on after the last line gives nothing again.
+    let next = since.after(&lines);
+    assert!(
+        b.logs
+            .read(TaskRole::Forward, &next, 100)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+    // The backward task has a log of its own.
+    assert!(
+        b.logs
+            .read(TaskRole::Backward, &since, 100)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+    lab.shutdown().await;
+
+    // Headless: the same lines from the lab directory, as JSON.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+        .args([
+            "logs",
+            "forward",
+            "--lab",
+            "--json",
+            "--grep",
+            "LOAD FINISHED",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--log-file")
+        .arg(std::env::temp_dir().join(format!("dmsc-logs-{}.log", std::process::id())))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "one per table: {out}");
+    assert!(
+        rows.iter()
+            .all(|r| r["severity"] == "info"
+                && r["text"].as_str().unwrap().contains("Load finished"))
+    );
+}

@@ -867,3 +867,45 @@ fn data_reload_confirmation_names_task_tables_and_target_rows_and_asks_for_the_n
     *typed = "customers".into();
     assert!(screen(&app, 80, 24).contains("✖ does not match"));
 }
+
+#[test]
+fn logs_view_marks_severities_by_letter_and_says_where_it_reads() {
+    use dms_cockpit::app::logs::LogsView;
+    use dms_cockpit::backend::logs::{LogLine, Severity};
+    let mut app = sized(app_with_data(), 80, 24);
+    let mut view = LogsView::new(TaskRole::Forward, now());
+    view.source = Some("dms-tasks-ri / dms-task-FWD".into());
+    view.fetched_at = Some(ago(1));
+    for (i, text) in [
+        "2025-06-01T11:59:00 [TASK_MANAGER    ]I:  Task 'lab-forward' running",
+        "2025-06-01T11:59:10 [SOURCE_CAPTURE  ]W:  Source latency 12 seconds",
+        "2025-06-01T11:59:20 [TARGET_LOAD     ]E:  Failed to load table 'customer_orders'.'orders'",
+    ]
+    .iter()
+    .enumerate()
+    {
+        view.lines.push(LogLine {
+            id: i.to_string(),
+            at: ago(70 - 10 * i as i64),
+            severity: Severity::of_message(text),
+            text: (*text).into(),
+        });
+    }
+    app.logs_view = Some(view);
+    app.popup = Some(Popup::Logs);
+    let text = screen(&app, 80, 24);
+    for expected in [
+        "task log · forward task lab-forward",
+        "dms-tasks-ri / dms-task-FWD",
+        "following",
+        "11:59:20 I: TASK_MANAGER Task 'lab-forward' running",
+        "W: SOURCE_CAPTURE Source latency 12 seconds",
+        "E: TARGET_LOAD Failed to load table",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+    // The error line is red in colour, and still says E: without it.
+    let plain = render_to_string(&app, &Theme::plain(), 80, 24);
+    assert!(plain.contains("E: TARGET_LOAD"), "{plain}");
+}

@@ -46,4 +46,8 @@ pub enum Action {
     /// `L` / `V`: reload (or only validate again) the table under the
     /// cursor or in the detail; asks first.
     ReloadTable(crate::backend::ReloadOption),
+    /// `l`: the selected task's log (and `l`/Esc closes it).
+    OpenLogs,
+    /// `e` in the logs view: all, warnings and errors, errors only.
+    CycleSeverity,
 }

@@ -7,6 +7,7 @@ pub mod action;
 pub mod guard;
 pub mod keymap;
 pub mod lag;
+pub mod logs;
 pub mod msg;
 pub mod reload;
 pub mod state;

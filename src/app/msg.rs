@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Action;
+use crate::backend::logs::{LogBatch, LogQuery};
 use crate::backend::{
     AppMapItem, BackendError, DbSide, HeartbeatRow, ReloadOption, Site, StartRequest, TableRef,
     TaskRole, TaskSnapshot,
@@ -30,6 +31,8 @@ pub enum Msg {
         ReloadOption,
         Result<(), BackendError>,
     ),
+    /// Log lines read for the query that asked for them.
+    Logs(TaskRole, LogQuery, Result<LogBatch, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +70,7 @@ pub enum Command {
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
     ReloadTables(TaskRole, Vec<TableRef>, ReloadOption),
+    FetchLogs(TaskRole, LogQuery),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

@@ -123,6 +123,8 @@ pub enum Popup {
     Filter,
     /// The full statistics of one table (Enter on its row).
     TableDetail(super::tables::TableKey),
+    /// The logs view; its state is `App::logs_view`.
+    Logs,
     /// "Flip which site? a / b".
     ChooseFlipSite,
     Confirm(Pending),
@@ -206,6 +208,8 @@ pub struct App {
     pub scroll: Scroll,
     /// Filter and sort of the table lists.
     pub table_view: super::tables::TableView,
+    /// The open logs view, if any.
+    pub logs_view: Option<super::logs::LogsView>,
     pub busy: BTreeSet<Busy>,
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
@@ -238,6 +242,7 @@ impl App {
             popup: None,
             scroll: Scroll::default(),
             table_view: Default::default(),
+            logs_view: None,
             busy: BTreeSet::new(),
             queued: BTreeMap::new(),
             now,

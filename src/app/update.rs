@@ -42,6 +42,9 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Command> {
+        if let Some(commands) = self.on_logs_action(action) {
+            return commands;
+        }
         if let Some(commands) = self.on_table_action(action) {
             return commands;
         }
@@ -227,7 +230,12 @@ impl App {
     fn on_msg(&mut self, msg: Msg) -> Vec<Command> {
         let now = self.now;
         match msg {
-            Msg::Tick => return self.poll_all(),
+            Msg::Tick => {
+                let mut commands = self.poll_all();
+                commands.extend(self.poll_logs());
+                return commands;
+            }
+            Msg::Logs(role, query, result) => return self.on_logs(role, query, result),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
             Msg::Heartbeats(db, result) => {
                 let ids: Option<Vec<i64>> = result

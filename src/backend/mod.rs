@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod heartbeat_sql;
 pub mod live;
+pub mod logs;
 pub mod model;
 pub mod ops;
 pub mod oracle;
@@ -121,6 +122,8 @@ pub struct Backends {
     pub replication: Arc<dyn Replication>,
     pub appmap: Arc<dyn AppMapStore>,
     pub heartbeats: PerDb<Arc<dyn HeartbeatStore>>,
+    /// Both tasks' logs.
+    pub logs: Arc<dyn logs::TaskLogs>,
     /// The two configured databases, to match appmap items against.
     pub databases: PerDb<DatabaseRef>,
     /// Each call's time limit.

@@ -8,6 +8,7 @@ pub mod flip;
 pub mod heartbeat;
 pub mod init;
 pub mod lab;
+pub mod logs;
 pub mod reload;
 pub mod setup;
 pub mod status;

@@ -17,6 +17,7 @@ mod datadir;
 mod dms;
 mod engine;
 mod error;
+mod logs;
 mod reload;
 mod schema;
 mod site;
@@ -186,6 +187,9 @@ impl Lab {
             }),
             appmap: Arc::new(appmap::LabAppMap {
                 pool: self.control.clone(),
+            }),
+            logs: Arc::new(logs::LabTaskLogs {
+                control: self.control.clone(),
             }),
             heartbeats,
             databases: Lab::databases(),

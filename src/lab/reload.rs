@@ -70,7 +70,20 @@ impl Dms {
                     .await
                     .map_err(err)?;
                 }
-                tx.commit().await.map_err(err)
+                tx.commit().await.map_err(err)?;
+                for t in tables {
+                    self.log(
+                        role,
+                        crate::backend::logs::Severity::Info,
+                        "TASK_MANAGER",
+                        &format!(
+                            "Table '{}'.'{}' queued for reload (data-reload)",
+                            t.schema, t.table
+                        ),
+                    )
+                    .await;
+                }
+                Ok(())
             }
         }
     }

@@ -257,6 +257,14 @@ CREATE TABLE tasks (
     full_load_start TEXT,
     run_ms_before INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE task_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL,
+    at TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX task_log_by_time ON task_log (task, at);
 CREATE TABLE appmap (
     site TEXT PRIMARY KEY,
     dbengine TEXT NOT NULL,

@@ -98,6 +98,16 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             .await;
             Msg::TablesReloaded(role, tables, option, result)
         }
+        Command::FetchLogs(role, query) => {
+            let result = with_timeout(
+                limit,
+                backends
+                    .logs
+                    .read(role, &query, crate::app::logs::LOG_BATCH),
+            )
+            .await;
+            Msg::Logs(role, query, result)
+        }
         Command::Flip(site, seen) => Msg::Flipped(
             site,
             backends
@@ -117,7 +127,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))
         | Msg::Flipped(_, Err(e))
-        | Msg::TablesReloaded(_, _, _, Err(e)) => e,
+        | Msg::TablesReloaded(_, _, _, Err(e))
+        | Msg::Logs(_, _, Err(e)) => e,
         _ => return None,
     };
     Some(e.to_string())

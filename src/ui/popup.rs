@@ -31,7 +31,7 @@ pub(super) fn para(text: impl Into<String>, style: Style) -> Para {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, popup: &Popup, theme: &Theme) {
     let (title, paras) = match popup {
-        Popup::Help | Popup::Filter | Popup::TableDetail(_) => return,
+        Popup::Help | Popup::Filter | Popup::TableDetail(_) | Popup::Logs => return,
         Popup::ChooseFlipSite => ("flip a site", choose_site(app, theme)),
         Popup::Confirm(pending) => ("confirm", confirm(app, pending, theme)),
     };

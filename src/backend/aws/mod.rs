@@ -10,6 +10,7 @@
 
 pub mod dms;
 pub mod dynamo;
+pub mod logs;
 pub mod secrets;
 
 use std::error::Error as StdError;
