@@ -68,11 +68,9 @@ where
 
 /// Inserts the forward task has applied to `customers` and `orders`.
 async fn applied_inserts(b: &Backends) -> i64 {
-    let snap = b
-        .describe_task(TaskRole::Forward)
+    b.task_tables(TaskRole::Forward)
         .await
-        .unwrap_or_else(|e| panic!("lab bench: describe the forward task: {e}"));
-    snap.tables
+        .unwrap_or_else(|e| panic!("lab bench: the forward task's table statistics: {e}"))
         .iter()
         .filter(|t| t.table == "customers" || t.table == "orders")
         .map(|t| t.inserts)

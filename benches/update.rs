@@ -4,7 +4,7 @@
 //! * a burst of 1,000 key presses through the same path the runtime takes
 //!   (`keymap::action_for`, then `update`), on a task of 10 and of 5,000
 //!   tables: navigation must not depend on the table count;
-//! * storing a task snapshot (`Msg::Task`) of 10 and of 5,000 tables, which
+//! * storing a task snapshot (`Msg::Tables`, since issue 8 a call of its own) of 10 and of 5,000 tables, which
 //!   replaces (and drops) the previous snapshot of the same size, and the
 //!   same into an app with no snapshot yet, which tells storing (a move)
 //!   from freeing the old one.
@@ -85,8 +85,7 @@ fn task_snapshot(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for n in TABLES {
         let app = support::app(n, 80, 24);
-        let msg: Input =
-            Msg::Task(TaskRole::Forward, Ok(support::task(TaskRole::Forward, n))).into();
+        let msg: Input = Msg::Tables(TaskRole::Forward, Ok(support::tables(n))).into();
         group.bench_with_input(BenchmarkId::new("store_snapshot", n), &n, |b, _| {
             b.iter_batched(
                 || (app.clone(), msg.clone()),
@@ -134,13 +133,13 @@ fn main() {
         }
         if let Some(ns) = ratios::median_ns(&format!("update_task/store_snapshot/{n}")) {
             println!(
-                "Msg::Task, {n} tables: {} per snapshot replacing one",
+                "Msg::Tables, {n} tables: {} per snapshot replacing one",
                 ratios::human(ns)
             );
         }
         if let Some(ns) = ratios::median_ns(&format!("update_task/store_first_snapshot/{n}")) {
             println!(
-                "Msg::Task, {n} tables: {} per first snapshot (nothing to free)",
+                "Msg::Tables, {n} tables: {} per first snapshot (nothing to free)",
                 ratios::human(ns)
             );
         }
@@ -151,12 +150,12 @@ fn main() {
         "update_keys/burst_1000/10",
     );
     ratios::print_ratio(
-        "Msg::Task, 5000 tables / 10 tables",
+        "Msg::Tables, 5000 tables / 10 tables",
         "update_task/store_snapshot/5000",
         "update_task/store_snapshot/10",
     );
     ratios::print_ratio(
-        "Msg::Task, 5000 tables, replacing a snapshot / storing the first",
+        "Msg::Tables, 5000 tables, replacing a snapshot / storing the first",
         "update_task/store_snapshot/5000",
         "update_task/store_first_snapshot/5000",
     );

@@ -278,6 +278,17 @@ pub struct SetupDmsArgs {
     /// Write the resulting task ARNs into the config file
     #[arg(long)]
     pub write_config: bool,
+    /// Test the connection from the replication instance to all four
+    /// endpoints and print each result (exit 1 if any fails)
+    #[arg(long, conflicts_with_all = ["dry_run", "write_config", "delete"])]
+    pub test: bool,
+    /// Delete the door: both tasks, the four endpoints, the instance (only
+    /// what the config names or setup created; asks first)
+    #[arg(long, conflicts_with_all = ["dry_run", "write_config"])]
+    pub delete: bool,
+    /// Confirm --delete without asking
+    #[arg(long, requires = "delete")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -292,6 +303,18 @@ pub struct SetupSqlArgs {
     /// Run it against the database (PostgreSQL only), idempotently
     #[arg(long)]
     pub apply: bool,
+    /// Where the database runs (overrides databases.a|b.hosting): Amazon
+    /// RDS grants through rdsadmin procedures / rds_replication
+    #[arg(long, value_enum)]
+    pub hosting: Option<HostingArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostingArg {
+    /// Your own server (or EC2): grants on SYS objects directly
+    SelfManaged,
+    /// Amazon RDS: rdsadmin.rdsadmin_util procedures, rds_replication
+    Rds,
 }
 
 #[derive(Debug, Args)]

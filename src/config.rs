@@ -87,6 +87,11 @@ struct RawDatabase {
     seq_start: Option<i64>,
     ssl_mode: Option<String>,
     ssl_root_cert: Option<PathBuf>,
+    // ---- setup (issue 9): the login DMS uses, and where the database runs
+    dms_username: Option<String>,
+    dms_password_secret: Option<String>,
+    dms_password_env: Option<String>,
+    hosting: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +116,22 @@ struct RawDms {
     instance_class: Option<String>,
     allocated_storage: Option<i64>,
     schemas: Option<Vec<String>>,
+    // ---- setup (issue 9)
+    loopback_schema: Option<String>,
+    secrets_access_role_arn: Option<String>,
+    endpoints: Option<RawDmsEndpoints>,
+    table_mappings: Option<PathBuf>,
+    task_settings: Option<PathBuf>,
+    logging: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDmsEndpoints {
+    a_source: Option<String>,
+    b_target: Option<String>,
+    b_source: Option<String>,
+    a_target: Option<String>,
 }
 
 // ---- checked shape ----
@@ -136,14 +157,89 @@ pub struct DatabaseConfig {
     /// PostgreSQL `sslmode` (disable, prefer, require, verify-ca, verify-full).
     pub ssl_mode: Option<String>,
     pub ssl_root_cert: Option<PathBuf>,
+    /// The login the DMS endpoints use (`setup sql` grants it what DMS
+    /// needs); not the application's `username`.
+    pub dms_username: String,
+    /// Its password, needed only by `setup dms` to create endpoints.
+    pub dms_password: PasswordSource,
+    /// Where the database runs, which decides the form of some grants.
+    pub hosting: Hosting,
+}
+
+/// Where a database runs: Amazon RDS gives no SYS access, so grants on
+/// `SYS` objects and supplemental logging go through `rdsadmin` procedures
+/// (Oracle) and replication through the `rds_replication` role (PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hosting {
+    #[default]
+    SelfManaged,
+    Rds,
+}
+
+impl Hosting {
+    pub fn parse(text: &str) -> Result<Hosting, String> {
+        match text {
+            "self-managed" => Ok(Hosting::SelfManaged),
+            "rds" => Ok(Hosting::Rds),
+            other => Err(format!(
+                "`{other}` is not a hosting: expected `self-managed` or `rds` (Amazon RDS)"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hosting::SelfManaged => "self-managed",
+            Hosting::Rds => "rds",
+        }
+    }
+}
+
+/// The default `databases.a|b.dms_username`.
+pub const DEFAULT_DMS_USERNAME: &str = "dms_user";
+/// The default `dms.loopback_schema`.
+pub const DEFAULT_LOOPBACK_SCHEMA: &str = "dms_loopback";
+
+/// The severity `setup dms` gives the task log's components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskLogging {
+    /// DMS's defaults (`LOGGER_SEVERITY_DEFAULT`).
+    #[default]
+    Default,
+    /// `LOGGER_SEVERITY_DETAILED_DEBUG` for the capture and apply
+    /// components, as the original README recommends while debugging.
+    Detailed,
+}
+
+/// Existing endpoints to adopt, each an identifier or ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DmsEndpointNames {
+    pub a_source: Option<String>,
+    pub b_target: Option<String>,
+    pub b_source: Option<String>,
+    pub a_target: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DmsSetup {
+    /// Identifier or ARN of the replication instance (adopted when it
+    /// exists).
     pub replication_instance: String,
     pub instance_class: String,
     pub allocated_storage: i32,
     pub schemas: Vec<String>,
+    /// The schema both tasks' loopback prevention names, as configured
+    /// (each engine's case is applied where it is used).
+    pub loopback_schema: String,
+    /// When set, endpoints reference the DMS user's secret instead of
+    /// carrying the password.
+    pub secrets_access_role_arn: Option<String>,
+    pub endpoints: DmsEndpointNames,
+    /// JSON files merged with the door's own rules (paths resolved against
+    /// the config file's directory).
+    pub table_mappings: Option<PathBuf>,
+    pub task_settings: Option<PathBuf>,
+    pub logging: TaskLogging,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,7 +510,52 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
             .dms
             .schemas
             .unwrap_or_else(|| vec!["customer_orders".into()]),
+        loopback_schema: {
+            let schema = raw
+                .dms
+                .loopback_schema
+                .unwrap_or_else(|| DEFAULT_LOOPBACK_SCHEMA.into());
+            plain_identifier(&schema, "dms.loopback_schema")?;
+            schema
+        },
+        secrets_access_role_arn: match raw.dms.secrets_access_role_arn {
+            Some(arn) if !arn.starts_with("arn:") => {
+                return err(format!(
+                    "`dms.secrets_access_role_arn` = `{arn}` is not an ARN: expected the IAM role DMS assumes to read the secret, e.g. arn:aws:iam::123456789012:role/dms-secrets"
+                ));
+            }
+            other => other,
+        },
+        endpoints: {
+            let e = raw.dms.endpoints.unwrap_or_default();
+            DmsEndpointNames {
+                a_source: e.a_source,
+                b_target: e.b_target,
+                b_source: e.b_source,
+                a_target: e.a_target,
+            }
+        },
+        table_mappings: raw.dms.table_mappings.map(|p| beside(path, p)),
+        task_settings: raw.dms.task_settings.map(|p| beside(path, p)),
+        logging: match raw.dms.logging.as_deref() {
+            None | Some("default") => TaskLogging::Default,
+            Some("detailed") => TaskLogging::Detailed,
+            Some(other) => {
+                return err(format!(
+                    "`dms.logging` = `{other}`: expected `default` or `detailed`"
+                ));
+            }
+        },
     };
+    if let Some(role) = &dms.secrets_access_role_arn {
+        for (side, db) in [(DbSide::A, &a), (DbSide::B, &b)] {
+            if !matches!(db.dms_password, PasswordSource::Secret(_)) {
+                return err(format!(
+                    "`dms.secrets_access_role_arn` = `{role}` makes the endpoints read the DMS user's password from Secrets Manager, but `databases.{side}.dms_password_secret` is not set: set it to the secret's ARN (or drop the role ARN)"
+                ));
+            }
+        }
+    }
     Ok(Config {
         path: path.to_path_buf(),
         region: raw.aws.region,
@@ -459,17 +600,27 @@ fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigErro
         &key("username"),
         "the user the cockpit connects as",
     )?;
-    let password = match (raw.password_secret, raw.password_env) {
-        (Some(_), Some(_)) => {
-            return err(format!(
-                "both `{}` and `{}` are set: choose one password source",
-                key("password_secret"),
-                key("password_env")
-            ));
+    let password = password_source(
+        raw.password_secret,
+        raw.password_env,
+        &key("password_secret"),
+        &key("password_env"),
+    )?;
+    let dms_username = raw
+        .dms_username
+        .unwrap_or_else(|| DEFAULT_DMS_USERNAME.into());
+    plain_identifier(&dms_username, &key("dms_username"))?;
+    let dms_password = password_source(
+        raw.dms_password_secret,
+        raw.dms_password_env,
+        &key("dms_password_secret"),
+        &key("dms_password_env"),
+    )?;
+    let hosting = match &raw.hosting {
+        None => Hosting::SelfManaged,
+        Some(h) => {
+            Hosting::parse(h).map_err(|e| ConfigError(format!("`{}`: {e}", key("hosting"))))?
         }
-        (Some(s), None) => PasswordSource::Secret(s),
-        (None, Some(v)) => PasswordSource::Env(v),
-        (None, None) => PasswordSource::None,
     };
     let heartbeat = raw.heartbeat.unwrap_or_default();
     let heartbeat = HeartbeatNames::parse(
@@ -524,7 +675,57 @@ fn database(side: DbSide, raw: RawDatabase) -> Result<DatabaseConfig, ConfigErro
         seq_start,
         ssl_mode: raw.ssl_mode,
         ssl_root_cert: raw.ssl_root_cert,
+        dms_username,
+        dms_password,
+        hosting,
     })
+}
+
+/// One password source from a `*_secret` / `*_env` pair of keys.
+fn password_source(
+    secret: Option<String>,
+    env: Option<String>,
+    secret_key: &str,
+    env_key: &str,
+) -> Result<PasswordSource, ConfigError> {
+    match (secret, env) {
+        (Some(_), Some(_)) => err(format!(
+            "both `{secret_key}` and `{env_key}` are set: choose one password source"
+        )),
+        (Some(s), None) => Ok(PasswordSource::Secret(s)),
+        (None, Some(v)) => Ok(PasswordSource::Env(v)),
+        (None, None) => Ok(PasswordSource::None),
+    }
+}
+
+/// A name spliced into SQL and DMS settings (a user or schema): letters,
+/// digits, `_` and `$`, starting with a letter or `_`, at most 63 bytes
+/// (PostgreSQL's limit; Oracle 12.2 allows 128).
+fn plain_identifier(name: &str, key: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if ok {
+        Ok(())
+    } else {
+        err(format!(
+            "`{key}` = `{name}` is not a plain identifier: expected letters, digits, `_` or `$`, starting with a letter or `_`, at most 63 characters"
+        ))
+    }
+}
+
+/// `p` as written, or beside the config file when relative.
+fn beside(config: &Path, p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        return p;
+    }
+    match config.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.join(p),
+        None => p,
+    }
 }
 
 /// The commented template `dms-cockpit init` writes.

@@ -61,15 +61,17 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: ran.then(now),
-        tables_error: None,
-        tables: (0..30)
-            .map(|i| TableStats {
-                schema: "customer_orders".into(),
-                table: format!("t{i}"),
-                ..TableStats::default()
-            })
-            .collect(),
     }
+}
+
+fn tables() -> Vec<TableStats> {
+    (0..30)
+        .map(|i| TableStats {
+            schema: "customer_orders".into(),
+            table: format!("t{i}"),
+            ..TableStats::default()
+        })
+        .collect()
 }
 
 fn item(site: Site, db: DbSide) -> AppMapItem {
@@ -80,6 +82,7 @@ fn item(site: Site, db: DbSide) -> AppMapItem {
 fn with_tasks(mut app: App, status: TaskStatus, ran: bool) -> App {
     for role in TaskRole::ALL {
         app.update(now(), Msg::Task(role, Ok(task(role, status.clone(), ran))));
+        app.update(now(), Msg::Tables(role, Ok(tables())));
     }
     app
 }
@@ -93,8 +96,9 @@ fn last_log(app: &App) -> (LogLevel, String) {
 fn tick_polls_every_panel_once_and_not_again_while_in_flight() {
     let mut app = app();
     let first = app.update(now(), Msg::Tick);
-    assert_eq!(first.len(), 5, "{first:?}");
+    assert_eq!(first.len(), 7, "{first:?}");
     assert!(first.contains(&Command::FetchTask(TaskRole::Forward)));
+    assert!(first.contains(&Command::FetchTables(TaskRole::Backward)));
     assert!(first.contains(&Command::FetchHeartbeats(DbSide::B)));
     assert!(first.contains(&Command::FetchAppMap));
     assert!(app.update(now(), Msg::Tick).is_empty(), "no pile-up");
@@ -106,7 +110,7 @@ fn tick_polls_every_panel_once_and_not_again_while_in_flight() {
 fn refresh_key_polls_what_is_not_in_flight_and_logs() {
     let mut app = app();
     let cmds = app.update(now(), Action::Refresh);
-    assert_eq!(cmds.len(), 5);
+    assert_eq!(cmds.len(), 7, "{cmds:?}");
     assert!(app.update(now(), Action::Refresh).is_empty());
     assert_eq!(last_log(&app).1, "refresh requested");
 }
@@ -252,7 +256,10 @@ fn start_is_not_sent_twice_while_in_flight_and_result_clears_it() {
     assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
     assert_eq!(
         cmds,
-        vec![Command::FetchTask(TaskRole::Forward)],
+        vec![
+            Command::FetchTask(TaskRole::Forward),
+            Command::FetchTables(TaskRole::Forward)
+        ],
         "refreshes the task"
     );
     assert_eq!(last_log(&app).0, LogLevel::Success);
@@ -315,7 +322,13 @@ fn stop_asks_first_and_y_confirms_n_cancels() {
         "stop already in flight"
     );
     let cmds = app.update(now(), Msg::Stopped(TaskRole::Forward, Ok(())));
-    assert_eq!(cmds, vec![Command::FetchTask(TaskRole::Forward)]);
+    assert_eq!(
+        cmds,
+        vec![
+            Command::FetchTask(TaskRole::Forward),
+            Command::FetchTables(TaskRole::Forward)
+        ]
+    );
 }
 
 #[test]
@@ -724,13 +737,20 @@ fn slash_filters_the_tables_enter_keeps_it_and_esc_clears_it() {
 #[test]
 fn o_cycles_the_sort_and_errors_first_puts_trouble_on_top() {
     let mut app = app();
-    let mut t = task(TaskRole::Forward, TaskStatus::Running, true);
-    t.tables[5].inserts = 50; // t5: most changes
-    t.tables[7].state = "Table error".into();
-    t.tables[9].validation_state = "Suspended records".into();
-    t.tables[3].more.validation_failed_records = 1;
-    t.tables[4].last_update = Some(now());
-    app.update(now(), Msg::Task(TaskRole::Forward, Ok(t)));
+    let mut t = tables();
+    t[5].inserts = 50; // t5: most changes
+    t[7].state = "Table error".into();
+    t[9].validation_state = "Suspended records".into();
+    t[3].more.validation_failed_records = 1;
+    t[4].last_update = Some(now());
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(t)));
     assert_eq!(app.table_view.sort, TableSort::Name);
     assert_eq!(&shown(&app)[..3], ["t0", "t1", "t10"]);
     press(&mut app, &[Key::Char('o')]);
@@ -782,6 +802,123 @@ fn enter_opens_the_detail_of_the_table_under_the_cursor() {
     filtered.table_view.filter = "zzz".into();
     filtered.update(now(), Action::OpenTableDetail);
     assert!(last_log(&filtered).1.contains("matches the filter `zzz`"));
+}
+
+/// Issue 8, item 2: a task's status and its table statistics are separate
+/// calls; a failing statistics call is a failure of its own (what status
+/// and the header report), and the status is shown without waiting for it.
+#[test]
+fn table_statistics_are_their_own_call_and_their_failure_is_reported() {
+    let mut app = app();
+    let cmds = app.update(now(), Msg::Tick);
+    assert!(cmds.contains(&Command::FetchTask(TaskRole::Forward)));
+    assert!(cmds.contains(&Command::FetchTables(TaskRole::Forward)));
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    // The status is there while the statistics are still in flight.
+    assert_eq!(
+        app.tasks.forward.data.as_ref().map(|t| t.status.clone()),
+        Some(TaskStatus::Running)
+    );
+    assert!(app.tables.forward.loading);
+    assert!(app.failures().is_empty());
+    app.update(
+        now(),
+        Msg::Tables(
+            TaskRole::Forward,
+            Err(BackendError::Denied(
+                "no dms:DescribeTableStatistics".into(),
+            )),
+        ),
+    );
+    let failures = app.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].which, "tasks.forward.tables");
+    assert_eq!(failures[0].message, "no dms:DescribeTableStatistics");
+    // An ordinary failure is asked again on the next refresh.
+    assert!(
+        app.update(now(), Msg::Tick)
+            .contains(&Command::FetchTables(TaskRole::Forward))
+    );
+}
+
+/// Issue 8, item 2: an endpoint that does not implement the statistics
+/// call is not asked again on every refresh; `r` asks again.
+#[test]
+fn unimplemented_table_statistics_are_not_re_asked_until_r() {
+    let mut app = app();
+    app.update(now(), Msg::Tick);
+    let unsupported = BackendError::Unsupported(
+        "DMS at http://127.0.0.1:5000: this endpoint does not implement DescribeTableStatistics"
+            .into(),
+    );
+    app.update(
+        now(),
+        Msg::Tables(TaskRole::Forward, Err(unsupported.clone())),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(
+        text.contains("does not implement DescribeTableStatistics"),
+        "{text}"
+    );
+    assert!(text.contains("press r"), "{text}");
+    // Still a failure to report (status exits 1, the header says so).
+    assert_eq!(app.failures()[0].which, "tasks.forward.tables");
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    for _ in 0..3 {
+        let cmds = app.update(now(), Msg::Tick);
+        assert!(
+            !cmds.contains(&Command::FetchTables(TaskRole::Forward)),
+            "{cmds:?}"
+        );
+        assert!(
+            cmds.contains(&Command::FetchTask(TaskRole::Forward)),
+            "{cmds:?}"
+        );
+        app.update(
+            now(),
+            Msg::Task(
+                TaskRole::Forward,
+                Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+            ),
+        );
+    }
+    // After a start or stop, too, only the status is read again.
+    app.update(now(), Action::StopSelected);
+    app.update(now(), Action::Confirm);
+    let cmds = app.update(now(), Msg::Stopped(TaskRole::Forward, Ok(())));
+    assert_eq!(cmds, vec![Command::FetchTask(TaskRole::Forward)]);
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Stopped, true)),
+        ),
+    );
+    // `r` asks once more.
+    let cmds = app.update(now(), Action::Refresh);
+    assert!(
+        cmds.contains(&Command::FetchTables(TaskRole::Forward)),
+        "{cmds:?}"
+    );
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(tables())));
+    assert!(app.failures().is_empty());
+    assert!(
+        app.update(now(), Msg::Tick)
+            .contains(&Command::FetchTables(TaskRole::Forward))
+    );
 }
 
 /// The event log: newest at the bottom, so `j`/`Down`/`PgDn` go toward
@@ -983,7 +1120,13 @@ fn data_reload_of_a_table_goes_only_once_its_name_is_typed() {
         ),
     );
     assert!(app.busy.is_empty());
-    assert_eq!(after, [Command::FetchTask(TaskRole::Forward)]);
+    assert_eq!(
+        after,
+        [
+            Command::FetchTask(TaskRole::Forward),
+            Command::FetchTables(TaskRole::Forward)
+        ]
+    );
     assert_eq!(
         last_log(&app),
         (
@@ -1003,11 +1146,11 @@ fn reload_is_refused_when_dms_would_refuse_it() {
     // validate-only on a task that does not validate.
     let mut running = with_tasks(app(), TaskStatus::Running, true);
     for role in TaskRole::ALL {
-        let mut t = task(role, TaskStatus::Running, true);
-        for s in &mut t.tables {
+        let mut t = tables();
+        for s in &mut t {
             s.validation_state = "Not enabled".into();
         }
-        running.update(now(), Msg::Task(role, Ok(t)));
+        running.update(now(), Msg::Tables(role, Ok(t)));
     }
     press(&mut running, &[Key::Char('V')]);
     assert_eq!(running.popup, None);
@@ -1167,4 +1310,159 @@ fn the_log_view_filters_by_severity_searches_and_scrolls_back() {
     // Esc in the search clears it.
     press(&mut app, &[Key::Char('/'), Key::Esc]);
     assert_eq!(shown(&app), 30);
+}
+
+/// Issue 8, item 5: a change that timed out after it was sent is "outcome
+/// unknown", never "failed", and is read back at once; the read-back says
+/// what is now true and fills the panel.
+#[test]
+fn a_timed_out_start_is_outcome_unknown_and_read_back() {
+    use dms_cockpit::backend::ops::{Mutation, Reread};
+    let mut app = with_tasks(app(), TaskStatus::Stopped, true);
+    let cmds = app.update(now(), Action::StartSelected);
+    let [Command::StartTask(role, request)] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    let cmds = app.update(
+        now(),
+        Msg::Started(
+            *role,
+            request.clone(),
+            Err(BackendError::OutcomeUnknown(
+                "DMS gave no answer within 5s: it may or may not have been applied".into(),
+            )),
+        ),
+    );
+    let mutation = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
+    assert_eq!(cmds, vec![Command::Reread(mutation)]);
+    let (_, text) = last_log(&app);
+    assert!(text.contains("outcome unknown"), "{text}");
+    assert!(!text.contains("failed"), "{text}");
+    assert!(!app.busy.contains(&Busy::Start(TaskRole::Forward)));
+
+    let running = task(TaskRole::Forward, TaskStatus::Running, true);
+    app.update(
+        now(),
+        Msg::Reread(mutation, Ok(Reread::Task(Box::new(running)))),
+    );
+    let (_, text) = last_log(&app);
+    assert!(
+        text.contains("read back: the forward task is now"),
+        "{text}"
+    );
+    assert!(text.contains("running"), "{text}");
+    assert_eq!(
+        app.tasks.forward.data.as_ref().unwrap().status,
+        TaskStatus::Running,
+        "the panel shows the read-back"
+    );
+    // A read-back that fails leaves the outcome unknown, and says so.
+    app.update(
+        now(),
+        Msg::Reread(mutation, Err(BackendError::Unavailable("DMS down".into()))),
+    );
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("still unknown"), "{text}");
+}
+
+/// Issue 8, item 5: after a flip the appmap shows what the flip returned,
+/// and a read that was already under way (it may hold the pre-flip item)
+/// is dropped and made again.
+#[test]
+fn after_a_flip_the_pre_flip_appmap_is_never_shown() {
+    let mut app = app();
+    let before = vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)];
+    app.update(now(), Msg::AppMap(Ok(before.clone())));
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    assert!(matches!(
+        &app.update(now(), Action::Confirm)[..],
+        [Command::Flip(Site::A, _)]
+    ));
+    // A tick starts an appmap read while the flip is under way.
+    assert!(app.update(now(), Msg::Tick).contains(&Command::FetchAppMap));
+    let flipped = item(Site::A, DbSide::B);
+    let cmds = app.update(
+        now(),
+        Msg::Flipped(Site::A, Ok((flipped.clone(), DbSide::B))),
+    );
+    assert!(cmds.is_empty(), "waits for the read under way: {cmds:?}");
+    let shown = |app: &App| {
+        app.appmap
+            .data
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|i| i.site == "SITEA")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(shown(&app), flipped, "the flip's item at once");
+    // The read that started before the flip answers with the old item.
+    let cmds = app.update(now(), Msg::AppMap(Ok(before)));
+    assert_eq!(cmds, vec![Command::FetchAppMap], "read again");
+    assert_eq!(shown(&app), flipped, "the pre-flip answer is dropped");
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![flipped.clone(), item(Site::B, DbSide::B)])),
+    );
+    assert_eq!(shown(&app), flipped);
+    assert!(app.update(now(), Msg::Tick).contains(&Command::FetchAppMap));
+}
+
+/// Issue 8, item 5: a heartbeat whose insert timed out is read back from
+/// both databases; a queued press still goes out.
+#[test]
+fn a_timed_out_heartbeat_is_read_back_from_both_databases() {
+    use dms_cockpit::backend::ops::{Mutation, Reread};
+    let mut app = app();
+    app.update(now(), Action::Heartbeat(Site::A));
+    app.update(now(), Action::Heartbeat(Site::A));
+    let cmds = app.update(
+        now(),
+        Msg::HeartbeatInserted(
+            Site::A,
+            Err(BackendError::OutcomeUnknown("no answer within 5s".into())),
+        ),
+    );
+    assert!(
+        cmds.contains(&Command::Reread(Mutation::Heartbeat(Site::A))),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&Command::InsertHeartbeat(Site::A)),
+        "the queued press: {cmds:?}"
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|e| e.text.contains("heartbeat as SITEA: outcome unknown")),
+        "{:?}",
+        app.log
+    );
+    let row = HeartbeatRow {
+        id: 7,
+        at: now(),
+        site: "SITEA".into(),
+    };
+    let cmds = app.update(
+        now(),
+        Msg::Reread(
+            Mutation::Heartbeat(Site::A),
+            Ok(Reread::Heartbeats(PerDb {
+                a: vec![row.clone()],
+                b: vec![],
+            })),
+        ),
+    );
+    assert!(
+        app.log
+            .iter()
+            .any(|e| e.text.contains("the newest SITEA row is 7")),
+        "{:?}",
+        app.log
+    );
+    assert_eq!(app.heartbeats.a.data.as_deref(), Some(&[row][..]));
+    assert_eq!(cmds, vec![Command::FetchReplicas(DbSide::A, vec![7])]);
 }

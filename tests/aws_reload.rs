@@ -174,11 +174,11 @@ async fn every_table_statistic_reaches_the_detail() {
         RuleMode::MatchAny,
         &[&describe, &stats]
     );
-    let snap = DmsReplication::new(client, by_arn())
-        .describe(TaskRole::Forward)
+    let tables = DmsReplication::new(client, by_arn())
+        .table_stats(TaskRole::Forward)
         .await
         .unwrap();
-    let m = &snap.tables[0].more;
+    let m = &tables[0].more;
     assert_eq!(
         (
             m.applied_inserts,

@@ -47,11 +47,28 @@ where
     }
 }
 
-async fn describe(b: &Backends, role: TaskRole) -> TaskSnapshot {
-    b.describe_task(role).await.expect("describe")
+/// A task's status and, from their own call, its table statistics.
+#[derive(Debug)]
+struct Described {
+    snap: TaskSnapshot,
+    tables: Vec<TableStats>,
 }
 
-async fn wait_status(b: &Backends, role: TaskRole, status: TaskStatus) -> TaskSnapshot {
+impl std::ops::Deref for Described {
+    type Target = TaskSnapshot;
+    fn deref(&self) -> &TaskSnapshot {
+        &self.snap
+    }
+}
+
+async fn describe(b: &Backends, role: TaskRole) -> Described {
+    Described {
+        snap: b.describe_task(role).await.expect("describe"),
+        tables: b.task_tables(role).await.expect("table statistics"),
+    }
+}
+
+async fn wait_status(b: &Backends, role: TaskRole, status: TaskStatus) -> Described {
     wait_for(&format!("{role} to be {status}"), || async {
         let snap = describe(b, role).await;
         (snap.status == status).then_some(snap)
@@ -76,7 +93,7 @@ async fn start(b: &Backends, role: TaskRole, start_type: StartType) {
     wait_status(b, role, TaskStatus::Running).await;
 }
 
-async fn wait_full_load(b: &Backends) -> TaskSnapshot {
+async fn wait_full_load(b: &Backends) -> Described {
     wait_for("the forward full load to finish", || async {
         let snap = describe(b, TaskRole::Forward).await;
         (snap.progress.full_load_percent == Some(100)).then_some(snap)
@@ -103,14 +120,14 @@ async fn wait_count(pool: &SqlitePool, sql: &'static str, want: i64) {
     .await
 }
 
-fn table<'a>(snap: &'a TaskSnapshot, name: &str) -> &'a TableStats {
+fn table<'a>(snap: &'a Described, name: &str) -> &'a TableStats {
     snap.tables
         .iter()
         .find(|t| t.table == name)
         .unwrap_or_else(|| panic!("{} has no stats for {name}: {:?}", snap.id, snap.tables))
 }
 
-fn dml(snap: &TaskSnapshot, name: &str) -> (i64, i64, i64) {
+fn dml(snap: &Described, name: &str) -> (i64, i64, i64) {
     let t = table(snap, name);
     (t.inserts, t.updates, t.deletes)
 }
@@ -572,7 +589,7 @@ async fn traffic_follows_the_appmap_into_both_databases() {
     wait_for("traffic to be replicated both ways", || async {
         let f = describe(&b, TaskRole::Forward).await;
         let w = describe(&b, TaskRole::Backward).await;
-        let sum = |s: &TaskSnapshot| s.tables.iter().map(|t| t.inserts).sum::<i64>();
+        let sum = |s: &Described| s.tables.iter().map(|t| t.inserts).sum::<i64>();
         (sum(&f) > 5 && sum(&w) > 5).then_some(())
     })
     .await;
@@ -608,7 +625,7 @@ async fn an_apply_error_fails_the_task_and_resume_retries_it_once() {
     .await;
     let failed = wait_status(&b, TaskRole::Forward, TaskStatus::Failed).await;
     assert_eq!(failed.stop_reason.as_deref(), Some("FATAL_ERROR"));
-    let why = failed.last_failure.unwrap_or_default();
+    let why = failed.last_failure.clone().unwrap_or_default();
     assert!(
         why.contains("boom is refused here") && why.contains("lab-forward"),
         "{why}"

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dms_cockpit::backend::{
-    BackendError, Backends, DbSide, ReloadOption, StartRequest, StartType, TableRef, TaskRole,
-    TaskSnapshot, TaskStatus,
+    BackendError, Backends, DbSide, ReloadOption, StartRequest, StartType, TableRef, TableStats,
+    TaskRole, TaskSnapshot, TaskStatus,
 };
 use dms_cockpit::lab::{Lab, LabOptions};
 
@@ -46,6 +46,12 @@ async fn snapshot(b: &Backends) -> TaskSnapshot {
     b.describe_task(TaskRole::Forward).await.expect("describe")
 }
 
+async fn tables(b: &Backends) -> Vec<TableStats> {
+    b.task_tables(TaskRole::Forward)
+        .await
+        .expect("table statistics")
+}
+
 /// Starts the forward task and waits for its full load to finish.
 async fn loaded_forward(b: &Backends) -> TaskSnapshot {
     b.replication
@@ -80,12 +86,9 @@ async fn customers_in_b(lab: &Lab) -> i64 {
 async fn data_reload_copies_the_table_again_and_the_statistics_show_it() {
     let dir = tempfile::tempdir().unwrap();
     let (lab, b) = open(dir.path()).await;
-    let first = loaded_forward(&b).await;
-    let before = first
-        .tables
-        .iter()
-        .find(|t| t.table == "customers")
-        .unwrap();
+    loaded_forward(&b).await;
+    let first = tables(&b).await;
+    let before = first.iter().find(|t| t.table == "customers").unwrap();
     assert_eq!(before.full_load_rows, 4);
     assert_eq!(before.more.full_load_reloaded, Some(false));
     assert!(before.more.full_load_start.is_some() && before.more.full_load_end.is_some());
@@ -103,8 +106,10 @@ async fn data_reload_copies_the_table_again_and_the_statistics_show_it() {
         .await
         .expect("reload accepted");
     let after = until("the reload to finish", || async {
-        let s = snapshot(&b).await;
-        let t = s.tables.iter().find(|t| t.table == "customers").cloned()?;
+        let t = tables(&b)
+            .await
+            .into_iter()
+            .find(|t| t.table == "customers")?;
         (t.state == "Table completed" && t.more.full_load_reloaded == Some(true)).then_some(t)
     })
     .await;
@@ -112,8 +117,8 @@ async fn data_reload_copies_the_table_again_and_the_statistics_show_it() {
     assert_eq!(after.full_load_rows, 4);
     assert!(after.more.full_load_end > before.more.full_load_end);
     // The other tables were not reloaded.
-    let s = snapshot(&b).await;
-    let orders = s.tables.iter().find(|t| t.table == "orders").unwrap();
+    let all = tables(&b).await;
+    let orders = all.iter().find(|t| t.table == "orders").unwrap();
     assert_eq!(orders.more.full_load_reloaded, Some(false));
 
     // Change capture goes on after the reload, exactly once.
@@ -217,8 +222,8 @@ async fn headless_reload_tables_on_a_lab_directory() {
     );
     let (lab, b) = open(&data).await;
     until("the headless reload to be carried out", || async {
-        let s = snapshot(&b).await;
-        s.tables
+        tables(&b)
+            .await
             .iter()
             .find(|t| t.table == "customers" && t.more.full_load_reloaded == Some(true))
             .map(|_| ())

@@ -297,3 +297,95 @@ async fn statement_timeout_cuts_a_blocked_call_short() {
     assert_eq!(hb.latest(1).await.unwrap(), vec![]);
     db.drop().await;
 }
+
+/// Issue 8, item 3: with a connection idle in the pool, a server that went
+/// away (its port now refusing) is reported as refused at once, through the
+/// TUI's own executor: the panel's read and a heartbeat pressed during the
+/// outage both fail fast, not after the connect timeout, and do not say
+/// "no answer". The connect timeout is long here so the old behaviour (the
+/// pool retrying the refused connect until it ran out) cannot pass.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DMSC_TEST_PG_URL), run tests/run-all.sh"]
+async fn a_refused_server_shows_at_once_despite_idle_pool_connections() {
+    use dms_cockpit::app::{Command, Msg};
+    use dms_cockpit::backend::DbSide;
+    use dms_cockpit::lab::{Lab, LabOptions};
+    use dms_cockpit::runtime::executor::{self, Context};
+
+    let names = HeartbeatNames::default();
+    let db = with_heartbeat_objects(&names, 1_000_000_000).await;
+    let upstream = format!("{}:{}", db.admin.get_host(), db.admin.get_port());
+    let proxy = Proxy::start(upstream, 0).await;
+    let mut opts = db.connect(names);
+    opts.host = "127.0.0.1".into();
+    opts.port = proxy.port;
+    let connect_timeout = Duration::from_secs(20);
+    opts.connect_timeout = connect_timeout;
+    let pg = Arc::new(PgHeartbeat::connect_lazy(opts).unwrap());
+
+    // The lab for everything else; database b (where SITEB writes) is the
+    // PostgreSQL behind the proxy.
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::open(LabOptions::new(dir.path())).await.unwrap();
+    let mut backends = lab.backends(Duration::from_secs(30), false);
+    backends.heartbeats.b = pg.clone();
+    let context = Context {
+        operator: "test".into(),
+        heartbeat_rows: 5,
+    };
+    let run = |c| executor::run(&backends, &context, c);
+
+    let Msg::HeartbeatInserted(_, Ok((DbSide::B, _))) =
+        run(Command::InsertHeartbeat(Site::B)).await
+    else {
+        panic!("the heartbeat lands in b while the server is up")
+    };
+    let Msg::Heartbeats(_, Ok(rows)) = run(Command::FetchHeartbeats(DbSide::B)).await else {
+        panic!("b is read while the server is up")
+    };
+    assert_eq!(rows.len(), 1);
+    assert!(pg.pool().num_idle() > 0, "a connection is idle in the pool");
+
+    let (upstream, port) = proxy.kill().await;
+    let refused = |err: &BackendError, what: &str| {
+        let BackendError::Unavailable(msg) = err else {
+            panic!("{what}: expected Unavailable, got {err:?}")
+        };
+        assert!(msg.to_lowercase().contains("refused"), "{what}: {msg}");
+        assert!(msg.contains(&format!("127.0.0.1:{port}")), "{what}: {msg}");
+    };
+    let started = Instant::now();
+    let Msg::Heartbeats(_, Err(err)) = run(Command::FetchHeartbeats(DbSide::B)).await else {
+        panic!("reading b must fail while its server refuses")
+    };
+    refused(&err, "read");
+    let started_insert = Instant::now();
+    let Msg::HeartbeatInserted(_, Err(err)) = run(Command::InsertHeartbeat(Site::B)).await else {
+        panic!("a heartbeat into b must fail while its server refuses")
+    };
+    refused(&err, "heartbeat");
+    // Both well inside the connect timeout the pool would otherwise use up.
+    let bound = connect_timeout / 4;
+    assert!(
+        started_insert.elapsed() < bound,
+        "heartbeat took {:?}",
+        started_insert.elapsed()
+    );
+    assert!(
+        started.elapsed() < bound * 2,
+        "read + heartbeat took {:?}",
+        started.elapsed()
+    );
+
+    // Back again: the next call reconnects.
+    let proxy = Proxy::start(upstream, port).await;
+    let Msg::HeartbeatInserted(_, Ok((DbSide::B, row))) =
+        run(Command::InsertHeartbeat(Site::B)).await
+    else {
+        panic!("the heartbeat lands in b once the server is back")
+    };
+    assert_eq!(row.id, 1_000_000_001);
+    proxy.kill().await;
+    lab.shutdown().await;
+    db.drop().await;
+}

@@ -6,11 +6,25 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::types::{Filter, ReplicationEndpointTypeValue};
+use dms_cockpit::backend::aws::dms_admin::DmsAdmin;
+use dms_cockpit::backend::heartbeat_sql::Password;
 use dms_cockpit::backend::{DatabaseRef, DbSide, Engine, PerDb, PerTask};
 use dms_cockpit::setup::dms::{
-    DmsSpec, EndpointSpec, Outcome, PlannedRequest, apply, dry_run_json, plan, validate,
-    write_task_arns,
+    DmsSpec, EndpointSpec, Outcome, PlannedRequest, SetupReport, apply, discover, dry_run_json,
+    plan, validate, write_task_arns,
 };
+
+/// What `setup dms` does: discover (read-only), then create what is
+/// missing, or refuse with every conflict.
+async fn run(client: &Client, spec: &DmsSpec) -> Result<SetupReport, String> {
+    let admin = DmsAdmin::new(
+        client.clone(),
+        "test DMS".into(),
+        std::time::Duration::from_secs(10),
+    );
+    let discovery = discover(&admin, spec).await.map_err(|e| e.to_string())?;
+    apply(&admin, spec, &discovery).await
+}
 use serde_json::Value;
 
 const SECRET_A: &str = "oracle-Secr3t!pw";
@@ -22,6 +36,11 @@ fn spec(instance: &str) -> DmsSpec {
         instance_class: "dms.t3.medium".into(),
         allocated_storage: 50,
         schemas: vec!["customer_orders".into(), "billing".into()],
+        loopback_schema: "dms_loopback".into(),
+        endpoints: Default::default(),
+        custom_mappings: None,
+        custom_settings: None,
+        logging: Default::default(),
         tasks: PerTask {
             forward: format!("{instance}-ora2pg"),
             backward: format!("{instance}-pg2ora"),
@@ -36,7 +55,8 @@ fn spec(instance: &str) -> DmsSpec {
                     dbname: "ORCL".into(),
                     username: "dms_user".into(),
                 },
-                password: Some(SECRET_A.into()),
+                password: Some(Password::new(SECRET_A)),
+                secret: None,
             },
             b: EndpointSpec {
                 db: DatabaseRef {
@@ -47,7 +67,8 @@ fn spec(instance: &str) -> DmsSpec {
                     dbname: "appdb".into(),
                     username: "dms_user".into(),
                 },
-                password: Some(SECRET_B.into()),
+                password: Some(Password::new(SECRET_B)),
+                secret: None,
             },
         },
     }
@@ -197,8 +218,8 @@ fn loopback_prevention_is_on_in_both_tasks_with_mirrored_schemas() {
     assert_eq!(f["EnableLoopbackPrevention"], true);
     assert_eq!(b["EnableLoopbackPrevention"], true);
     // a is Oracle: upper-cased there; b is PostgreSQL: as configured.
-    assert_eq!(f["SourceSchema"], "CUSTOMER_ORDERS");
-    assert_eq!(f["TargetSchema"], "customer_orders");
+    assert_eq!(f["SourceSchema"], "DMS_LOOPBACK");
+    assert_eq!(f["TargetSchema"], "dms_loopback");
     assert_eq!(b["SourceSchema"], f["TargetSchema"]);
     assert_eq!(b["TargetSchema"], f["SourceSchema"]);
 
@@ -230,11 +251,11 @@ fn oracle_side_of_the_loopback_follows_the_engine_not_the_side() {
     let forward = embedded(&find(&plan, "dmsc-ora2pg").body, "ReplicationTaskSettings");
     assert_eq!(
         forward["LoopbackPreventionSettings"]["SourceSchema"],
-        "customer_orders"
+        "dms_loopback"
     );
     assert_eq!(
         forward["LoopbackPreventionSettings"]["TargetSchema"],
-        "CUSTOMER_ORDERS"
+        "DMS_LOOPBACK"
     );
     assert_eq!(find(&plan, "dmsc-a-source").body["EngineName"], "postgres");
 }
@@ -324,7 +345,7 @@ fn dry_run_masks_passwords_and_is_an_array_of_requests() {
     let backward = &requests[6]["body"];
     assert_eq!(
         backward["ReplicationTaskSettings"]["LoopbackPreventionSettings"]["SourceSchema"],
-        "customer_orders"
+        "dms_loopback"
     );
     assert_eq!(
         backward["TableMappings"]["rules"][0]["rule-type"],
@@ -483,7 +504,9 @@ mod aws_mocked {
     use aws_sdk_databasemigration::operation::create_replication_instance::CreateReplicationInstanceOutput;
     use aws_sdk_databasemigration::operation::create_replication_task::CreateReplicationTaskOutput;
     use aws_sdk_databasemigration::operation::describe_endpoints::DescribeEndpointsError;
-    use aws_sdk_databasemigration::operation::describe_replication_instances::DescribeReplicationInstancesError;
+    use aws_sdk_databasemigration::operation::describe_replication_instances::{
+        DescribeReplicationInstancesError, DescribeReplicationInstancesOutput,
+    };
     use aws_sdk_databasemigration::operation::describe_replication_tasks::DescribeReplicationTasksError;
     use aws_sdk_databasemigration::types::error::{AccessDeniedFault, ResourceNotFoundFault};
     use aws_sdk_databasemigration::types::{
@@ -509,9 +532,23 @@ mod aws_mocked {
 
     fn absent_everywhere() -> Vec<Rule> {
         vec![
-            mock!(Client::describe_replication_instances).then_error(|| {
-                DescribeReplicationInstancesError::ResourceNotFoundFault(not_found())
-            }),
+            // Absent when discovered, available once created.
+            mock!(Client::describe_replication_instances)
+                .sequence()
+                .error(|| DescribeReplicationInstancesError::ResourceNotFoundFault(not_found()))
+                .output(|| {
+                    DescribeReplicationInstancesOutput::builder()
+                        .replication_instances(
+                            ReplicationInstance::builder()
+                                .replication_instance_identifier("dmsc")
+                                .replication_instance_arn(arn("rep", "dmsc"))
+                                .replication_instance_status("available")
+                                .build(),
+                        )
+                        .build()
+                })
+                .repeatedly()
+                .build(),
             mock!(Client::describe_endpoints)
                 .then_error(|| DescribeEndpointsError::ResourceNotFoundFault(not_found())),
             mock!(Client::describe_replication_tasks)
@@ -590,7 +627,7 @@ mod aws_mocked {
         rules.extend([endpoints.clone(), forward.clone(), backward.clone()]);
         let client = mock_client!(aws_sdk_databasemigration, RuleMode::MatchAny, &rules);
 
-        let report = apply(&client, &spec).await.expect("apply");
+        let report = run(&client, &spec).await.expect("apply");
         assert!(
             report
                 .resources
@@ -619,9 +656,9 @@ mod aws_mocked {
         rules.push(denied.clone());
         let client = mock_client!(aws_sdk_databasemigration, RuleMode::MatchAny, &rules);
 
-        let err = apply(&client, &spec("dmsc")).await.expect_err("denied");
+        let err = run(&client, &spec("dmsc")).await.expect_err("denied");
         assert!(
-            err.contains("creating endpoint dmsc-a-source failed"),
+            err.contains("dms:CreateEndpoint on endpoint dmsc-a-source"),
             "{err}"
         );
         assert!(
@@ -630,7 +667,10 @@ mod aws_mocked {
             ),
             "{err}"
         );
-        assert!(err.contains("allowed `dms:CreateEndpoint`"), "{err}");
+        assert!(
+            err.contains("the IAM permission `dms:CreateEndpoint`"),
+            "{err}"
+        );
         assert!(
             err.contains("This run already created: replication instance dmsc"),
             "{err}"
@@ -647,6 +687,16 @@ mod moto;
 
 async fn moto_client() -> Client {
     Client::new(&moto::sdk_config(&moto::moto_url()).await)
+}
+
+/// [`spec`] with database hosts of its own: moto is shared by every test,
+/// and setup adopts an endpoint that reaches the same database as the same
+/// user, so two tests must not plan the same databases.
+fn moto_spec(instance: &str) -> DmsSpec {
+    let mut s = spec(instance);
+    s.databases.a.db.endpoint = format!("ora-{instance}.example.internal");
+    s.databases.b.db.endpoint = format!("pg-{instance}.example.internal");
+    s
 }
 
 /// A fresh identifier per test: moto is shared by tests running in parallel.
@@ -696,9 +746,9 @@ async fn tasks_on(
 async fn apply_creates_everything_then_finds_everything() {
     let client = moto_client().await;
     let instance = unique("setup");
-    let spec = spec(&instance);
+    let spec = moto_spec(&instance);
 
-    let first = apply(&client, &spec).await.expect("first apply");
+    let first = run(&client, &spec).await.expect("first apply");
     assert_eq!(first.resources.len(), 7);
     assert!(
         first
@@ -764,7 +814,7 @@ async fn apply_creates_everything_then_finds_everything() {
     let endpoints = endpoints_named(&client, &instance).await;
     assert_eq!(endpoints.len(), 4, "{endpoints:?}");
 
-    let second = apply(&client, &spec).await.expect("second apply");
+    let second = run(&client, &spec).await.expect("second apply");
     assert!(
         second
             .resources
@@ -785,10 +835,10 @@ async fn apply_creates_everything_then_finds_everything() {
 
 #[tokio::test]
 #[ignore = "needs a moto server, run tests/run-all.sh"]
-async fn existing_endpoint_that_differs_stops_the_run_before_any_task() {
+async fn existing_endpoint_that_differs_stops_the_run_before_anything_is_created() {
     let client = moto_client().await;
     let instance = unique("clash");
-    let spec = spec(&instance);
+    let spec = moto_spec(&instance);
     // Someone else's endpoint under the identifier setup would use.
     client
         .create_endpoint()
@@ -804,18 +854,41 @@ async fn existing_endpoint_that_differs_stops_the_run_before_any_task() {
         .await
         .expect("create clashing endpoint");
 
-    let err = apply(&client, &spec)
+    let err = run(&client, &spec)
         .await
         .expect_err("must refuse the clash");
-    assert!(
-        err.contains(&format!("endpoint {instance}-b-target exists")),
-        "{err}"
+    // Every difference is listed, and nothing at all was created.
+    for diff in [
+        "EngineName: has mysql, planned postgres",
+        "DatabaseName: has other, planned appdb",
+        "Port: has 3306, planned 5432",
+        "Username: has u, planned dms_user",
+    ] {
+        assert!(
+            err.contains(&format!(
+                "endpoint {instance}-b-target (target of database b): {diff}"
+            )),
+            "{diff}: {err}"
+        );
+    }
+    assert!(err.contains("so it created nothing"), "{err}");
+    assert_eq!(
+        endpoints_named(&client, &instance).await.len(),
+        1,
+        "only the clashing one"
     );
+    let instances = client
+        .describe_replication_instances()
+        .send()
+        .await
+        .unwrap();
     assert!(
-        err.contains("EngineName: has mysql, planned postgres"),
-        "{err}"
+        !instances
+            .replication_instances()
+            .iter()
+            .any(|i| i.replication_instance_identifier() == Some(instance.as_str())),
+        "no instance may be created before the plan is known"
     );
-    assert!(err.contains("This run already created"), "{err}");
     let created = client
         .describe_replication_tasks()
         .filters(
@@ -836,9 +909,9 @@ async fn existing_endpoint_that_differs_stops_the_run_before_any_task() {
 async fn missing_password_is_reported_for_the_endpoint_that_needs_it() {
     let client = moto_client().await;
     let instance = unique("nopw");
-    let mut spec = spec(&instance);
+    let mut spec = moto_spec(&instance);
     spec.databases.b.password = None;
-    let err = apply(&client, &spec)
+    let err = run(&client, &spec)
         .await
         .expect_err("cannot create b's endpoints");
     assert!(
@@ -846,8 +919,445 @@ async fn missing_password_is_reported_for_the_endpoint_that_needs_it() {
         "{err}"
     );
     assert!(
-        err.contains("configure the password of database b"),
+        err.contains("set databases.b.dms_password_env or dms_password_secret"),
         "{err}"
     );
     assert!(!err.contains(SECRET_A), "{err}");
+}
+
+/// Makes the door the way the original scripts did, under their own names:
+/// an instance, four endpoints and two tasks, with `settings` per task
+/// (forward, backward). Returns the instance identifier and the task ARNs.
+async fn original_door(
+    client: &Client,
+    spec: &DmsSpec,
+    prefix: &str,
+    settings: [String; 2],
+) -> (String, Vec<String>) {
+    let instance = format!("{prefix}-instance");
+    let instance_arn = client
+        .create_replication_instance()
+        .replication_instance_identifier(&instance)
+        .replication_instance_class("dms.t3.medium")
+        .allocated_storage(50)
+        .send()
+        .await
+        .unwrap()
+        .replication_instance()
+        .unwrap()
+        .replication_instance_arn()
+        .unwrap()
+        .to_string();
+    let mut arns = std::collections::BTreeMap::new();
+    for (side, db) in [("a", &spec.databases.a), ("b", &spec.databases.b)] {
+        for (kind, t) in [
+            ("source", ReplicationEndpointTypeValue::Source),
+            ("target", ReplicationEndpointTypeValue::Target),
+        ] {
+            let id = format!("{prefix}-{}-{kind}", db.db.engine);
+            let arn = client
+                .create_endpoint()
+                .endpoint_identifier(&id)
+                .endpoint_type(t)
+                .engine_name(if db.db.engine == Engine::Oracle {
+                    "oracle"
+                } else {
+                    "postgres"
+                })
+                .server_name(&db.db.endpoint)
+                .port(i32::from(db.db.port))
+                .database_name(&db.db.dbname)
+                .username(&db.db.username)
+                .password("original")
+                .send()
+                .await
+                .unwrap()
+                .endpoint()
+                .unwrap()
+                .endpoint_arn()
+                .unwrap()
+                .to_string();
+            arns.insert(format!("{side}-{kind}"), arn);
+        }
+    }
+    let plan = plan(spec);
+    let mut task_arns = Vec::new();
+    for (i, (name, from, to)) in [
+        ("ora2pg", "a-source", "b-target"),
+        ("pg2ora", "b-source", "a-target"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = &plan[5 + i].body;
+        let arn = client
+            .create_replication_task()
+            .replication_task_identifier(format!("{prefix}-{name}"))
+            .replication_instance_arn(&instance_arn)
+            .source_endpoint_arn(&arns[from])
+            .target_endpoint_arn(&arns[to])
+            .migration_type(aws_sdk_databasemigration::types::MigrationTypeValue::from(
+                body["MigrationType"].as_str().unwrap(),
+            ))
+            .table_mappings(body["TableMappings"].as_str().unwrap())
+            .replication_task_settings(&settings[i])
+            .send()
+            .await
+            .unwrap()
+            .replication_task()
+            .unwrap()
+            .replication_task_arn()
+            .unwrap()
+            .to_string();
+        task_arns.push(arn);
+    }
+    (instance, task_arns)
+}
+
+/// Instances, endpoints and tasks in moto whose identifier starts with
+/// `prefix` (moto is shared with tests running in parallel).
+async fn moto_counts(client: &Client, prefix: &str) -> (usize, usize, usize) {
+    let ours = |id: Option<&str>| id.is_some_and(|id| id.starts_with(prefix));
+    let i = client
+        .describe_replication_instances()
+        .send()
+        .await
+        .unwrap();
+    let e = client.describe_endpoints().send().await.unwrap();
+    let t = client.describe_replication_tasks().send().await.unwrap();
+    (
+        i.replication_instances()
+            .iter()
+            .filter(|x| ours(x.replication_instance_identifier()))
+            .count(),
+        e.endpoints()
+            .iter()
+            .filter(|x| ours(x.endpoint_identifier()))
+            .count(),
+        t.replication_tasks()
+            .iter()
+            .filter(|x| ours(x.replication_task_identifier()))
+            .count(),
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn the_original_scripts_door_is_adopted_and_nothing_is_added() {
+    let client = moto_client().await;
+    let id = unique("orig");
+    let mut spec = moto_spec(&id);
+    let planned = plan(&spec);
+    let settings = [5, 6].map(|i| {
+        planned[i].body["ReplicationTaskSettings"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    let old = format!("{id}-old");
+    let (instance, task_arns) = original_door(&client, &spec, &old, settings).await;
+    // The config names the instance; endpoints and tasks are found.
+    spec.replication_instance = instance.clone();
+    let before = moto_counts(&client, &id).await;
+
+    for round in 0..2 {
+        let report = run(&client, &spec)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(
+            moto_counts(&client, &id).await,
+            before,
+            "round {round}: nothing added"
+        );
+        assert!(
+            report
+                .resources
+                .iter()
+                .all(|r| r.outcome != Outcome::Created),
+            "{:#?}",
+            report.resources
+        );
+        let adopted: Vec<&str> = report
+            .resources
+            .iter()
+            .filter(|r| r.outcome == Outcome::Adopted)
+            .map(|r| r.identifier.as_str())
+            .collect();
+        assert_eq!(adopted.len(), 6, "four endpoints, two tasks: {adopted:?}");
+        assert!(adopted.contains(&format!("{old}-oracle-source").as_str()));
+        assert!(adopted.contains(&format!("{old}-pg2ora").as_str()));
+        assert_eq!(report.tasks.forward, task_arns[0]);
+        assert_eq!(report.tasks.backward, task_arns[1]);
+        assert!(report.lines.iter().any(|l| l.starts_with("adopted ")));
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn an_original_task_with_the_wrong_loopback_schema_is_refused_and_nothing_is_created() {
+    let client = moto_client().await;
+    let id = unique("origbad");
+    let mut spec = moto_spec(&id);
+    let planned = plan(&spec);
+    let good = planned[5].body["ReplicationTaskSettings"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The original named the first replicated schema in the settings.
+    let mut bad: Value =
+        serde_json::from_str(planned[6].body["ReplicationTaskSettings"].as_str().unwrap()).unwrap();
+    bad["LoopbackPreventionSettings"]["SourceSchema"] = "customer_orders".into();
+    bad["LoopbackPreventionSettings"]["TargetSchema"] = "CUSTOMER_ORDERS".into();
+    let old = format!("{id}-old");
+    let (_, _) = original_door(&client, &spec, &old, [good, bad.to_string()]).await;
+    // The config does not name the original instance: setup would create
+    // its own, and the adopted tasks run on another one.
+    let before = moto_counts(&client, &id).await;
+    let err = run(&client, &spec).await.expect_err("must refuse");
+    assert_eq!(
+        moto_counts(&client, &id).await,
+        before,
+        "nothing created: {err}"
+    );
+    for expected in [
+        format!(
+            "backward replication task {old}-pg2ora: ReplicationTaskSettings LoopbackPreventionSettings.SourceSchema: has \"customer_orders\", the door needs \"dms_loopback\""
+        ),
+        format!(
+            "backward replication task {old}-pg2ora: ReplicationTaskSettings LoopbackPreventionSettings.TargetSchema: has \"CUSTOMER_ORDERS\", the door needs \"DMS_LOOPBACK\""
+        ),
+        format!("forward replication task {old}-ora2pg: ReplicationInstanceArn: has arn:"),
+    ] {
+        assert!(err.contains(&expected), "{expected}\nin: {err}");
+    }
+    assert!(err.contains("planned the new instance"), "{err}");
+
+    // An endpoint named in the config that DMS does not have is refused too.
+    spec.endpoints.b_target = Some("no-such-endpoint".into());
+    let err = run(&client, &spec).await.expect_err("must refuse");
+    assert!(
+        err.contains("`dms.endpoints.b_target` = `no-such-endpoint`: DMS has no endpoint"),
+        "{err}"
+    );
+    assert_eq!(moto_counts(&client, &id).await, before);
+}
+
+// ---- your own table mappings and task settings, and the log level ------
+
+use dms_cockpit::config::TaskLogging;
+use dms_cockpit::setup::dms_custom::JsonFile;
+
+fn file(name: &str, value: Value) -> Option<JsonFile> {
+    Some(JsonFile {
+        path: std::path::PathBuf::from(name),
+        value,
+    })
+}
+
+fn settings_of(spec: &DmsSpec, task: &str) -> Value {
+    embedded(&find(&plan(spec), task).body, "ReplicationTaskSettings")
+}
+
+#[test]
+fn a_settings_file_is_merged_under_the_door_rules() {
+    let mut s = spec("dmsc");
+    s.custom_settings = file(
+        "task-settings.json",
+        serde_json::json!({
+            "FullLoadSettings": { "MaxFullLoadSubTasks": 4 },
+            "ErrorBehavior": { "DataErrorPolicy": "LOG_ERROR" },
+            "Logging": { "LogComponents": [ { "Id": "SORTER", "Severity": "LOGGER_SEVERITY_WARNING" } ] },
+            "LoopbackPreventionSettings": { "EnableLoopbackPrevention": true }
+        }),
+    );
+    assert_eq!(validate(&s), Ok(()));
+    for task in ["dmsc-ora2pg", "dmsc-pg2ora"] {
+        let settings = settings_of(&s, task);
+        assert_eq!(
+            settings["FullLoadSettings"]["MaxFullLoadSubTasks"], 4,
+            "{task}"
+        );
+        assert_eq!(settings["ErrorBehavior"]["DataErrorPolicy"], "LOG_ERROR");
+        assert_eq!(settings["TargetMetadata"]["BatchApplyEnabled"], false);
+        assert_eq!(settings["Logging"]["EnableLogging"], true);
+        let components = settings["Logging"]["LogComponents"].as_array().unwrap();
+        assert!(
+            components.iter().any(|c| c["Id"] == "SORTER"),
+            "{task}: file's component kept"
+        );
+        assert_eq!(components.len(), 6, "{components:?}");
+    }
+    let forward = settings_of(&s, "dmsc-ora2pg");
+    assert_eq!(
+        forward["FullLoadSettings"]["TargetTablePrepMode"],
+        "TRUNCATE_BEFORE_LOAD"
+    );
+    assert_eq!(
+        forward["LoopbackPreventionSettings"]["SourceSchema"],
+        "DMS_LOOPBACK"
+    );
+    let backward = settings_of(&s, "dmsc-pg2ora");
+    assert_eq!(
+        backward["LoopbackPreventionSettings"]["SourceSchema"],
+        "dms_loopback"
+    );
+    assert_eq!(
+        backward["ChangeProcessingDdlHandlingPolicy"]["HandleSourceTableAltered"],
+        false
+    );
+}
+
+#[test]
+fn a_settings_file_that_contradicts_the_door_is_refused_with_the_setting_named() {
+    let cases = [
+        (
+            serde_json::json!({ "TargetMetadata": { "BatchApplyEnabled": true } }),
+            "TargetMetadata.BatchApplyEnabled to true",
+        ),
+        (
+            serde_json::json!({ "LoopbackPreventionSettings": { "EnableLoopbackPrevention": false } }),
+            "LoopbackPreventionSettings.EnableLoopbackPrevention to false",
+        ),
+        (
+            serde_json::json!({ "LoopbackPreventionSettings": { "SourceSchema": "CUSTOMER_ORDERS" } }),
+            "LoopbackPreventionSettings.SourceSchema to \"CUSTOMER_ORDERS\"",
+        ),
+        (
+            serde_json::json!({ "ChangeProcessingDdlHandlingPolicy": { "HandleSourceTableAltered": true } }),
+            "the backward task needs false",
+        ),
+        (
+            serde_json::json!({ "Logging": { "EnableLogging": false } }),
+            "Logging.EnableLogging to false",
+        ),
+    ];
+    for (value, expected) in cases {
+        let mut s = spec("dmsc");
+        s.custom_settings = file("mine.json", value.clone());
+        let err = validate(&s).expect_err(expected);
+        assert!(err.contains("`dms.task_settings` (mine.json)"), "{err}");
+        assert!(err.contains(expected), "{value}: {err}");
+    }
+}
+
+#[test]
+fn a_mappings_file_replaces_the_selection_and_the_loopback_schema_stays_out() {
+    let mut s = spec("dmsc");
+    let rule = serde_json::json!({
+        "rule-type": "selection", "rule-id": "7", "rule-name": "orders-only",
+        "object-locator": { "schema-name": "CUSTOMER_ORDERS", "table-name": "ORDERS" },
+        "rule-action": "include"
+    });
+    s.custom_mappings = file(
+        "mappings.json",
+        serde_json::json!({ "rules": [rule.clone()] }),
+    );
+    assert_eq!(validate(&s), Ok(()));
+    let mappings = embedded(&find(&plan(&s), "dmsc-ora2pg").body, "TableMappings");
+    let rules = mappings["rules"].as_array().unwrap();
+    assert_eq!(rules[0], rule);
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(rules[1]["rule-action"], "exclude");
+    assert_eq!(rules[1]["rule-id"], "8");
+    assert_eq!(rules[1]["object-locator"]["schema-name"], "DMS_LOOPBACK");
+    let backward = embedded(&find(&plan(&s), "dmsc-pg2ora").body, "TableMappings");
+    assert_eq!(
+        backward["rules"][1]["object-locator"]["schema-name"],
+        "dms_loopback"
+    );
+
+    let mut bad = spec("dmsc");
+    bad.custom_mappings = file(
+        "mappings.json",
+        serde_json::json!({ "rules": [ {
+            "rule-type": "selection", "rule-id": "1", "rule-name": "x",
+            "object-locator": { "schema-name": "DMS_LOOPBACK", "table-name": "%" },
+            "rule-action": "include"
+        } ] }),
+    );
+    let err = validate(&bad).unwrap_err();
+    assert!(
+        err.contains("`dms.table_mappings` (mappings.json) includes schema DMS_LOOPBACK"),
+        "{err}"
+    );
+    bad.custom_mappings = file("mappings.json", serde_json::json!({ "selection": [] }));
+    assert!(validate(&bad).unwrap_err().contains("no \"rules\" array"));
+}
+
+#[test]
+fn logging_detailed_raises_every_component_and_logging_is_always_on() {
+    for (level, severity) in [
+        (TaskLogging::Default, "LOGGER_SEVERITY_DEFAULT"),
+        (TaskLogging::Detailed, "LOGGER_SEVERITY_DETAILED_DEBUG"),
+    ] {
+        let mut s = spec("dmsc");
+        s.logging = level;
+        for task in ["dmsc-ora2pg", "dmsc-pg2ora"] {
+            let settings = settings_of(&s, task);
+            assert_eq!(settings["Logging"]["EnableLogging"], true, "{task}");
+            let components = settings["Logging"]["LogComponents"].as_array().unwrap();
+            let ids: Vec<&str> = components
+                .iter()
+                .map(|c| c["Id"].as_str().unwrap())
+                .collect();
+            for id in [
+                "SOURCE_CAPTURE",
+                "SOURCE_UNLOAD",
+                "TARGET_APPLY",
+                "TARGET_LOAD",
+                "TASK_MANAGER",
+            ] {
+                assert!(ids.contains(&id), "{id}");
+            }
+            assert!(
+                components.iter().all(|c| c["Severity"] == severity),
+                "{level:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn custom_mappings_and_settings_reach_the_created_tasks() {
+    let client = moto_client().await;
+    let instance = unique("custom");
+    let mut spec = moto_spec(&instance);
+    spec.custom_settings = file(
+        "s.json",
+        serde_json::json!({ "FullLoadSettings": { "MaxFullLoadSubTasks": 3 } }),
+    );
+    spec.custom_mappings = file(
+        "m.json",
+        serde_json::json!({ "rules": [ {
+            "rule-type": "selection", "rule-id": "1", "rule-name": "orders",
+            "object-locator": { "schema-name": "CUSTOMER_ORDERS", "table-name": "ORDERS" },
+            "rule-action": "include"
+        } ] }),
+    );
+    spec.logging = TaskLogging::Detailed;
+    let report = run(&client, &spec).await.expect("setup");
+    let instance_arn = report.resources[0].arn.clone();
+    let tasks = tasks_on(&client, &instance_arn).await;
+    assert_eq!(tasks.len(), 2);
+    for task in tasks {
+        let settings: Value =
+            serde_json::from_str(task.replication_task_settings().unwrap()).unwrap();
+        assert_eq!(settings["FullLoadSettings"]["MaxFullLoadSubTasks"], 3);
+        assert_eq!(
+            settings["Logging"]["LogComponents"][0]["Severity"],
+            "LOGGER_SEVERITY_DETAILED_DEBUG"
+        );
+        let mappings: Value = serde_json::from_str(task.table_mappings().unwrap()).unwrap();
+        assert_eq!(mappings["rules"][0]["rule-name"], "orders");
+        assert_eq!(mappings["rules"][1]["rule-name"], "exclude-loopback-schema");
+    }
+    // Re-running with the same files adopts what it made: nothing new.
+    let again = run(&client, &spec).await.expect("again");
+    assert!(
+        again
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Existed)
+    );
 }

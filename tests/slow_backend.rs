@@ -31,6 +31,9 @@ fn local_postgres(port: u16) -> DatabaseConfig {
         seq_start: 1_000_000_000,
         ssl_mode: Some("disable".into()),
         ssl_root_cert: None,
+        dms_username: "dms_user".into(),
+        dms_password: PasswordSource::None,
+        hosting: Default::default(),
     }
 }
 
@@ -70,7 +73,7 @@ async fn a_silent_database_fails_its_own_panel_within_the_timeout_and_nothing_el
         heartbeat_rows: 5,
     };
     let commands = app.poll_all();
-    assert_eq!(commands.len(), 5);
+    assert_eq!(commands.len(), 7, "{commands:?}");
     let started = Instant::now();
     let msgs = futures::future::join_all(commands.into_iter().map(|c: Command| {
         let backends = backends.clone();

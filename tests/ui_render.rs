@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
 use dms_cockpit::app::{
-    Action, App, Busy, Focus, LogLevel, Pending, Popup, Replicas, Settings, TableKey, TableSort,
+    Action, App, Busy, Focus, LogLevel, Panel, Pending, Popup, Replicas, Settings, TableKey,
+    TableSort,
 };
 use dms_cockpit::backend::{
     AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, ReloadOption, Site,
@@ -93,14 +94,16 @@ fn forward_task() -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: Some(ago(1800)),
-        tables_error: None,
-        tables: vec![
-            stats("customers", 12_500, 31, 7, 0, 40),
-            stats("orders", 250_000, 1_204, 388, 12, 3),
-            stats("order_items", 1_250_000, 4_410, 25, 40, 3),
-            stats("heartbeat", 20, 6, 0, 0, 5),
-        ],
     }
+}
+
+fn forward_tables() -> Vec<TableStats> {
+    vec![
+        stats("customers", 12_500, 31, 7, 0, 40),
+        stats("orders", 250_000, 1_204, 388, 12, 3),
+        stats("order_items", 1_250_000, 4_410, 25, 40, 3),
+        stats("heartbeat", 20, 6, 0, 0, 5),
+    ]
 }
 
 fn backward_task() -> TaskSnapshot {
@@ -119,13 +122,15 @@ fn backward_task() -> TaskSnapshot {
         stop_reason: Some("NORMAL".into()),
         last_failure: None,
         start_date: Some(ago(1700)),
-        tables_error: None,
-        tables: vec![
-            stats("customers", 0, 2, 1, 0, 700),
-            stats("orders", 0, 15, 4, 0, 650),
-            stats("heartbeat", 0, 3, 0, 0, 620),
-        ],
     }
+}
+
+fn backward_tables() -> Vec<TableStats> {
+    vec![
+        stats("customers", 0, 2, 1, 0, 700),
+        stats("orders", 0, 15, 4, 0, 650),
+        stats("heartbeat", 0, 3, 0, 0, 620),
+    ]
 }
 
 fn hb(id: i64, secs_ago: i64, site: &str) -> HeartbeatRow {
@@ -151,6 +156,8 @@ fn app_with_data() -> App {
     let mut app = App::new(mode(false), dbs.clone(), Settings::default(), now());
     app.tasks.forward.set(ago(2), Ok(forward_task()));
     app.tasks.backward.set(ago(2), Ok(backward_task()));
+    app.tables.forward.set(ago(2), Ok(forward_tables()));
+    app.tables.backward.set(ago(2), Ok(backward_tables()));
     app.heartbeats.a.set(
         ago(1),
         Ok(vec![
@@ -305,7 +312,7 @@ fn totals_row_sums_every_table() {
             "{expected} missing in {totals:?}"
         );
     }
-    let sum = format::totals(&forward_task().tables);
+    let sum = format::totals(&forward_tables());
     assert_eq!(sum.full_load_rows, 1_512_520);
     assert_eq!(sum.inserts, 5_651);
 }
@@ -642,9 +649,11 @@ fn only_the_selected_task_is_highlighted() {
 #[test]
 fn table_statistics_error_is_shown_above_the_table() {
     let mut app = app_with_data();
-    let task = app.tasks.forward.data.as_mut().unwrap();
-    task.tables.clear();
-    task.tables_error = Some("DescribeTableStatistics failed: HTTP 500".into());
+    app.tables.forward = Panel::default();
+    app.tables.forward.set(
+        now(),
+        Err("DescribeTableStatistics failed: HTTP 500".into()),
+    );
     let text = screen(&app, 80, 24);
     assert!(
         text.contains("✖ table statistics: DescribeTableStatistics failed"),
@@ -677,14 +686,14 @@ fn long_log_entries_wrap_so_their_end_is_visible() {
 /// apart: an error, suspended validation, failed validation, one loading.
 fn troubled_app() -> App {
     let mut app = sized(app_with_data(), 80, 24);
-    let mut task = forward_task();
-    task.tables[0].state = "Table error".into(); // customers
-    task.tables[1].validation_state = "Suspended records".into(); // orders
-    task.tables[1].more.validation_suspended_records = 4;
-    task.tables[2].validation_state = "Mismatched records".into(); // order_items
-    task.tables[2].more.validation_failed_records = 2;
-    task.tables[3].state = "Full load".into(); // heartbeat
-    app.tasks.forward.set(ago(2), Ok(task));
+    let mut tables = forward_tables();
+    tables[0].state = "Table error".into(); // customers
+    tables[1].validation_state = "Suspended records".into(); // orders
+    tables[1].more.validation_suspended_records = 4;
+    tables[2].validation_state = "Mismatched records".into(); // order_items
+    tables[2].more.validation_failed_records = 2;
+    tables[3].state = "Full load".into(); // heartbeat
+    app.tables.forward.set(ago(2), Ok(tables));
     app
 }
 
@@ -745,8 +754,8 @@ fn filter_and_sort_narrow_the_list_and_show_in_the_title() {
 #[test]
 fn table_detail_shows_every_statistic_and_what_the_lab_simulates() {
     let mut app = troubled_app();
-    let mut task = app.tasks.forward.data.clone().unwrap();
-    let t = &mut task.tables[1]; // orders
+    let mut tables = app.tables.forward.data.clone().unwrap();
+    let t = &mut tables[1]; // orders
     t.errors = 0;
     t.more = TableStatsMore {
         applied_inserts: Some(1_200),
@@ -768,7 +777,7 @@ fn table_detail_shows_every_statistic_and_what_the_lab_simulates() {
         resync_progress: None,
         simulated: Some("lab: the simulated DMS copies this table from site a to site b".into()),
     };
-    app.tasks.forward.set(ago(2), Ok(task));
+    app.tables.forward.set(ago(2), Ok(tables));
     app.popup = Some(Popup::TableDetail(TableKey {
         role: TaskRole::Forward,
         schema: "customer_orders".into(),
@@ -793,9 +802,9 @@ fn table_detail_shows_every_statistic_and_what_the_lab_simulates() {
     insta::assert_snapshot!(text);
 
     // A table that left the statistics says so instead of showing old numbers.
-    let mut gone = app.tasks.forward.data.clone().unwrap();
-    gone.tables.remove(1);
-    app.tasks.forward.set(ago(1), Ok(gone));
+    let mut gone = app.tables.forward.data.clone().unwrap();
+    gone.remove(1);
+    app.tables.forward.set(ago(1), Ok(gone));
     let text = screen(&app, 100, 30);
     assert!(
         text.contains("is no longer in the forward task's table statistics"),

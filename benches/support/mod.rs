@@ -94,8 +94,6 @@ pub fn task(role: TaskRole, n: usize) -> TaskSnapshot {
         stop_reason: None,
         last_failure: None,
         start_date: Some(ago(3_600)),
-        tables: tables(n),
-        tables_error: None,
     }
 }
 
@@ -133,6 +131,7 @@ pub fn app(n: usize, width: u16, height: u16) -> App {
     app.size = (width, height);
     for role in TaskRole::ALL {
         app.update(now(), Msg::Task(role, Ok(task(role, n))));
+        app.update(now(), Msg::Tables(role, Ok(tables(n))));
     }
     let site = |k: i64| if k % 3 == 0 { "SITEB" } else { "SITEA" };
     app.update(

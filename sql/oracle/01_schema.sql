@@ -1,16 +1,11 @@
--- 01_schema.sql (Oracle): the user whose schema holds the heartbeat table
--- and its sequence. Run in SQL*Plus or SQLcl as a DBA; idempotent: an
--- existing user (ORA-01920) is left as it is. SQL*Plus prompts for the
--- password (&&owner_password), so none is stored in this file.
--- ADMIN: the whole block below needs the CREATE USER privilege.
-BEGIN
-    EXECUTE IMMEDIATE 'CREATE USER {{owner}} IDENTIFIED BY "&&owner_password" QUOTA UNLIMITED ON USERS';
-EXCEPTION
-    WHEN OTHERS THEN
-        IF SQLCODE != -1920 THEN RAISE; END IF;
-END;
-/
-BEGIN
-    EXECUTE IMMEDIATE 'GRANT CREATE SESSION, CREATE TABLE, CREATE SEQUENCE TO {{owner}}';
-END;
-/
+-- 01_schema.sql (Oracle): the users. The heartbeat table and its sequence
+-- live in schema {{table_schema}}; the application logs in as {{owner}}.
+-- When the two differ, the schema is created as a schema-only account (a
+-- random password nobody knows, locked: works on Oracle 12.2, where
+-- password-less schema-only accounts need 18c) and the login gets the rights it
+-- needs on the table and sequence in 02 and 04. Run in SQL*Plus or SQLcl as
+-- a DBA; idempotent: an existing user (ORA-01920) is left as it is.
+-- SQL*Plus prompts for the login's password (&&owner_password), so none is
+-- stored in this file.
+-- ADMIN: the blocks below need the CREATE USER privilege.
+{{oracle_users}}

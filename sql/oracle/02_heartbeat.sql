@@ -13,3 +13,4 @@ EXCEPTION
         IF SQLCODE != -955 THEN RAISE; END IF;
 END;
 /
+{{login_table_grants}}

@@ -4,9 +4,10 @@
 -- database never collide with local ones. Idempotent: an existing sequence
 -- (ORA-00955) is left as it is.
 BEGIN
-    EXECUTE IMMEDIATE 'CREATE SEQUENCE {{heartbeat_sequence}} START WITH {{seq_start}} MINVALUE {{seq_start}} NOCYCLE';
+    EXECUTE IMMEDIATE 'CREATE SEQUENCE {{heartbeat_sequence}} START WITH {{seq_start}} MINVALUE {{seq_start}}{{seq_max_clause}} NOCYCLE';
 EXCEPTION
     WHEN OTHERS THEN
         IF SQLCODE != -955 THEN RAISE; END IF;
 END;
 /
+{{login_sequence_grants}}

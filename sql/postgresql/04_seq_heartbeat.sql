@@ -3,4 +3,4 @@
 -- range (this one starts at {{seq_start}}) and ids copied from the other
 -- database never collide with local ones. Idempotent: an existing sequence
 -- is left as it is.
-CREATE SEQUENCE IF NOT EXISTS {{heartbeat_sequence}} AS bigint START WITH {{seq_start}} MINVALUE {{seq_start}};
+CREATE SEQUENCE IF NOT EXISTS {{heartbeat_sequence}} AS bigint START WITH {{seq_start}} MINVALUE {{seq_start}}{{seq_max_clause}};

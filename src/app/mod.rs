@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod lag;
 pub mod logs;
 pub mod msg;
+pub mod outcome;
 pub mod reload;
 pub mod state;
 pub mod tables;

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::Action;
 use crate::backend::logs::{LogBatch, LogQuery};
+use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
     AppMapItem, BackendError, DbSide, HeartbeatRow, ReloadOption, Site, StartRequest, TableRef,
-    TaskRole, TaskSnapshot,
+    TableStats, TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -17,6 +18,7 @@ pub enum Msg {
     /// The refresh clock: polls whatever is due and not in flight.
     Tick,
     Task(TaskRole, Result<TaskSnapshot, BackendError>),
+    Tables(TaskRole, Result<Vec<TableStats>, BackendError>),
     Heartbeats(DbSide, Result<Vec<HeartbeatRow>, BackendError>),
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
@@ -33,6 +35,8 @@ pub enum Msg {
     ),
     /// Log lines read for the query that asked for them.
     Logs(TaskRole, LogQuery, Result<LogBatch, BackendError>),
+    /// What reading back a change with an unknown outcome found.
+    Reread(Mutation, Result<Reread, BackendError>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +63,7 @@ impl From<Msg> for Input {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     FetchTask(TaskRole),
+    FetchTables(TaskRole),
     FetchHeartbeats(DbSide),
     /// Ask the other database of `DbSide` for exactly these ids (the rows
     /// shown for `DbSide`), to tell which are replicated.
@@ -71,6 +76,8 @@ pub enum Command {
     Flip(Site, AppMapItem),
     ReloadTables(TaskRole, Vec<TableRef>, ReloadOption),
     FetchLogs(TaskRole, LogQuery),
+    /// Read back what a change whose outcome is unknown is about.
+    Reread(Mutation),
 }
 
 /// When a message or action was handled; `update` stamps data with it.

@@ -7,16 +7,18 @@
 use super::state::{App, Busy, Pending, Popup};
 use super::{Command, guard};
 use crate::backend::{
-    BackendError, DatabaseRef, ReloadOption, TableRef, TaskRole, TaskSnapshot, TaskStatus,
+    BackendError, DatabaseRef, ReloadOption, TableRef, TableStats, TaskRole, TaskSnapshot,
+    TaskStatus,
 };
 use crate::format;
 
 /// Whether `tables` of `task` can be reloaded with `option` now. DMS only
-/// reloads tables of a running task; a table the task's statistics do not
-/// list is refused when the statistics are known; `validate-only` needs a
-/// task that validates.
+/// reloads tables of a running task; a table the task's statistics
+/// (`stats`, when they could be read) do not list is refused;
+/// `validate-only` needs a task that validates.
 pub fn check_reload(
     task: &TaskSnapshot,
+    stats: Option<&[TableStats]>,
     tables: &[TableRef],
     option: ReloadOption,
 ) -> Result<(), String> {
@@ -30,14 +32,13 @@ pub fn check_reload(
             task.status
         ));
     }
-    if task.tables_error.is_none() && !task.tables.is_empty() {
+    if let Some(stats) = stats.filter(|s| !s.is_empty()) {
         for t in tables {
-            if !task
-                .tables
+            if !stats
                 .iter()
                 .any(|s| s.schema == t.schema && s.table == t.table)
             {
-                let known: Vec<String> = task.tables.iter().map(format::table_name).collect();
+                let known: Vec<String> = stats.iter().map(format::table_name).collect();
                 return Err(format!(
                     "{name} has no table {t} in its statistics: its tables are {}",
                     known.join(", ")
@@ -46,7 +47,7 @@ pub fn check_reload(
         }
         if option == ReloadOption::ValidateOnly
             && tables.iter().all(|t| {
-                task.tables.iter().any(|s| {
+                stats.iter().any(|s| {
                     s.schema == t.schema
                         && s.table == t.table
                         && s.validation_state.eq_ignore_ascii_case("Not enabled")
@@ -149,15 +150,16 @@ impl App {
             }
         };
         let tables = vec![table];
-        let checked =
-            guard::check_writable(&self.mode, "reload a table").and_then(|_| {
-                match self.tasks[role].data.as_ref() {
-                    Some(task) => check_reload(task, &tables, option),
-                    None => Err(format!(
-                        "the {role} task's status is not known yet: wait for the next refresh (r)"
-                    )),
-                }
-            });
+        let checked = guard::check_writable(&self.mode, "reload a table").and_then(|_| match self
+            .tasks[role]
+            .data
+            .as_ref()
+        {
+            Some(task) => check_reload(task, self.tables[role].data.as_deref(), &tables, option),
+            None => Err(format!(
+                "the {role} task's status is not known yet: wait for the next refresh (r)"
+            )),
+        });
         match checked {
             Err(e) => self.log_error(e),
             Ok(()) => {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::backend::{
-    AppMapItem, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site, TaskRole,
-    TaskSnapshot,
+    AppMapItem, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site, TableStats,
+    TaskRole, TaskSnapshot,
 };
 
 /// The smallest screen on which every panel a key acts on is visible.
@@ -69,6 +69,13 @@ impl<T> Panel<T> {
 pub struct Replicas {
     pub asked: Vec<i64>,
     pub found: Vec<HeartbeatRow>,
+}
+
+/// A failing backend call, as [`App::failures`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingCall {
+    pub which: String,
+    pub message: String,
 }
 
 /// The panels focus moves through with Tab, in screen order.
@@ -195,12 +202,24 @@ pub struct App {
     pub mode: ModeInfo,
     pub databases: PerDb<DatabaseRef>,
     pub settings: Settings,
+    /// Status and progress (`DescribeReplicationTasks`).
     pub tasks: PerTask<Panel<TaskSnapshot>>,
+    /// Table statistics (`DescribeTableStatistics`), fetched on their own
+    /// so a task's status never waits for them.
+    pub tables: PerTask<Panel<Vec<TableStats>>>,
+    /// The endpoint said it does not implement the statistics call: it is
+    /// not asked again on every refresh, only when the operator presses
+    /// `r` (asking again cannot change an emulator's answer, and real AWS
+    /// never gives it).
+    pub tables_unsupported: PerTask<bool>,
     pub heartbeats: PerDb<Panel<Vec<HeartbeatRow>>>,
     /// `replicas[db]`: the rows database `db.other()` holds with the ids
     /// shown for `db`, asked for after each read of `db`'s rows.
     pub replicas: PerDb<Panel<Replicas>>,
     pub appmap: Panel<Vec<AppMapItem>>,
+    /// An appmap read under way when a flip answered may hold the pre-flip
+    /// item: its result is dropped and the appmap read again.
+    pub appmap_refetch: bool,
     pub log: VecDeque<LogEntry>,
     pub focus: Focus,
     pub selected: TaskRole,
@@ -233,9 +252,12 @@ impl App {
             databases,
             settings,
             tasks: PerTask::default(),
+            tables: PerTask::default(),
+            tables_unsupported: PerTask::default(),
             heartbeats: PerDb::default(),
             replicas: PerDb::default(),
             appmap: Panel::default(),
+            appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,
             selected: TaskRole::Forward,
@@ -278,6 +300,37 @@ impl App {
     /// the `⇄ replicated` mark shows.
     pub fn is_replicated(&self, db: DbSide, row: &HeartbeatRow) -> bool {
         self.replicated(db, row) == Some(true)
+    }
+
+    /// Every panel whose last call failed, named as `status --json` names
+    /// it (`tasks.forward`, `tasks.forward.tables`, `heartbeats.a`,
+    /// `heartbeats.a.replicated`, `appmap`, …), with its error. The header's
+    /// "backends ok" and the status exit code are this list being empty.
+    pub fn failures(&self) -> Vec<FailingCall> {
+        let mut out = Vec::new();
+        let mut add = |which: String, error: &Option<String>| {
+            if let Some(message) = error {
+                out.push(FailingCall {
+                    which,
+                    message: message.clone(),
+                });
+            }
+        };
+        for role in TaskRole::ALL {
+            add(format!("tasks.{role}"), &self.tasks[role].error);
+            add(format!("tasks.{role}.tables"), &self.tables[role].error);
+        }
+        for db in DbSide::ALL {
+            add(format!("heartbeats.{db}"), &self.heartbeats[db].error);
+        }
+        for db in DbSide::ALL {
+            add(
+                format!("heartbeats.{db}.replicated"),
+                &self.replicas[db].error,
+            );
+        }
+        add("appmap".to_string(), &self.appmap.error);
+        out
     }
 
     /// Heartbeat presses for `site` still waiting to be sent.

@@ -192,8 +192,8 @@ pub fn visible<'a>(tables: &'a [TableStats], view: &TableView) -> Vec<&'a TableS
 impl App {
     /// The selected task's tables as the list shows them.
     pub fn visible_tables(&self, role: TaskRole) -> Vec<&TableStats> {
-        match &self.tasks[role].data {
-            Some(task) => visible(&task.tables, &self.table_view),
+        match &self.tables[role].data {
+            Some(tables) => visible(tables, &self.table_view),
             None => Vec::new(),
         }
     }
@@ -207,10 +207,9 @@ impl App {
 
     /// The table a detail view names, in the latest statistics.
     pub fn table_of(&self, key: &TableKey) -> Option<&TableStats> {
-        self.tasks[key.role]
+        self.tables[key.role]
             .data
             .as_ref()?
-            .tables
             .iter()
             .find(|t| key.matches(t))
     }

@@ -4,9 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use super::guard;
+use super::outcome;
 use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
-use crate::backend::{DbSide, StartType, TaskRole};
+use crate::backend::ops::{Mutation, Reread};
+use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
     /// Handles one input at time `now` and returns what to run.
@@ -23,10 +25,7 @@ impl App {
     pub fn poll_all(&mut self) -> Vec<Command> {
         let mut commands = Vec::new();
         for role in TaskRole::ALL {
-            if !self.tasks[role].loading {
-                self.tasks[role].loading = true;
-                commands.push(Command::FetchTask(role));
-            }
+            commands.extend(self.refresh_task(role));
         }
         for db in DbSide::ALL {
             if !self.heartbeats[db].loading {
@@ -73,6 +72,9 @@ impl App {
             }
             Action::Refresh => {
                 self.log_info("refresh requested");
+                // `r` is also how the operator asks again for statistics
+                // the endpoint said it does not implement.
+                self.tables_unsupported = Default::default();
                 return self.poll_all();
             }
             _ => {}
@@ -237,6 +239,15 @@ impl App {
             }
             Msg::Logs(role, query, result) => return self.on_logs(role, query, result),
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Tables(role, result) => {
+                if let Err(e @ BackendError::Unsupported(_)) = &result {
+                    self.tables_unsupported[role] = true;
+                    self.log_error(format!(
+                        "{role} task: table statistics: {e}; not asked again until you press r"
+                    ));
+                }
+                self.tables[role].set(now, result.map_err(|e| e.to_string()));
+            }
             Msg::Heartbeats(db, result) => {
                 let ids: Option<Vec<i64>> = result
                     .as_ref()
@@ -255,11 +266,22 @@ impl App {
                         .map_err(|e| e.to_string()),
                 );
             }
-            Msg::AppMap(result) => self.appmap.set(now, result.map_err(|e| e.to_string())),
+            Msg::AppMap(result) => {
+                // A read that was already under way when a flip answered
+                // may hold the pre-flip item: drop it and read again.
+                if std::mem::take(&mut self.appmap_refetch) {
+                    self.appmap.loading = false;
+                    return self.refetch_appmap();
+                }
+                self.appmap.set(now, result.map_err(|e| e.to_string()))
+            }
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: {} accepted", request.start_type)),
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        return self.outcome_unknown(Mutation::Start(role, request.start_type), &e);
+                    }
                     Err(e) => {
                         self.log_error(format!("{role} task: {} failed: {e}", request.start_type))
                     }
@@ -270,10 +292,20 @@ impl App {
                 self.busy.remove(&Busy::Stop(role));
                 match result {
                     Ok(()) => self.log_ok(format!("{role} task: stop accepted")),
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        return self.outcome_unknown(Mutation::Stop(role), &e);
+                    }
                     Err(e) => self.log_error(format!("{role} task: stop failed: {e}")),
                 }
                 return self.refresh_task(role);
             }
+            Msg::Reread(mutation, result) => match result {
+                Ok(found) => {
+                    self.log_info(outcome::now_true(&mutation, &found, &self.databases));
+                    return self.store_reread(found);
+                }
+                Err(e) => self.log_error(outcome::reread_failed(&mutation, &e)),
+            },
             Msg::HeartbeatInserted(site, result) => {
                 let mut commands = match result {
                     Ok((db, row)) => {
@@ -282,6 +314,9 @@ impl App {
                             row.id, self.databases[db].engine
                         ));
                         self.refresh_heartbeats(db)
+                    }
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        self.outcome_unknown(Mutation::Heartbeat(site), &e)
                     }
                     Err(e) => {
                         self.log_error(format!("heartbeat as {site} failed: {e}"));
@@ -297,17 +332,87 @@ impl App {
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
                 match result {
-                    Ok((_, db)) => self.log_ok(format!(
-                        "{site} now writes to database {db} ({} {})",
-                        self.databases[db].engine,
-                        self.databases[db].address()
-                    )),
+                    Ok((item, db)) => {
+                        self.log_ok(format!(
+                            "{site} now writes to database {db} ({} {})",
+                            self.databases[db].engine,
+                            self.databases[db].address()
+                        ));
+                        // Show what the flip returned at once, never the
+                        // pre-flip item.
+                        if let Some(items) = self.appmap.data.as_mut() {
+                            items.retain(|i| i.site != item.site);
+                            items.push(item);
+                            items.sort_by(|x, y| x.site.cmp(&y.site));
+                        }
+                    }
+                    Err(e @ BackendError::OutcomeUnknown(_)) => {
+                        let to = self.flip_destination(site);
+                        self.appmap_refetch = self.appmap.loading;
+                        return self.outcome_unknown(Mutation::Flip(site, to), &e);
+                    }
                     Err(e) => self.log_error(format!("flip of {site} failed: {e}")),
                 }
-                if !self.appmap.loading {
-                    self.appmap.loading = true;
-                    return vec![Command::FetchAppMap];
+                return self.refetch_appmap();
+            }
+        }
+        vec![]
+    }
+
+    /// A change's call timed out after it was sent: say so (never
+    /// "failed") and read back what is now true.
+    fn outcome_unknown(&mut self, mutation: Mutation, error: &BackendError) -> Vec<Command> {
+        self.log_error(outcome::unknown(&mutation, error));
+        vec![Command::Reread(mutation)]
+    }
+
+    /// Where a flip of `site` was headed: the database other than the one
+    /// the shown item names (`b` when that is not known).
+    fn flip_destination(&self, site: crate::backend::Site) -> DbSide {
+        self.appmap
+            .data
+            .as_deref()
+            .and_then(|items| crate::backend::routing::item_for(items, site).ok())
+            .and_then(|item| self.database_of(item))
+            .map_or(DbSide::B, DbSide::other)
+    }
+
+    /// A fresh appmap read after a flip: started now, or, when one is
+    /// already under way (it may predate the flip), once that one is back.
+    fn refetch_appmap(&mut self) -> Vec<Command> {
+        if self.appmap.loading {
+            self.appmap_refetch = true;
+            return vec![];
+        }
+        self.appmap.loading = true;
+        vec![Command::FetchAppMap]
+    }
+
+    /// A read-back is fresh data: the panels show it too.
+    fn store_reread(&mut self, found: Reread) -> Vec<Command> {
+        let now = self.now;
+        match found {
+            Reread::Task(task) => {
+                let role = task.role;
+                let loading = self.tasks[role].loading;
+                self.tasks[role].set(now, Ok(*task));
+                self.tasks[role].loading = loading;
+            }
+            Reread::AppMap(items) => {
+                let loading = self.appmap.loading;
+                self.appmap.set(now, Ok(items));
+                self.appmap.loading = loading;
+            }
+            Reread::Heartbeats(rows) => {
+                let mut commands = Vec::new();
+                for db in DbSide::ALL {
+                    let loading = self.heartbeats[db].loading;
+                    let ids = rows[db].iter().map(|r| r.id).collect();
+                    self.heartbeats[db].set(now, Ok(rows[db].clone()));
+                    self.heartbeats[db].loading = loading;
+                    commands.extend(self.check_replicas(db, ids));
                 }
+                return commands;
             }
         }
         vec![]
@@ -350,12 +455,20 @@ impl App {
         ));
     }
 
+    /// Reads the task's status and, separately, its table statistics,
+    /// each unless already in flight (statistics also not while the
+    /// endpoint is known not to implement them).
     pub(super) fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
-        if self.tasks[role].loading {
-            return vec![];
+        let mut commands = Vec::new();
+        if !self.tasks[role].loading {
+            self.tasks[role].loading = true;
+            commands.push(Command::FetchTask(role));
         }
-        self.tasks[role].loading = true;
-        vec![Command::FetchTask(role)]
+        if !self.tables[role].loading && !self.tables_unsupported[role] {
+            self.tables[role].loading = true;
+            commands.push(Command::FetchTables(role));
+        }
+        commands
     }
 
     /// Asks the other database for exactly the ids now shown for `db`.

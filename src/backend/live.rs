@@ -100,12 +100,30 @@ pub async fn resolve_password(
     secrets: &aws_sdk_secretsmanager::Client,
 ) -> BackendResult<Option<Password>> {
     let side = config.db.side;
-    match &config.password {
+    resolve_source(
+        &config.password,
+        &format!("the password of database {side}"),
+        &format!("databases.{side}.password_env"),
+        secrets,
+    )
+    .await
+}
+
+/// A password from `source`; `what` and `env_key` name it in the error
+/// (never a value). Shared by the application's and the DMS user's
+/// passwords.
+pub async fn resolve_source(
+    source: &PasswordSource,
+    what: &str,
+    env_key: &str,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> BackendResult<Option<Password>> {
+    match source {
         PasswordSource::None => Ok(None),
         PasswordSource::Env(var) => match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Some(Password::new(v))),
             _ => Err(BackendError::Denied(format!(
-                "the password of database {side} comes from ${var}, which is not set: export it, or change databases.{side}.password_env"
+                "{what} comes from ${var}, which is not set: export it, or change {env_key}"
             ))),
         },
         PasswordSource::Secret(id) => aws::secrets::secret_password(secrets, id)

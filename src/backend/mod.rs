@@ -30,6 +30,11 @@ pub enum BackendError {
     /// The peer could not be reached or refused the connection.
     #[error("{0}")]
     Unavailable(String),
+    /// A change (start, stop, flip, heartbeat insert) was sent and no answer
+    /// came in time: it may or may not have been applied. Never reported
+    /// as a failure; the cockpit reads back what is now true.
+    #[error("{0}")]
+    OutcomeUnknown(String),
     /// The call did not answer within the configured timeout.
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),
@@ -46,6 +51,11 @@ pub enum BackendError {
     /// Permissions, credentials or configuration do not allow the call.
     #[error("{0}")]
     Denied(String),
+    /// The endpoint does not implement the call at all (an emulator such as
+    /// moto lacks it). Not retried by the SDK and not re-asked on every
+    /// refresh: asking again cannot change the answer.
+    #[error("{0}")]
+    Unsupported(String),
     /// Data came back in a shape the cockpit does not accept.
     #[error("{0}")]
     Malformed(String),
@@ -58,8 +68,12 @@ pub type BackendResult<T> = Result<T, BackendError>;
 /// The two DMS tasks: describe, start, stop.
 #[async_trait]
 pub trait Replication: Send + Sync {
-    /// Status, progress and every page of table statistics of one task.
+    /// Status and progress of one task (`DescribeReplicationTasks`).
     async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot>;
+    /// Every page of one task's table statistics
+    /// (`DescribeTableStatistics`): a call of its own, so a slow or failing
+    /// one never holds back or hides the task's status.
+    async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>>;
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()>;
     async fn stop(&self, role: TaskRole) -> BackendResult<()>;
     /// `ReloadTables`: loads `tables` of a running task again from its

@@ -288,7 +288,10 @@ pub struct TableStatsMore {
     pub simulated: Option<String>,
 }
 
-/// Everything the cockpit shows about one task.
+/// A task's status and progress (`DescribeReplicationTasks`). Its table
+/// statistics are a separate call ([`Replication::table_stats`](super::Replication::table_stats)),
+/// so the status shows as soon as DMS answers, and a statistics failure
+/// is its own error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskSnapshot {
     pub role: TaskRole,
@@ -305,12 +308,6 @@ pub struct TaskSnapshot {
     /// When the task was first started; `None` if it never ran, which is
     /// what tells `start-replication` from `resume-processing`.
     pub start_date: Option<DateTime<Utc>>,
-    pub tables: Vec<TableStats>,
-    /// Why `tables` could not be read, when the task itself could: the
-    /// status is still worth showing while the statistics call fails (AWS
-    /// refuses it for a task that never ran; emulators lack it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tables_error: Option<String>,
 }
 
 /// How a task is started.

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::{
-    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, Site, TaskRole,
-    TaskSnapshot, routing,
+    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, PerDb, Site,
+    StartRequest, StartType, TableStats, TaskRole, TaskSnapshot, routing,
 };
 
 /// Runs `fut`, turning a hang into [`BackendError::Timeout`].
@@ -21,9 +21,107 @@ pub async fn with_timeout<T>(
     }
 }
 
+/// A change the cockpit makes: what "outcome unknown" is about, and what
+/// is read back to learn what is now true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutation {
+    Start(TaskRole, StartType),
+    Stop(TaskRole),
+    Heartbeat(Site),
+    /// Flip a site to the given database.
+    Flip(Site, DbSide),
+}
+
+impl Mutation {
+    /// How the event log and the headless commands name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Mutation::Start(role, start_type) => format!("{role} task: {start_type}"),
+            Mutation::Stop(role) => format!("{role} task: stop"),
+            Mutation::Heartbeat(site) => format!("heartbeat as {site}"),
+            Mutation::Flip(site, to) => format!("flip of {site} to database {to}"),
+        }
+    }
+}
+
+/// What a read-back after an unknown outcome found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reread {
+    Task(Box<TaskSnapshot>),
+    AppMap(Vec<AppMapItem>),
+    /// The latest rows of both databases (a heartbeat may have landed in
+    /// either, had someone flipped the site meanwhile).
+    Heartbeats(PerDb<Vec<HeartbeatRow>>),
+}
+
+/// A change's own call timed out: it was sent, so it may have been applied.
+fn unknown_on_timeout(what: impl FnOnce(Duration) -> String, e: BackendError) -> BackendError {
+    match e {
+        BackendError::Timeout(limit) => BackendError::OutcomeUnknown(what(limit)),
+        other => other,
+    }
+}
+
 impl Backends {
+    /// Starts a task; a timeout is [`BackendError::OutcomeUnknown`].
+    pub async fn start_task(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {
+        let start_type = request.start_type;
+        with_timeout(self.timeout, self.replication.start(role, request))
+            .await
+            .map_err(|e| {
+                unknown_on_timeout(
+                    |limit| {
+                        format!(
+                            "DMS gave no answer to the {role} task's {start_type} within {}: it may or may not have been applied",
+                            humantime::format_duration(limit)
+                        )
+                    },
+                    e,
+                )
+            })
+    }
+
+    /// Stops a task; a timeout is [`BackendError::OutcomeUnknown`].
+    pub async fn stop_task(&self, role: TaskRole) -> BackendResult<()> {
+        with_timeout(self.timeout, self.replication.stop(role))
+            .await
+            .map_err(|e| {
+                unknown_on_timeout(
+                    |limit| {
+                        format!(
+                            "DMS gave no answer to stopping the {role} task within {}: it may or may not have been applied",
+                            humantime::format_duration(limit)
+                        )
+                    },
+                    e,
+                )
+            })
+    }
+
+    /// Reads back what a change with an unknown outcome is about: the
+    /// task, the appmap, or the latest `rows` heartbeats of both databases.
+    pub async fn reread(&self, mutation: Mutation, rows: usize) -> BackendResult<Reread> {
+        Ok(match mutation {
+            Mutation::Start(role, _) | Mutation::Stop(role) => {
+                Reread::Task(Box::new(self.describe_task(role).await?))
+            }
+            Mutation::Flip(..) => Reread::AppMap(self.read_appmap().await?),
+            Mutation::Heartbeat(_) => {
+                let (a, b) = tokio::join!(
+                    self.latest_heartbeats(DbSide::A, rows),
+                    self.latest_heartbeats(DbSide::B, rows)
+                );
+                Reread::Heartbeats(PerDb { a: a?, b: b? })
+            }
+        })
+    }
+
     pub async fn describe_task(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         with_timeout(self.timeout, self.replication.describe(role)).await
+    }
+
+    pub async fn task_tables(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
+        with_timeout(self.timeout, self.replication.table_stats(role)).await
     }
 
     pub async fn read_appmap(&self) -> BackendResult<Vec<AppMapItem>> {
@@ -73,7 +171,19 @@ impl Backends {
         let db = routing::route(&items, site, &self.databases).map_err(BackendError::Other)?;
         let row = with_timeout(self.timeout, self.heartbeats[db].insert(site))
             .await
-            .map_err(|e| self.name_database(db, e))?;
+            .map_err(|e| {
+                unknown_on_timeout(
+                    |limit| {
+                        format!(
+                            "database {db} ({} {}) gave no answer to the heartbeat insert as {site} within {}: it may or may not have been written",
+                            self.databases[db].engine,
+                            self.databases[db].address(),
+                            humantime::format_duration(limit)
+                        )
+                    },
+                    e,
+                )
+            })?;
         Ok((db, row))
     }
 
@@ -105,7 +215,18 @@ impl Backends {
             self.timeout,
             self.appmap.flip(&expected, &self.databases[to], who),
         )
-        .await?;
+        .await
+        .map_err(|e| {
+            unknown_on_timeout(
+                |limit| {
+                    format!(
+                        "the appmap gave no answer to the flip of {site} within {}: it may or may not have been applied",
+                        humantime::format_duration(limit)
+                    )
+                },
+                e,
+            )
+        })?;
         Ok((item, to))
     }
 }

@@ -20,7 +20,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
+use futures::FutureExt;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, PgSslMode, Postgres,
+};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::heartbeat_sql::{self, HeartbeatNames, Password};
@@ -29,6 +33,12 @@ use super::{BackendError, BackendResult, DbSide, HeartbeatRow, HeartbeatStore, S
 /// At most this many connections per database: the cockpit issues one read
 /// and the occasional insert, never a burst.
 const MAX_CONNECTIONS: u32 = 2;
+
+/// How long an acquire may take before a TCP probe checks whether the
+/// server refuses connections (see [`PgHeartbeat::connection`]). Handing
+/// out a pinged idle connection takes one round trip, far less than this
+/// on any network a cockpit runs over; slower means connecting anew.
+const PROBE_AFTER: Duration = Duration::from_millis(250);
 
 /// Everything needed to reach one PostgreSQL heartbeat table.
 #[derive(Debug, Clone)]
@@ -135,13 +145,11 @@ impl PgHeartbeat {
         self.opts.connect_timeout + self.opts.statement_timeout + Duration::from_millis(500)
     }
 
-    /// With no open connection, a quick TCP probe first: sqlx's pool keeps
-    /// retrying a refused connection until its acquire timeout, which would
-    /// make a stopped server look like a slow one for the whole timeout.
-    async fn refuse_fast(&self) -> BackendResult<()> {
-        if self.pool.size() > 0 {
-            return Ok(());
-        }
+    /// A TCP connect to the server's port: the refusal as an error when
+    /// it refuses, `None` for anything else (connected, slow,
+    /// unresolvable), which is left to the real connection attempt and its
+    /// own, more specific, errors.
+    async fn refused(&self) -> Option<BackendError> {
         let target = (self.opts.host.as_str(), self.opts.port);
         match tokio::time::timeout(
             self.opts.connect_timeout,
@@ -150,23 +158,64 @@ impl PgHeartbeat {
         .await
         {
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                Err(map_error(&sqlx::Error::Io(e), &self.opts))
+                Some(map_error(&sqlx::Error::Io(e), &self.opts))
             }
-            // Anything else (connected, slow, unresolvable) is left to the
-            // real connection attempt and its own, more specific, errors.
-            _ => Ok(()),
+            _ => None,
         }
     }
 
-    async fn bounded<T>(
-        &self,
-        fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-    ) -> BackendResult<T> {
-        self.refuse_fast().await?;
+    /// A connection from the pool, or at once the reason there is none.
+    ///
+    /// sqlx's pool retries a refused connection until its acquire timeout,
+    /// which would make a stopped server look like a slow one for the whole
+    /// timeout. So: with no connection open, a TCP probe first (nothing to
+    /// reuse, a connect is needed anyway). With idle connections the pool
+    /// pings one first (`test_before_acquire`); when the server has gone,
+    /// that ping fails and the pool falls into the same retry loop. So an
+    /// acquire that has not finished after [`PROBE_AFTER`] races a probe,
+    /// and a refusal ends the wait. Nothing has been sent to the server
+    /// while acquiring, so giving up there never leaves a write half done;
+    /// the statement itself is never raced.
+    async fn connection(&self) -> BackendResult<PoolConnection<Postgres>> {
+        if self.pool.size() == 0
+            && let Some(refused) = self.refused().await
+        {
+            return Err(refused);
+        }
+        let acquire = self.pool.acquire();
+        tokio::pin!(acquire);
+        if let Ok(result) = tokio::time::timeout(PROBE_AFTER, &mut acquire).await {
+            return result.map_err(|e| map_error(&e, &self.opts));
+        }
+        let refused = async {
+            match self.refused().await {
+                Some(e) => e,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = &mut acquire => result.map_err(|e| map_error(&e, &self.opts)),
+            refused = refused => Err(refused),
+        }
+    }
+
+    /// Runs `query` on a pooled connection, the whole call (acquiring
+    /// included) bounded by [`call_limit`](Self::call_limit).
+    async fn bounded<T, F>(&self, query: F) -> BackendResult<T>
+    where
+        F: for<'c> FnOnce(
+            &'c mut PgConnection,
+        ) -> futures::future::BoxFuture<'c, Result<T, sqlx::Error>>,
+    {
         let limit = self.call_limit();
-        match tokio::time::timeout(limit, fut).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(map_error(&err, &self.opts)),
+        let call = async {
+            let mut conn = self.connection().await?;
+            query(&mut conn)
+                .await
+                .map_err(|e| map_error(&e, &self.opts))
+        };
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
             Err(_) => Err(BackendError::Timeout(limit)),
         }
     }
@@ -176,23 +225,17 @@ impl PgHeartbeat {
 impl HeartbeatStore for PgHeartbeat {
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
         let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        let sql = trusted(&self.latest_sql);
         let rows = self
-            .bounded(
-                sqlx::query(trusted(&self.latest_sql))
-                    .bind(limit)
-                    .fetch_all(&self.pool),
-            )
+            .bounded(|conn| sqlx::query(sql).bind(limit).fetch_all(conn).boxed())
             .await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }
 
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
+        let sql = trusted(&self.insert_sql);
         let row = self
-            .bounded(
-                sqlx::query(trusted(&self.insert_sql))
-                    .bind(site.as_str())
-                    .fetch_one(&self.pool),
-            )
+            .bounded(|conn| sqlx::query(sql).bind(site.as_str()).fetch_one(conn).boxed())
             .await?;
         decode_row(&row, &self.opts)
     }
@@ -201,12 +244,10 @@ impl HeartbeatStore for PgHeartbeat {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let sql = trusted(&self.by_ids_sql);
+        let ids = ids.to_vec();
         let rows = self
-            .bounded(
-                sqlx::query(trusted(&self.by_ids_sql))
-                    .bind(ids.to_vec())
-                    .fetch_all(&self.pool),
-            )
+            .bounded(|conn| sqlx::query(sql).bind(ids).fetch_all(conn).boxed())
             .await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }

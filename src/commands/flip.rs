@@ -4,8 +4,9 @@
 
 use super::confirm::confirm;
 use super::connect;
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::guard;
+use crate::backend::ops::Mutation;
 use crate::backend::routing;
 use crate::cli::{FlipArgs, GlobalArgs};
 use crate::format;
@@ -33,13 +34,21 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
     if !confirm(&question, args.yes)? {
         return Err(Failure::Failed("cancelled: nothing was changed".into()));
     }
-    let (_, db) = backends
+    let (item, db) = match backends
         .flip_site(site, Some(seen), &connected.settings.operator)
         .await
-        .map_err(|e| Failure::Failed(format!("flip of {site} failed: {e}")))?;
+    {
+        Ok(done) => done,
+        Err(e) => {
+            let failed = |e: &crate::backend::BackendError| format!("flip of {site} failed: {e}");
+            return Err(after_change(backends, Mutation::Flip(site, to), e, failed).await);
+        }
+    };
+    // What the flip returned, not what was read before it.
     println!(
-        "{site} now writes to {}",
-        format::db_long(&backends.databases[db])
+        "{site} now writes to {} (appmap item: {})",
+        format::db_long(&backends.databases[db]),
+        item.describe()
     );
     Ok(())
 }

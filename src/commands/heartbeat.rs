@@ -6,8 +6,9 @@
 use serde::Serialize;
 
 use super::connect;
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::guard;
+use crate::backend::ops::Mutation;
 use crate::backend::{DbSide, HeartbeatRow};
 use crate::cli::{GlobalArgs, HeartbeatArgs};
 use crate::format;
@@ -86,10 +87,15 @@ async fn insert_all(
             tokio::time::sleep(args.every).await;
         }
         // Looked up afresh each time: a flip in between is honoured.
-        let (db, row) = backends
-            .insert_heartbeat_as(args.site)
-            .await
-            .map_err(|e| Failure::Failed(format!("heartbeat as {} failed: {e}", args.site)))?;
+        let site = args.site;
+        let (db, row) = match backends.insert_heartbeat_as(site).await {
+            Ok(done) => done,
+            Err(e) => {
+                let failed =
+                    |e: &crate::backend::BackendError| format!("heartbeat as {site} failed: {e}");
+                return Err(after_change(backends, Mutation::Heartbeat(site), e, failed).await);
+            }
+        };
         inserted.push(Inserted {
             database: db,
             id: row.id,

@@ -51,6 +51,29 @@ impl From<crate::backend::BackendError> for Failure {
 
 pub type Outcome = Result<(), Failure>;
 
+/// A change's call timed out after it was sent: the outcome is unknown.
+/// Says so, reads back what is now true (in the TUI event log's words),
+/// and fails with both (exit 1: the change was not confirmed). Any other
+/// error is returned as the failure `failed` phrases.
+pub async fn after_change(
+    backends: &crate::backend::Backends,
+    mutation: crate::backend::ops::Mutation,
+    error: crate::backend::BackendError,
+    failed: impl FnOnce(&crate::backend::BackendError) -> String,
+) -> Failure {
+    use crate::app::outcome;
+    if !matches!(error, crate::backend::BackendError::OutcomeUnknown(_)) {
+        return Failure::Failed(failed(&error));
+    }
+    let mut text = outcome::unknown(&mutation, &error);
+    text.push('\n');
+    match backends.reread(mutation, 10).await {
+        Ok(found) => text.push_str(&outcome::now_true(&mutation, &found, &backends.databases)),
+        Err(e) => text.push_str(&outcome::reread_failed(&mutation, &e)),
+    }
+    Failure::Failed(text)
+}
+
 /// Who to record as the author of a flip: the login name when known.
 pub fn operator() -> String {
     std::env::var("USER")

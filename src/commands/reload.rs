@@ -31,7 +31,10 @@ async fn run_on(connected: &connect::Connected, args: &TaskReloadArgs) -> Outcom
     };
     guard::check_writable(&backends.mode, "reload a table").map_err(Failure::BadInput)?;
     let task = backends.describe_task(role).await?;
-    reload::check_reload(&task, &args.tables, option).map_err(Failure::Failed)?;
+    // Statistics that cannot be read do not stop the reload: DMS checks
+    // the tables itself.
+    let stats = backends.task_tables(role).await.ok();
+    reload::check_reload(&task, stats.as_deref(), &args.tables, option).map_err(Failure::Failed)?;
     let question = reload::reload_question(
         role,
         &task.id,

@@ -3,18 +3,21 @@
 //! in place; re-running changes nothing that is already right.
 
 use super::{Failure, Outcome};
+use crate::backend::aws::dms_admin::DmsAdmin;
 use crate::backend::aws::dynamo::{DynamoAppMap, Ensured, KeyShape, PutOutcome};
 use crate::backend::heartbeat_sql::HeartbeatNames;
 use crate::backend::live;
 use crate::backend::postgres::PgHeartbeat;
 use crate::backend::{
-    AppMapItem, AppMapStore, BackendError, DbSide, Engine, PerDb, PerTask, Site, TaskRole, aws,
+    AppMapItem, AppMapStore, DbSide, Engine, PerDb, PerTask, Site, TaskRole, aws,
 };
-use crate::cli::{GlobalArgs, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs};
-use crate::config::{self, Config};
-use crate::setup::dms::{DmsSpec, EndpointSpec};
+use crate::cli::{
+    GlobalArgs, HostingArg, KeyShapeArg, SetupAppmapArgs, SetupDmsArgs, SetupSqlArgs,
+};
+use crate::config::{self, Config, Hosting};
+use crate::setup::dms::DmsSpec;
+use crate::setup::dms_ops;
 use crate::setup::sql;
-use aws_sdk_databasemigration::types::Filter;
 
 fn load(global: &GlobalArgs) -> Result<Config, Failure> {
     let Some(path) = config::locate(global.config.as_deref())? else {
@@ -24,6 +27,24 @@ fn load(global: &GlobalArgs) -> Result<Config, Failure> {
         )));
     };
     Ok(config::load(&path)?)
+}
+
+/// The SDK configuration setup's AWS clients use: the cockpit's, with a
+/// time limit on every call (DynamoDB, Secrets Manager and DMS alike), so a
+/// silent endpoint cannot hang setup. Waiting for a resource to come up is
+/// a loop of such calls with its own deadline.
+async fn setup_sdk_config(config: &Config) -> aws_config::SdkConfig {
+    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let limit = SETUP_CALL_TIMEOUT.max(config.timeout);
+    sdk.into_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(config.timeout)
+                .operation_attempt_timeout(limit)
+                .operation_timeout(limit)
+                .build(),
+        )
+        .build()
 }
 
 fn refuse_read_only(global: &GlobalArgs, what: &str) -> Outcome {
@@ -48,7 +69,7 @@ pub fn initial_item(site: Site, config: &Config) -> AppMapItem {
 pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     refuse_read_only(global, "create or load the appmap")?;
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let store = DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone());
     let shape = match args.key {
         KeyShapeArg::SiteDbengine => KeyShape::SiteAndEngine,
@@ -170,70 +191,28 @@ fn route_of(site: Site) -> DbSide {
 /// identifier; without this, re-running setup after `--write-config` would
 /// fail on the ARN as an identifier.
 async fn task_identifiers(
-    sdk: &aws_config::SdkConfig,
+    admin: &DmsAdmin,
     tasks: &PerTask<String>,
 ) -> Result<PerTask<String>, Failure> {
     let mut out = tasks.clone();
     if !TaskRole::ALL.iter().any(|r| tasks[*r].starts_with("arn:")) {
         return Ok(out);
     }
-    let client = aws_sdk_databasemigration::Client::new(sdk);
-    let endpoint = aws::endpoint_label(sdk, "DATABASE_MIGRATION_SERVICE", "dms");
-    let region = sdk
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| "(no region configured)".into());
+    let existing = admin.tasks().await?;
     for role in TaskRole::ALL {
         let arn = &tasks[role];
         if !arn.starts_with("arn:") {
             continue;
         }
-        let filter = Filter::builder()
-            .name("replication-task-arn")
-            .values(arn.clone())
-            .build()
-            .map_err(|e| Failure::Failed(format!("cannot build the DMS filter: {e}")))?;
-        let subject = format!("{role} task {arn}");
-        let hint = format!(
-            "put the task identifier (e.g. {}) under [tasks] {role} so setup creates the task",
-            if role == TaskRole::Forward {
-                "ora2pg"
-            } else {
-                "pg2ora"
-            }
-        );
-        let found = client
-            .describe_replication_tasks()
-            .filters(filter)
-            .without_settings(true)
-            .send()
-            .await
-            .map_err(|e| {
-                // Not found (as AWS answers a filter on an unknown ARN) is
-                // the config's fault, like the empty list moto answers.
-                match aws::map_sdk_error(
-                    &e,
-                    &aws::CallContext {
-                        service: "DMS",
-                        endpoint: &endpoint,
-                        region: &region,
-                        action: "dms:DescribeReplicationTasks",
-                        subject: &subject,
-                        not_found_hint: &hint,
-                    },
-                ) {
-                    BackendError::NotFound(m) => Failure::BadInput(m),
-                    other => Failure::from(other),
-                }
-            })?;
-        let id = found
-            .replication_tasks()
+        let id = existing
             .iter()
             .find(|t| t.replication_task_arn() == Some(arn.as_str()))
             .and_then(|t| t.replication_task_identifier())
             .ok_or_else(|| {
                 Failure::BadInput(format!(
-                    "[tasks] {role} is the ARN {arn}, and DMS at {endpoint} (region {region}) has no such task: {hint}"
+                    "[tasks] {role} is the ARN {arn}, and DMS at {} has no such task: put the task identifier (e.g. {}) under [tasks] {role} so setup creates the task",
+                    admin.endpoint(),
+                    if role == TaskRole::Forward { "ora2pg" } else { "pg2ora" }
                 ))
             })?;
         out[role] = id.to_string();
@@ -241,50 +220,123 @@ async fn task_identifiers(
     Ok(out)
 }
 
-/// The DMS resources for `config`, with passwords when `with_passwords`.
+/// The replication instance's identifier when the config gives its ARN
+/// (endpoint identifiers derive from it).
+async fn instance_identifier(admin: &DmsAdmin, configured: &str) -> Result<String, Failure> {
+    if !configured.starts_with("arn:") {
+        return Ok(configured.to_string());
+    }
+    admin
+        .instances()
+        .await?
+        .iter()
+        .find(|i| i.replication_instance_arn() == Some(configured))
+        .and_then(|i| i.replication_instance_identifier())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Failure::BadInput(format!(
+                "`dms.replication_instance` is the ARN {configured}, and DMS at {} has no such instance: give its identifier or the ARN of an existing one",
+                admin.endpoint()
+            ))
+        })
+}
+
+/// The DMS resources for `config`, with the DMS users' passwords when
+/// `with_passwords` (endpoints that reference a secret need none).
 async fn dms_spec(
     config: &Config,
+    admin: &DmsAdmin,
     sdk: &aws_config::SdkConfig,
     with_passwords: bool,
 ) -> Result<DmsSpec, Failure> {
-    let tasks = task_identifiers(sdk, &config.tasks).await?;
+    let tasks = task_identifiers(admin, &config.tasks).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(sdk);
-    let mut passwords = PerDb::<Option<String>>::default();
-    if with_passwords {
+    let mut passwords = PerDb::default();
+    if with_passwords && config.dms.secrets_access_role_arn.is_none() {
         for side in DbSide::ALL {
-            passwords[side] = live::resolve_password(&config.databases[side], &secrets)
+            passwords[side] = crate::setup::dms::dms_password(&config.databases[side], &secrets)
                 .await
-                .map_err(|e| Failure::Failed(format!("database {side}'s password: {e}")))?
-                .map(|p| p.expose().to_string());
+                .map_err(|e| Failure::Failed(e.to_string()))?;
         }
     }
-    Ok(DmsSpec {
-        replication_instance: config.dms.replication_instance.clone(),
-        instance_class: config.dms.instance_class.clone(),
-        allocated_storage: config.dms.allocated_storage,
-        schemas: config.dms.schemas.clone(),
-        tasks,
-        databases: PerDb::new(|side| EndpointSpec {
-            db: config.databases[side].db.clone(),
-            password: passwords[side].take(),
-        }),
-    })
+    let mut spec = DmsSpec::from_config(config, tasks, passwords);
+    spec.read_custom_files(config).map_err(Failure::BadInput)?;
+    spec.replication_instance = instance_identifier(admin, &spec.replication_instance).await?;
+    Ok(spec)
 }
+
+/// Each DMS call of setup waits at most this long (creating a resource
+/// answers at once; the waits for a resource to come up are separate).
+const SETUP_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     let config = load(global)?;
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
-    if args.dry_run {
-        let spec = dms_spec(&config, &sdk, false).await?;
-        crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
-        println!("{}", crate::setup::dms::dry_run_json(&spec));
+    let sdk = setup_sdk_config(&config).await;
+    let admin = DmsAdmin::from_sdk_config(&sdk, SETUP_CALL_TIMEOUT.max(config.timeout));
+    if args.delete {
+        refuse_read_only(global, "delete DMS resources")?;
+    } else if !args.dry_run {
+        refuse_read_only(global, "create or test DMS resources")?;
+    }
+    let creating = !args.dry_run && !args.test && !args.delete;
+    let spec = dms_spec(&config, &admin, &sdk, creating).await?;
+    crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
+    // Read-only: what exists, what would be adopted, what conflicts.
+    let discovery = crate::setup::dms::discover(&admin, &spec).await?;
+    if args.test {
+        let results = dms_ops::test_connections(&admin, &discovery).await?;
+        for r in &results {
+            println!("{}", r.line());
+        }
+        let failed = results.iter().filter(|r| !r.ok()).count();
+        return if failed == 0 {
+            Ok(())
+        } else {
+            Err(Failure::Failed(format!(
+                "{failed} of {} endpoint connection test(s) failed",
+                results.len()
+            )))
+        };
+    }
+    if args.delete {
+        let plan = dms_ops::plan_teardown(&admin, &spec, &discovery).await?;
+        for line in &plan.left {
+            println!("{line}");
+        }
+        if plan.delete.is_empty() {
+            println!("nothing of this door to delete");
+            return Ok(());
+        }
+        let list: Vec<String> = plan
+            .delete
+            .iter()
+            .map(|d| format!("{} {}", d.kind, d.identifier))
+            .collect();
+        let question = format!("Delete {}?", list.join(", "));
+        if !super::confirm::confirm(&question, args.yes)? {
+            return Err(Failure::BadInput(
+                "not confirmed: nothing was deleted".into(),
+            ));
+        }
+        for line in dms_ops::teardown(&admin, &plan)
+            .await
+            .map_err(Failure::Failed)?
+        {
+            println!("{line}");
+        }
         return Ok(());
     }
-    refuse_read_only(global, "create DMS resources")?;
-    let spec = dms_spec(&config, &sdk, true).await?;
-    crate::setup::dms::validate(&spec).map_err(Failure::BadInput)?;
-    let client = aws_sdk_databasemigration::Client::new(&sdk);
-    let report = crate::setup::dms::apply(&client, &spec)
+    if args.dry_run {
+        println!("{}", crate::setup::dms::dry_run_report(&spec, &discovery));
+        return if discovery.conflicts.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Failed(crate::setup::dms::conflict_message(
+                &discovery.conflicts,
+            )))
+        };
+    }
+    let report = crate::setup::dms::apply(&admin, &spec, &discovery)
         .await
         .map_err(Failure::Failed)?;
     for line in &report.lines {
@@ -302,15 +354,16 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
 }
 
 pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
+    let hosting = args.hosting.map(|h| match h {
+        HostingArg::Rds => Hosting::Rds,
+        HostingArg::SelfManaged => Hosting::SelfManaged,
+    });
     if let Some(engine) = args.engine {
-        let owner = "customer_orders";
-        let scripts = sql::ddl(
-            engine,
-            &HeartbeatNames::default(),
-            sql::DEFAULT_SEQ_START.a,
-            owner,
-        )
-        .map_err(Failure::BadInput)?;
+        let names = HeartbeatNames::default();
+        let mut params =
+            sql::SqlParams::new(engine, &names, sql::DEFAULT_SEQ_START.a, sql::DEFAULT_OWNER);
+        params.hosting = hosting.unwrap_or_default();
+        let scripts = sql::scripts(&params).map_err(Failure::BadInput)?;
         print_scripts(&scripts);
         return Ok(());
     }
@@ -321,8 +374,12 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     };
     let config = load(global)?;
     let db = &config.databases[side];
-    let scripts = sql::ddl(db.db.engine, &db.heartbeat, db.seq_start, &db.db.username)
-        .map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
+    let mut params = sql::SqlParams::for_database(&config, side);
+    if let Some(h) = hosting {
+        params.hosting = h;
+    }
+    let scripts =
+        sql::scripts(&params).map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
     if !args.apply {
         print_scripts(&scripts);
         return Ok(());
@@ -334,17 +391,51 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             db.db.engine
         )));
     }
-    let sdk = aws::load_sdk_config(config.region.clone(), config.profile.clone()).await;
+    let sdk = setup_sdk_config(&config).await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let password = live::resolve_password(db, &secrets).await?;
     let store = PgHeartbeat::connect_lazy(live::pg_connect(db, password, config.timeout))?;
-    let outcomes = sql::apply_postgres(store.pool(), &scripts)
+    let other = other_sequence(&config, side, &secrets).await;
+    let report = sql::apply_database(store.pool(), &params, &scripts, other)
         .await
         .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
-    for (name, outcome) in outcomes {
-        println!("{name}: {outcome}");
-    }
+    println!("{report}");
     Ok(())
+}
+
+/// The other database's heartbeat sequence, to tell whether the two ranges
+/// can meet: read from it when it is PostgreSQL and answers, else its
+/// configured `seq_start` (the range setup gives it).
+async fn other_sequence(
+    config: &Config,
+    side: DbSide,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> Option<(String, crate::setup::heartbeat_shape::SeqRange)> {
+    let other = &config.databases[side.other()];
+    let name = other.heartbeat.sequence().to_string();
+    let configured = crate::setup::heartbeat_shape::SeqRange {
+        next: other.seq_start,
+        increment: 1,
+        max: i64::MAX,
+    };
+    if other.db.engine != Engine::Postgresql {
+        return Some((name, configured));
+    }
+    let read = async {
+        let password = live::resolve_password(other, secrets).await.ok()?;
+        let store =
+            PgHeartbeat::connect_lazy(live::pg_connect(other, password, config.timeout)).ok()?;
+        let params = sql::SqlParams::for_database(config, side.other());
+        crate::setup::heartbeat_shape::sequence_range(store.pool(), &params)
+            .await
+            .ok()
+            .flatten()
+    };
+    let found = tokio::time::timeout(config.timeout, read)
+        .await
+        .ok()
+        .flatten();
+    Some((name, found.unwrap_or(configured)))
 }
 
 fn print_scripts(scripts: &[sql::SqlScript]) {

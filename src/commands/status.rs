@@ -7,8 +7,10 @@
 //! `mode`, `tasks` (`forward`/`backward`), `heartbeats` (`a`/`b`),
 //! `appmap` and `errors`. A task that could not be described is `null`
 //! there and has an entry in `errors`. A task whose table statistics alone
-//! could not be read keeps its status and carries the reason in its own
-//! `tables_error`; that is not an `errors` entry and does not fail status.
+//! could not be read keeps its status, carries the reason in its own
+//! `tables_error`, and has an `errors` entry `tasks.<role>.tables`: status
+//! exits 1, since it could not show everything. `errors` is
+//! [`App::failures`], the same list the TUI's header summarises.
 
 use std::fmt::Write as _;
 
@@ -17,7 +19,7 @@ use serde::Serialize;
 
 use super::connect::{self, Connected};
 use super::{Failure, Outcome};
-use crate::app::{App, Settings};
+use crate::app::{App, Panel, Settings};
 use crate::backend::{
     Backends, DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
@@ -46,10 +48,9 @@ pub struct TaskJson {
     pub last_failure: Option<String>,
     pub start_date: Option<String>,
     pub tables: Vec<TableStats>,
-    /// Why `tables` is empty when the task itself was described (e.g. an
-    /// emulator without `DescribeTableStatistics`, or a task state in which
-    /// AWS refuses it). Shown, but not an `errors` entry: the task's status
-    /// is known, so status does not fail for it.
+    /// Why `tables` could not be read while the task itself was described
+    /// (e.g. an emulator without `DescribeTableStatistics`, or a task state
+    /// in which AWS refuses it); also in `errors` as `tasks.<role>.tables`.
     pub tables_error: Option<String>,
 }
 
@@ -73,7 +74,9 @@ pub struct AppMapJson {
 
 #[derive(Debug, Serialize)]
 pub struct ErrorJson {
-    /// `tasks.forward`, `tasks.backward`, `heartbeats.a`, `heartbeats.b`, `appmap`.
+    /// `tasks.forward`, `tasks.forward.tables`, `tasks.backward`,
+    /// `tasks.backward.tables`, `heartbeats.a`, `heartbeats.b`,
+    /// `heartbeats.a.replicated`, `heartbeats.b.replicated`, `appmap`.
     pub which: String,
     pub message: String,
 }
@@ -130,25 +133,22 @@ pub async fn poll(backends: &Backends, settings: &Settings, rows: usize) -> App 
 
 impl Snapshot {
     pub fn from_app(app: &App) -> Snapshot {
-        let mut errors = Vec::new();
+        let errors = app
+            .failures()
+            .into_iter()
+            .map(|f| ErrorJson {
+                which: f.which,
+                message: f.message,
+            })
+            .collect();
         let tasks = PerTask::new(|role| {
-            let panel = &app.tasks[role];
-            if let Some(e) = &panel.error {
-                errors.push(ErrorJson {
-                    which: format!("tasks.{role}"),
-                    message: e.clone(),
-                });
-            }
-            panel.data.as_ref().map(task_json)
+            app.tasks[role]
+                .data
+                .as_ref()
+                .map(|t| task_json(t, &app.tables[role]))
         });
         let heartbeats = PerDb::new(|db| {
             let panel = &app.heartbeats[db];
-            if let Some(e) = &panel.error {
-                errors.push(ErrorJson {
-                    which: format!("heartbeats.{db}"),
-                    message: e.clone(),
-                });
-            }
             panel
                 .data
                 .iter()
@@ -161,12 +161,6 @@ impl Snapshot {
                 })
                 .collect()
         });
-        if let Some(e) = &app.appmap.error {
-            errors.push(ErrorJson {
-                which: "appmap".into(),
-                message: e.clone(),
-            });
-        }
         let appmap = app
             .appmap
             .data
@@ -209,7 +203,7 @@ impl Snapshot {
     }
 }
 
-fn task_json(t: &TaskSnapshot) -> TaskJson {
+fn task_json(t: &TaskSnapshot, tables: &Panel<Vec<TableStats>>) -> TaskJson {
     TaskJson {
         id: t.id.clone(),
         arn: t.arn.clone(),
@@ -219,8 +213,8 @@ fn task_json(t: &TaskSnapshot) -> TaskJson {
         stop_reason: t.stop_reason.clone(),
         last_failure: t.last_failure.clone(),
         start_date: t.start_date.map(format::rfc3339),
-        tables: t.tables.clone(),
-        tables_error: t.tables_error.clone(),
+        tables: tables.data.clone().unwrap_or_default(),
+        tables_error: tables.error.clone(),
     }
 }
 
@@ -264,16 +258,18 @@ pub fn text(app: &App) -> String {
         if let Some(f) = &t.last_failure {
             let _ = writeln!(out, "  last failure: {f}");
         }
-        if let Some(e) = &t.tables_error {
+        let tables = &app.tables[role];
+        if let Some(e) = &tables.error {
             let _ = writeln!(out, "  ✖ table statistics unavailable: {e}");
         }
+        let tables: &[TableStats] = tables.data.as_deref().unwrap_or_default();
         let _ = writeln!(
             out,
             "  {:<34} {:<16} {:>9} {:>8} {:>8} {:>8} {:>5} {:>6}",
             "table", "state", "full-load", "inserts", "updates", "deletes", "ddls", "errors"
         );
-        let total = format::totals(&t.tables);
-        for s in t.tables.iter().chain(std::iter::once(&total)) {
+        let total = format::totals(tables);
+        for s in tables.iter().chain(std::iter::once(&total)) {
             let _ = writeln!(
                 out,
                 "  {:<34} {:<16} {:>9} {:>8} {:>8} {:>8} {:>5} {:>6}",

@@ -4,10 +4,10 @@
 
 use super::confirm::confirm;
 use super::connect;
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::guard;
 use crate::backend::StartType;
-use crate::backend::ops::with_timeout;
+use crate::backend::ops::Mutation;
 use crate::cli::{GlobalArgs, StartTypeArg, TaskStartArgs, TaskStopArgs};
 
 pub async fn start(global: &GlobalArgs, args: &TaskStartArgs) -> Outcome {
@@ -43,7 +43,10 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
             return Err(Failure::Failed("cancelled: nothing was changed".into()));
         }
     }
-    with_timeout(backends.timeout, backends.replication.start(role, request)).await?;
+    if let Err(e) = backends.start_task(role, request).await {
+        let mutation = Mutation::Start(role, start_type);
+        return Err(after_change(backends, mutation, e, |e| e.to_string()).await);
+    }
     println!("{role} task {}: {start_type} accepted", task.id);
     Ok(())
 }
@@ -64,7 +67,9 @@ async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome
     if !confirm(&format!("Stop the {role} task {}?", task.id), args.yes)? {
         return Err(Failure::Failed("cancelled: nothing was changed".into()));
     }
-    with_timeout(backends.timeout, backends.replication.stop(role)).await?;
+    if let Err(e) = backends.stop_task(role).await {
+        return Err(after_change(backends, Mutation::Stop(role), e, |e| e.to_string()).await);
+    }
     println!("{role} task {}: stop accepted", task.id);
     Ok(())
 }

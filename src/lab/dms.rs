@@ -248,6 +248,8 @@ impl Dms {
         Ok((stats, finished.filter(|_| all_loaded)))
     }
 
+    /// The task's status and progress. Progress is counted from the same
+    /// bookkeeping rows as the table statistics, read here on their own.
     async fn snapshot(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         let task = self.load_task(role).await?;
         let (tables, full_load_finish) = self.table_stats(role).await?;
@@ -284,8 +286,6 @@ impl Dms {
             stop_reason: task.stop_reason,
             last_failure: task.last_failure,
             start_date: task.first_start,
-            tables,
-            tables_error: None,
         })
     }
 
@@ -379,6 +379,13 @@ pub(crate) struct LabReplication {
 impl Replication for LabReplication {
     async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         self.dms.snapshot(role).await
+    }
+
+    async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
+        // The lab reads its statistics from the bookkeeping rows; the task
+        // row is read first so an unknown task fails the same way here.
+        self.dms.load_task(role).await?;
+        Ok(self.dms.table_stats(role).await?.0)
     }
 
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {

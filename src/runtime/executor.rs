@@ -69,6 +69,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     let limit = backends.timeout;
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
+        Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
             db,
             backends.latest_heartbeats(db, context.heartbeat_rows).await,
@@ -79,13 +80,13 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
         Command::StartTask(role, request) => {
-            let result =
-                with_timeout(limit, backends.replication.start(role, request.clone())).await;
+            let result = backends.start_task(role, request.clone()).await;
             Msg::Started(role, request, result)
         }
-        Command::StopTask(role) => Msg::Stopped(
-            role,
-            with_timeout(limit, backends.replication.stop(role)).await,
+        Command::StopTask(role) => Msg::Stopped(role, backends.stop_task(role).await),
+        Command::Reread(mutation) => Msg::Reread(
+            mutation,
+            backends.reread(mutation, context.heartbeat_rows).await,
         ),
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
@@ -120,6 +121,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
 fn msg_error(msg: &Msg) -> Option<String> {
     let e = match msg {
         Msg::Task(_, Err(e))
+        | Msg::Tables(_, Err(e))
         | Msg::Heartbeats(_, Err(e))
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
@@ -128,7 +130,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::HeartbeatInserted(_, Err(e))
         | Msg::Flipped(_, Err(e))
         | Msg::TablesReloaded(_, _, _, Err(e))
-        | Msg::Logs(_, _, Err(e)) => e,
+        | Msg::Logs(_, _, Err(e))
+        | Msg::Reread(_, Err(e)) => e,
         _ => return None,
     };
     Some(e.to_string())

@@ -49,10 +49,16 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use crate::backend::{DatabaseRef, PerDb, PerTask};
+use super::dms_custom::{JsonFile, read_json};
+use super::dms_plan::EndpointKind;
+use crate::backend::heartbeat_sql::Password;
+use crate::backend::{BackendResult, DatabaseRef, DbSide, PerDb, PerTask};
+use crate::config::{Config, DatabaseConfig, DmsEndpointNames, PasswordSource, TaskLogging};
 
-pub use super::dms_apply::{Outcome, ResourceOutcome, SetupReport, apply};
-pub use super::dms_plan::{PlannedRequest, dry_run_json, plan, validate};
+pub use super::dms_apply::{
+    Discovery, Existing, Outcome, ResourceOutcome, SetupReport, apply, conflict_message, discover,
+};
+pub use super::dms_plan::{PlannedRequest, dry_run_json, dry_run_report, plan, validate};
 
 /// What `setup dms` should create: names, sizes and the two databases.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,31 +70,126 @@ pub struct DmsSpec {
     pub instance_class: String,
     /// GiB.
     pub allocated_storage: i32,
-    /// Schemas to replicate, as configured (e.g. `customer_orders`); the
-    /// first one also holds the loopback prevention table.
+    /// Schemas to replicate, as configured (e.g. `customer_orders`).
     pub schemas: Vec<String>,
+    /// `dms.loopback_schema` as configured; each side's case is applied
+    /// with [`crate::setup::sql::stored_name`], as `setup sql` does.
+    pub loopback_schema: String,
     /// The task identifiers to create, e.g. `ora2pg` / `pg2ora`.
     pub tasks: PerTask<String>,
     /// a = the forward task's source (old database), b = its target.
     pub databases: PerDb<EndpointSpec>,
+    /// Existing endpoints the config names for adoption.
+    pub endpoints: DmsEndpointNames,
+    /// `dms.table_mappings` / `dms.task_settings`, read.
+    pub custom_mappings: Option<JsonFile>,
+    pub custom_settings: Option<JsonFile>,
+    /// `dms.logging`.
+    pub logging: TaskLogging,
 }
 
-/// One database as DMS should reach it.
-#[derive(Clone, PartialEq)]
+/// One database as DMS should reach it: as the DMS user
+/// (`databases.*.dms_username`), not as the application.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EndpointSpec {
+    /// Where the database is; `username` is the DMS user.
     pub db: DatabaseRef,
-    /// Needed only to create an endpoint; never printed (`***`).
-    pub password: Option<String>,
+    /// Needed only to create an endpoint that carries its password.
+    pub password: Option<Password>,
+    /// When set, the endpoint reads its credentials from Secrets Manager
+    /// instead (`dms.secrets_access_role_arn`).
+    pub secret: Option<EndpointSecret>,
 }
 
-impl std::fmt::Debug for EndpointSpec {
-    // Hand-written so that `{:?}` of a spec can never leak the password.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EndpointSpec")
-            .field("db", &self.db)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .finish()
+/// An endpoint's credentials by reference: DMS assumes `access_role_arn`
+/// to read `secret_id` (a JSON secret with `username`, `password`, `host`,
+/// `port`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSecret {
+    pub secret_id: String,
+    pub access_role_arn: String,
+}
+
+impl DmsSpec {
+    /// Reads the config's table mappings and task settings files.
+    pub fn read_custom_files(&mut self, config: &Config) -> Result<(), String> {
+        if let Some(path) = &config.dms.table_mappings {
+            self.custom_mappings = Some(read_json("dms.table_mappings", path)?);
+        }
+        if let Some(path) = &config.dms.task_settings {
+            self.custom_settings = Some(read_json("dms.task_settings", path)?);
+        }
+        Ok(())
     }
+
+    /// The endpoint the config names for database `side` as `kind`.
+    pub(crate) fn named_endpoint(&self, side: DbSide, kind: EndpointKind) -> Option<&str> {
+        let e = &self.endpoints;
+        match (side, kind) {
+            (DbSide::A, EndpointKind::Source) => e.a_source.as_deref(),
+            (DbSide::A, EndpointKind::Target) => e.a_target.as_deref(),
+            (DbSide::B, EndpointKind::Source) => e.b_source.as_deref(),
+            (DbSide::B, EndpointKind::Target) => e.b_target.as_deref(),
+        }
+    }
+
+    /// The spec for `config`, with the task identifiers resolved (a
+    /// configured ARN is looked up first) and the DMS users' passwords
+    /// where they were read.
+    pub fn from_config(
+        config: &Config,
+        tasks: PerTask<String>,
+        mut passwords: PerDb<Option<Password>>,
+    ) -> DmsSpec {
+        let dms = &config.dms;
+        DmsSpec {
+            replication_instance: dms.replication_instance.clone(),
+            instance_class: dms.instance_class.clone(),
+            allocated_storage: dms.allocated_storage,
+            schemas: dms.schemas.clone(),
+            loopback_schema: dms.loopback_schema.clone(),
+            tasks,
+            endpoints: dms.endpoints.clone(),
+            custom_mappings: None,
+            custom_settings: None,
+            logging: dms.logging,
+            databases: PerDb::new(|side| {
+                let db = &config.databases[side];
+                let secret = match (&dms.secrets_access_role_arn, &db.dms_password) {
+                    (Some(role), PasswordSource::Secret(id)) => Some(EndpointSecret {
+                        secret_id: id.clone(),
+                        access_role_arn: role.clone(),
+                    }),
+                    _ => None,
+                };
+                EndpointSpec {
+                    db: DatabaseRef {
+                        username: db.dms_username.clone(),
+                        ..db.db.clone()
+                    },
+                    password: passwords[side].take(),
+                    secret,
+                }
+            }),
+        }
+    }
+}
+
+/// The DMS user's password of a configured database, from
+/// `dms_password_env` or `dms_password_secret` (JSON with `password`).
+/// Errors name where it was looked for, never a value.
+pub async fn dms_password(
+    db: &DatabaseConfig,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> BackendResult<Option<Password>> {
+    let side = db.db.side;
+    crate::backend::live::resolve_source(
+        &db.dms_password,
+        &format!("the DMS user's password of database {side}"),
+        &format!("databases.{side}.dms_password_env"),
+        secrets,
+    )
+    .await
 }
 
 /// Sets `[tasks] forward` and `[tasks] backward` in the TOML config at

@@ -1,25 +1,41 @@
-//! The effectful half of `setup dms`: walks the plan in order and, for each
-//! resource, finds it by identifier first and creates it only when it is
-//! missing, so re-running is safe. A resource that exists but does not match
-//! the plan (other engine, other endpoints, no loopback prevention) stops
-//! the run instead of being silently reused: a wrongly wired pair of tasks
-//! would copy data in circles or to the wrong place.
+//! The effectful half of `setup dms`, in three steps so that nothing is
+//! created before the whole plan is known:
+//!
+//! 1. **discover** (read-only): describe every instance, endpoint and task
+//!    once, and decide for each planned resource whether it exists (under
+//!    the planned identifier), is adopted (named in the config, or an
+//!    endpoint with the same engine, server, port, database and user, or a
+//!    task wired to the same endpoints: what the original scripts made
+//!    under other names), or is to be created;
+//! 2. **check**: every difference between what exists and the plan is
+//!    collected; if there is any, all of them are reported and nothing is
+//!    created (a wrongly wired pair would copy data in circles);
+//! 3. **create** what is missing, in dependency order, tagged
+//!    `dms-cockpit:door` so `setup dms --delete` can tell it from
+//!    resources it must not touch, waiting for the instance to be available
+//!    before the tasks.
 
-use aws_sdk_databasemigration::Client;
-use aws_sdk_databasemigration::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_databasemigration::types::{Filter, MigrationTypeValue, ReplicationEndpointTypeValue};
+use std::time::Duration;
+
+use aws_sdk_databasemigration::types::{Endpoint, ReplicationInstance, ReplicationTask};
 use serde_json::Value;
 
-use crate::backend::PerTask;
+use crate::backend::aws::dms_admin::{Credentials, DmsAdmin, NewEndpoint, NewTask};
+use crate::backend::{BackendError, PerTask};
 
 use super::dms::DmsSpec;
-use super::dms_plan::{EndpointKind, EndpointPlan, InstancePlan, TaskPlan, typed_plan, validate};
+use super::dms_plan::{EndpointPlan, Plan, TaskPlan, enforced_rules, typed_plan};
 
-/// Whether a resource was there already or made by this run.
+/// How a planned resource relates to what DMS has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Made by this run.
     Created,
+    /// There already, under the planned identifier.
     Existed,
+    /// There already under another identifier (named in the config, or
+    /// found by what it connects), and taken over.
+    Adopted,
 }
 
 impl Outcome {
@@ -27,6 +43,7 @@ impl Outcome {
         match self {
             Outcome::Created => "created",
             Outcome::Existed => "existed",
+            Outcome::Adopted => "adopted",
         }
     }
 }
@@ -52,60 +69,448 @@ pub struct SetupReport {
     pub lines: Vec<String>,
 }
 
-/// Finds or creates every resource of the plan for `spec`, in order, wiring
-/// the ARNs of the instance and endpoints (found or created) into the tasks.
-/// On an error, the message names the resource, carries AWS's message, says
-/// what to do, and lists what this run had already created.
-pub async fn apply(client: &Client, spec: &DmsSpec) -> Result<SetupReport, String> {
-    validate(spec)?;
-    let plan = typed_plan(spec);
-    let mut done: Vec<ResourceOutcome> = Vec::new();
-    match apply_plan(client, &plan, &mut done).await {
-        Ok(tasks) => {
-            let lines = done.iter().map(line).collect();
-            Ok(SetupReport {
-                resources: done,
-                tasks,
-                lines,
-            })
+/// An existing resource chosen for a planned one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    pub identifier: String,
+    pub arn: String,
+    pub outcome: Outcome,
+}
+
+/// What discovery decided, per planned resource: `Some` = use this one,
+/// `None` = create it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub instance: Option<Existing>,
+    /// In the plan's endpoint order.
+    pub endpoints: Vec<Option<Existing>>,
+    /// Forward, backward.
+    pub tasks: Vec<Option<Existing>>,
+    /// Every difference found; non-empty means: create nothing.
+    pub conflicts: Vec<String>,
+}
+
+impl Discovery {
+    /// Nothing exists: everything is to be created.
+    pub(crate) fn nothing(plan: &Plan) -> Discovery {
+        Discovery {
+            instance: None,
+            endpoints: vec![None; plan.endpoints.len()],
+            tasks: vec![None; plan.tasks.len()],
+            conflicts: Vec::new(),
         }
-        Err(e) => Err(with_progress(e, &done)),
     }
 }
 
-async fn apply_plan(
-    client: &Client,
-    plan: &super::dms_plan::Plan,
-    done: &mut Vec<ResourceOutcome>,
-) -> Result<PerTask<String>, String> {
-    let instance = ensure_instance(client, &plan.instance).await?;
-    let instance_arn = instance.arn.clone();
-    done.push(instance);
+/// How long the new replication instance may take to become available
+/// (AWS: usually 5 to 15 minutes).
+const INSTANCE_WAIT: Duration = Duration::from_secs(30 * 60);
+/// Between two looks at a resource being created or deleted.
+pub(crate) const POLL: Duration = Duration::from_secs(10);
 
-    for endpoint in &plan.endpoints {
-        let outcome = ensure_endpoint(client, endpoint).await?;
-        done.push(outcome);
+/// Step 1 and 2: reads DMS (never writes) and decides what to adopt and
+/// what to create; every difference is in `conflicts`.
+pub async fn discover(admin: &DmsAdmin, spec: &DmsSpec) -> Result<Discovery, BackendError> {
+    let plan = typed_plan(spec);
+    let instances = admin.instances().await?;
+    let endpoints = admin.endpoints().await?;
+    let tasks = admin.tasks().await?;
+    let mut conflicts = Vec::new();
+
+    let instance = find_instance(&instances, &plan.instance.identifier);
+
+    let mut chosen_endpoints = Vec::new();
+    for planned in &plan.endpoints {
+        let named = spec.named_endpoint(planned.side, planned.kind);
+        let found = choose_endpoint(&endpoints, planned, named, &mut conflicts);
+        if let Some((endpoint, outcome)) = found {
+            for d in endpoint_differences(endpoint, planned) {
+                conflicts.push(format!(
+                    "endpoint {} ({} of database {}): {d}",
+                    endpoint.endpoint_identifier().unwrap_or("?"),
+                    planned.kind.as_str(),
+                    planned.side
+                ));
+            }
+            chosen_endpoints.push(Some(Existing {
+                identifier: endpoint
+                    .endpoint_identifier()
+                    .unwrap_or_default()
+                    .to_string(),
+                arn: endpoint.endpoint_arn().unwrap_or_default().to_string(),
+                outcome,
+            }));
+        } else {
+            chosen_endpoints.push(None);
+        }
     }
-    let endpoint_arn = |done: &[ResourceOutcome], identifier: &str| -> String {
-        done.iter()
-            .find(|r| r.kind == "endpoint" && r.identifier == identifier)
-            .map(|r| r.arn.clone())
-            .expect("every task endpoint is one of the four planned endpoints")
+
+    let arn_of = |id: &str| -> Option<String> {
+        plan.endpoints
+            .iter()
+            .position(|e| e.identifier == id)
+            .and_then(|i| chosen_endpoints[i].as_ref().map(|x| x.arn.clone()))
+    };
+    let mut chosen_tasks = Vec::new();
+    for planned in &plan.tasks {
+        let source = arn_of(&planned.source_endpoint);
+        let target = arn_of(&planned.target_endpoint);
+        let by_id = tasks
+            .iter()
+            .find(|t| t.replication_task_identifier() == Some(planned.identifier.as_str()));
+        let found = match by_id {
+            Some(t) => Some((t, Outcome::Existed)),
+            None => {
+                // A task under another name on the same two endpoints is the
+                // original scripts' task: adopt it rather than add a second.
+                let wired: Vec<&ReplicationTask> = tasks
+                    .iter()
+                    .filter(|t| {
+                        source.is_some()
+                            && target.is_some()
+                            && t.source_endpoint_arn() == source.as_deref()
+                            && t.target_endpoint_arn() == target.as_deref()
+                    })
+                    .collect();
+                match wired.as_slice() {
+                    [] => None,
+                    [one] => Some((*one, Outcome::Adopted)),
+                    many => {
+                        conflicts.push(format!(
+                            "{} task: {} tasks already replicate between its endpoints ({}); set [tasks] {} to the one to keep",
+                            planned.role,
+                            many.len(),
+                            many.iter()
+                                .filter_map(|t| t.replication_task_identifier())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            planned.role
+                        ));
+                        None
+                    }
+                }
+            }
+        };
+        match found {
+            Some((task, outcome)) => {
+                let wiring = Wiring {
+                    instance: instance.as_ref().map(|(i, _)| arn_string(i)),
+                    source,
+                    target,
+                };
+                for d in task_differences(task, planned, &wiring, spec) {
+                    conflicts.push(format!(
+                        "{} replication task {}: {d}",
+                        planned.role,
+                        task.replication_task_identifier().unwrap_or("?")
+                    ));
+                }
+                chosen_tasks.push(Some(Existing {
+                    identifier: task
+                        .replication_task_identifier()
+                        .unwrap_or_default()
+                        .to_string(),
+                    arn: task.replication_task_arn().unwrap_or_default().to_string(),
+                    outcome,
+                }));
+            }
+            None => chosen_tasks.push(None),
+        }
+    }
+
+    Ok(Discovery {
+        instance: instance.map(|(i, outcome)| Existing {
+            identifier: i
+                .replication_instance_identifier()
+                .unwrap_or_default()
+                .to_string(),
+            arn: arn_string(i),
+            outcome,
+        }),
+        endpoints: chosen_endpoints,
+        tasks: chosen_tasks,
+        conflicts,
+    })
+}
+
+fn arn_string(i: &ReplicationInstance) -> String {
+    i.replication_instance_arn().unwrap_or_default().to_string()
+}
+
+/// The instance named `id` (an identifier or an ARN).
+fn find_instance<'a>(
+    instances: &'a [ReplicationInstance],
+    id: &str,
+) -> Option<(&'a ReplicationInstance, Outcome)> {
+    instances
+        .iter()
+        .find(|i| {
+            i.replication_instance_identifier() == Some(id)
+                || i.replication_instance_arn() == Some(id)
+        })
+        .map(|i| (i, Outcome::Existed))
+}
+
+/// The endpoint for `planned`: the one the config names, else the one with
+/// the planned identifier, else the only one that reaches the same
+/// database as the same user in the same direction.
+fn choose_endpoint<'a>(
+    all: &'a [Endpoint],
+    planned: &EndpointPlan,
+    named: Option<&str>,
+    conflicts: &mut Vec<String>,
+) -> Option<(&'a Endpoint, Outcome)> {
+    let key = format!(
+        "dms.endpoints.{}_{}",
+        planned.side.as_str(),
+        planned.kind.as_str()
+    );
+    if let Some(name) = named {
+        let found = all
+            .iter()
+            .find(|e| e.endpoint_identifier() == Some(name) || e.endpoint_arn() == Some(name));
+        if found.is_none() {
+            conflicts.push(format!(
+                "`{key}` = `{name}`: DMS has no endpoint with that identifier or ARN; correct it, or remove it to let setup find or create the endpoint"
+            ));
+        }
+        return found.map(|e| (e, Outcome::Adopted));
+    }
+    if let Some(e) = all
+        .iter()
+        .find(|e| e.endpoint_identifier() == Some(planned.identifier.as_str()))
+    {
+        return Some((e, Outcome::Existed));
+    }
+    let same: Vec<&Endpoint> = all
+        .iter()
+        .filter(|e| endpoint_differences(e, planned).is_empty())
+        .collect();
+    match same.as_slice() {
+        [] => None,
+        [one] => Some((*one, Outcome::Adopted)),
+        many => {
+            conflicts.push(format!(
+                "{} endpoint of database {}: {} endpoints reach it the same way ({}); name the one to use in `{key}`",
+                planned.kind.as_str(),
+                planned.side,
+                many.len(),
+                many.iter()
+                    .filter_map(|e| e.endpoint_identifier())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            None
+        }
+    }
+}
+
+/// Step 3: creates what discovery left to create, in order. Refuses when
+/// discovery found conflicts (all of them are in the message).
+pub async fn apply(
+    admin: &DmsAdmin,
+    spec: &DmsSpec,
+    discovery: &Discovery,
+) -> Result<SetupReport, String> {
+    if !discovery.conflicts.is_empty() {
+        return Err(conflict_message(&discovery.conflicts));
+    }
+    let plan = typed_plan(spec);
+    let door = plan.instance.identifier.clone();
+    let mut done: Vec<ResourceOutcome> = Vec::new();
+
+    let instance_arn = match &discovery.instance {
+        Some(found) => {
+            done.push(outcome("replication instance", found));
+            found.arn.clone()
+        }
+        None => {
+            let arn = admin
+                .create_instance(
+                    &plan.instance.identifier,
+                    &plan.instance.class,
+                    plan.instance.allocated_storage,
+                    &door,
+                )
+                .await
+                .map_err(|e| with_progress(e.to_string(), &done))?;
+            done.push(created(
+                "replication instance",
+                &plan.instance.identifier,
+                &arn,
+            ));
+            arn
+        }
     };
 
-    let mut task_arns: PerTask<String> = PerTask::default();
-    for task in &plan.tasks {
-        let wiring = Wiring {
-            instance: instance_arn.clone(),
-            source: endpoint_arn(done, &task.source_endpoint),
-            target: endpoint_arn(done, &task.target_endpoint),
+    let mut endpoint_arns = Vec::new();
+    for (planned, found) in plan.endpoints.iter().zip(&discovery.endpoints) {
+        let arn = match found {
+            Some(found) => {
+                done.push(outcome("endpoint", found));
+                found.arn.clone()
+            }
+            None => {
+                let arn = create_endpoint(admin, planned, &door)
+                    .await
+                    .map_err(|e| with_progress(e, &done))?;
+                done.push(created("endpoint", &planned.identifier, &arn));
+                arn
+            }
         };
-        let outcome = ensure_task(client, task, &wiring).await?;
-        task_arns[task.role] = outcome.arn.clone();
-        // Kept current so an error in the second task reports the first.
-        done.push(outcome);
+        endpoint_arns.push((planned.identifier.clone(), arn));
     }
-    Ok(task_arns)
+    let arn_of = |id: &str| {
+        endpoint_arns
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default()
+    };
+
+    if discovery.tasks.iter().any(Option::is_none) {
+        wait_available(admin, &plan.instance.identifier, &instance_arn)
+            .await
+            .map_err(|e| with_progress(e, &done))?;
+    }
+    let mut task_arns = PerTask::<String>::default();
+    for (planned, found) in plan.tasks.iter().zip(&discovery.tasks) {
+        let arn = match found {
+            Some(found) => {
+                done.push(outcome("replication task", found));
+                found.arn.clone()
+            }
+            None => {
+                let source = arn_of(&planned.source_endpoint);
+                let target = arn_of(&planned.target_endpoint);
+                let arn = admin
+                    .create_task(
+                        &NewTask {
+                            identifier: &planned.identifier,
+                            instance_arn: &instance_arn,
+                            source_arn: &source,
+                            target_arn: &target,
+                            migration_type: planned.migration_type,
+                            table_mappings: &planned.table_mappings,
+                            settings: &planned.settings,
+                        },
+                        &door,
+                    )
+                    .await
+                    .map_err(|e| with_progress(format!("{} task: {e}", planned.role), &done))?;
+                done.push(created("replication task", &planned.identifier, &arn));
+                arn
+            }
+        };
+        task_arns[planned.role] = arn;
+    }
+    Ok(SetupReport {
+        lines: done.iter().map(line).collect(),
+        resources: done,
+        tasks: task_arns,
+    })
+}
+
+/// Every conflict, one per line, and that nothing was created.
+pub fn conflict_message(conflicts: &[String]) -> String {
+    let mut text = format!(
+        "setup dms found {} difference(s) between what DMS has and the plan, so it created nothing:",
+        conflicts.len()
+    );
+    for c in conflicts {
+        text.push_str("\n  - ");
+        text.push_str(c);
+    }
+    text.push_str(
+        "\nModify or delete those resources, or name the ones to adopt in the config ([dms] replication_instance, [dms] endpoints, [tasks]), then re-run; `setup dms --dry-run` shows the plan.",
+    );
+    text
+}
+
+async fn create_endpoint(
+    admin: &DmsAdmin,
+    planned: &EndpointPlan,
+    door: &str,
+) -> Result<String, String> {
+    let credentials = match (&planned.secret, &planned.password) {
+        (Some(secret), _) => Credentials::Secret {
+            secret_id: &secret.secret_id,
+            access_role_arn: &secret.access_role_arn,
+        },
+        (None, Some(password)) => Credentials::Clear {
+            server_name: &planned.server_name,
+            port: planned.port,
+            username: &planned.username,
+            password,
+        },
+        (None, None) => {
+            return Err(format!(
+                "endpoint {} does not exist and the DMS user of database {} has no password configured, so it cannot be created: set databases.{}.dms_password_env or dms_password_secret, then re-run",
+                planned.identifier, planned.side, planned.side
+            ));
+        }
+    };
+    admin
+        .create_endpoint(
+            &NewEndpoint {
+                identifier: &planned.identifier,
+                kind: planned.kind.as_str(),
+                engine_name: planned.engine_name,
+                database_name: &planned.database_name,
+                credentials,
+            },
+            door,
+        )
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Waits until the instance is `available` (tasks cannot be created on an
+/// instance that is still being created).
+async fn wait_available(admin: &DmsAdmin, id: &str, arn: &str) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + INSTANCE_WAIT;
+    loop {
+        let instances = admin.instances().await.map_err(|e| e.to_string())?;
+        let status = instances
+            .iter()
+            .find(|i| i.replication_instance_arn() == Some(arn))
+            .and_then(|i| i.replication_instance_status())
+            .unwrap_or("missing")
+            .to_string();
+        if status == "available" {
+            return Ok(());
+        }
+        if status == "missing" || status.contains("fail") || status == "deleting" {
+            return Err(format!(
+                "replication instance {id} is {status}, so the tasks cannot be created: look at it in the DMS console"
+            ));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "replication instance {id} is still {status} after {}: re-run setup dms once it is available",
+                humantime::format_duration(INSTANCE_WAIT)
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn outcome(kind: &'static str, found: &Existing) -> ResourceOutcome {
+    ResourceOutcome {
+        kind,
+        identifier: found.identifier.clone(),
+        outcome: found.outcome,
+        arn: found.arn.clone(),
+    }
+}
+
+fn created(kind: &'static str, id: &str, arn: &str) -> ResourceOutcome {
+    ResourceOutcome {
+        kind,
+        identifier: id.to_string(),
+        outcome: Outcome::Created,
+        arn: arn.to_string(),
+    }
 }
 
 fn line(r: &ResourceOutcome) -> String {
@@ -134,148 +539,9 @@ fn with_progress(error: String, done: &[ResourceOutcome]) -> String {
     }
 }
 
-fn filter(name: &str, value: &str) -> Result<Filter, String> {
-    Filter::builder()
-        .name(name)
-        .values(value)
-        .build()
-        .map_err(|e| format!("cannot build DMS filter {name}={value}: {e}"))
-}
-
-/// `{what} failed: {AWS code: message}. {what to do}`.
-/// The output of a filtered describe, or `None` when nothing matched: DMS
-/// answers a filtered describe that matches nothing with
-/// ResourceNotFoundFault, moto with an empty list; both mean "absent".
-fn found<O, E, R>(
-    result: Result<O, SdkError<E, R>>,
-    what: &str,
-    action: &str,
-) -> Result<Option<O>, String>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match result {
-        Ok(out) => Ok(Some(out)),
-        Err(e)
-            if e.as_service_error()
-                .and_then(|s| s.code())
-                .is_some_and(|c| c == "ResourceNotFoundFault") =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(aws_error(what, action, &e)),
-    }
-}
-
-fn aws_error<E, R>(what: &str, action: &str, err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let Some(service) = err.as_service_error() else {
-        return format!(
-            "{what} failed: DMS could not be reached ({}). Check the network, the AWS region and any endpoint override (AWS_ENDPOINT_URL), then re-run.",
-            DisplayErrorContext(err)
-        );
-    };
-    let code = service.code().unwrap_or("unknown error");
-    let message = service.message().unwrap_or("no message");
-    let advice = match code {
-        c if c.contains("AccessDenied")
-            || c == "UnrecognizedClientException"
-            || c == "InvalidClientTokenId"
-            || c == "ExpiredTokenException" =>
-        {
-            format!(
-                "The AWS credentials in use must be valid and allowed `dms:{action}` (and `dms:Describe*`); fix the IAM policy or the profile, then re-run."
-            )
-        }
-        "ResourceQuotaExceededFault" => {
-            "The account's DMS quota is used up: delete unused DMS resources or ask AWS for a higher quota, then re-run.".to_string()
-        }
-        "InvalidResourceStateFault" => {
-            "A resource it depends on is not ready yet (e.g. the replication instance is still creating): wait until it is available, then re-run.".to_string()
-        }
-        "KMSKeyNotAccessibleFault" => {
-            "DMS cannot use the KMS key: grant it access to the key, then re-run.".to_string()
-        }
-        "InvalidParameterValueException" | "InvalidParameterCombinationException" => {
-            "A value in the request was refused: check it against `setup dms --dry-run` and the config, then re-run.".to_string()
-        }
-        _ => "Fix the cause, then re-run: setup finds what exists and creates only what is missing.".to_string(),
-    };
-    format!("{what} failed: {code}: {message}. {advice}")
-}
-
-async fn ensure_instance(client: &Client, plan: &InstancePlan) -> Result<ResourceOutcome, String> {
-    let id = &plan.identifier;
-    let found_instances = client
-        .describe_replication_instances()
-        .filters(filter("replication-instance-id", id)?)
-        .send()
-        .await;
-    let existing = found(
-        found_instances,
-        &format!("looking up replication instance {id}"),
-        "DescribeReplicationInstances",
-    )?
-    .and_then(|out| {
-        out.replication_instances()
-            .iter()
-            .find(|i| i.replication_instance_identifier() == Some(id.as_str()))
-            .cloned()
-    });
-    if let Some(instance) = existing {
-        let arn = instance.replication_instance_arn().ok_or_else(|| {
-            format!("replication instance {id} exists but DMS returned no ARN for it; describe it in the console")
-        })?;
-        return Ok(outcome("replication instance", id, Outcome::Existed, arn));
-    }
-    let created = client
-        .create_replication_instance()
-        .replication_instance_identifier(id)
-        .replication_instance_class(&plan.class)
-        .allocated_storage(plan.allocated_storage)
-        .publicly_accessible(false)
-        .send()
-        .await
-        .map_err(|e| {
-            aws_error(
-                &format!("creating replication instance {id}"),
-                "CreateReplicationInstance",
-                &e,
-            )
-        })?;
-    let arn = created
-        .replication_instance()
-        .and_then(|i| i.replication_instance_arn())
-        .ok_or_else(|| format!("DMS created replication instance {id} but returned no ARN"))?;
-    Ok(outcome("replication instance", id, Outcome::Created, arn))
-}
-
-fn outcome(kind: &'static str, id: &str, outcome: Outcome, arn: &str) -> ResourceOutcome {
-    ResourceOutcome {
-        kind,
-        identifier: id.to_string(),
-        outcome,
-        arn: arn.to_string(),
-    }
-}
-
-fn endpoint_type(kind: EndpointKind) -> ReplicationEndpointTypeValue {
-    match kind {
-        EndpointKind::Source => ReplicationEndpointTypeValue::Source,
-        EndpointKind::Target => ReplicationEndpointTypeValue::Target,
-    }
-}
-
 /// The differences between an existing endpoint and the plan, as
 /// `field: has X, planned Y`.
-fn endpoint_differences(
-    found: &aws_sdk_databasemigration::types::Endpoint,
-    plan: &EndpointPlan,
-) -> Vec<String> {
+pub(crate) fn endpoint_differences(found: &Endpoint, plan: &EndpointPlan) -> Vec<String> {
     let mut diffs = Vec::new();
     let mut check = |field: &str, has: Option<String>, want: String, same: bool| {
         if !same {
@@ -299,19 +565,6 @@ fn endpoint_differences(
         plan.engine_name.to_string(),
         has_engine.is_some_and(|e| e.eq_ignore_ascii_case(plan.engine_name)),
     );
-    let has_server = found.server_name().map(str::to_string);
-    check(
-        "ServerName",
-        has_server.clone(),
-        plan.server_name.clone(),
-        has_server.as_deref() == Some(plan.server_name.as_str()),
-    );
-    check(
-        "Port",
-        found.port().map(|p| p.to_string()),
-        plan.port.to_string(),
-        found.port() == Some(plan.port),
-    );
     let has_db = found.database_name().map(str::to_string);
     check(
         "DatabaseName",
@@ -319,207 +572,138 @@ fn endpoint_differences(
         plan.database_name.clone(),
         has_db.as_deref() == Some(plan.database_name.as_str()),
     );
+    match &plan.secret {
+        Some(secret) => {
+            let has = found
+                .postgre_sql_settings()
+                .and_then(|s| s.secrets_manager_secret_id())
+                .or_else(|| {
+                    found
+                        .oracle_settings()
+                        .and_then(|s| s.secrets_manager_secret_id())
+                })
+                .map(str::to_string);
+            check(
+                "SecretsManagerSecretId",
+                has.clone(),
+                secret.secret_id.clone(),
+                has.as_deref() == Some(secret.secret_id.as_str()),
+            );
+        }
+        None => {
+            let has_server = found.server_name().map(str::to_string);
+            check(
+                "ServerName",
+                has_server.clone(),
+                plan.server_name.clone(),
+                has_server.is_some_and(|s| s.eq_ignore_ascii_case(&plan.server_name)),
+            );
+            check(
+                "Port",
+                found.port().map(|p| p.to_string()),
+                plan.port.to_string(),
+                found.port() == Some(plan.port),
+            );
+            // Both engines fold unquoted user names (Oracle up, PostgreSQL
+            // down), so case does not tell two users apart here.
+            let has_user = found.username().map(str::to_string);
+            check(
+                "Username",
+                has_user.clone(),
+                plan.username.clone(),
+                has_user.is_some_and(|u| u.eq_ignore_ascii_case(&plan.username)),
+            );
+        }
+    }
     diffs
 }
 
-async fn ensure_endpoint(client: &Client, plan: &EndpointPlan) -> Result<ResourceOutcome, String> {
-    let id = &plan.identifier;
-    let found_endpoints = client
-        .describe_endpoints()
-        .filters(filter("endpoint-id", id)?)
-        .send()
-        .await;
-    let existing = found(
-        found_endpoints,
-        &format!("looking up endpoint {id}"),
-        "DescribeEndpoints",
-    )?
-    .and_then(|out| {
-        out.endpoints()
-            .iter()
-            .find(|e| e.endpoint_identifier() == Some(id.as_str()))
-            .cloned()
-    });
-    if let Some(endpoint) = existing {
-        let diffs = endpoint_differences(&endpoint, plan);
-        if !diffs.is_empty() {
-            return Err(format!(
-                "endpoint {id} exists but is not the one planned for database {} as {} ({}). Modify or delete that endpoint, or choose another replication instance name (endpoint identifiers derive from it), then re-run.",
-                plan.side,
-                plan.kind.as_str(),
-                diffs.join("; ")
-            ));
-        }
-        let arn = endpoint
-            .endpoint_arn()
-            .ok_or_else(|| format!("endpoint {id} exists but DMS returned no ARN for it"))?;
-        return Ok(outcome("endpoint", id, Outcome::Existed, arn));
-    }
-    let password = plan.password.as_deref().ok_or_else(|| {
-        format!(
-            "endpoint {id} does not exist and database {} has no password configured, so it cannot be created: configure the password of database {}, then re-run",
-            plan.side, plan.side
-        )
-    })?;
-    let created = client
-        .create_endpoint()
-        .endpoint_identifier(id)
-        .endpoint_type(endpoint_type(plan.kind))
-        .engine_name(plan.engine_name)
-        .server_name(&plan.server_name)
-        .port(plan.port)
-        .database_name(&plan.database_name)
-        .username(&plan.username)
-        .password(password)
-        .send()
-        .await
-        .map_err(|e| aws_error(&format!("creating endpoint {id}"), "CreateEndpoint", &e))?;
-    let arn = created
-        .endpoint()
-        .and_then(|e| e.endpoint_arn())
-        .ok_or_else(|| format!("DMS created endpoint {id} but returned no ARN"))?;
-    Ok(outcome("endpoint", id, Outcome::Created, arn))
-}
-
-/// The ARNs a task is wired to.
+/// The ARNs a task must be wired to; `None` = that resource is still to be
+/// created, so no existing task can be wired to it.
 struct Wiring {
-    instance: String,
-    source: String,
-    target: String,
-}
-
-/// Whether task settings JSON enables loopback prevention.
-fn loopback_enabled(settings: Option<&str>) -> bool {
-    settings
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| v["LoopbackPreventionSettings"]["EnableLoopbackPrevention"].as_bool())
-        == Some(true)
+    instance: Option<String>,
+    source: Option<String>,
+    target: Option<String>,
 }
 
 fn task_differences(
-    found: &aws_sdk_databasemigration::types::ReplicationTask,
+    found: &ReplicationTask,
     plan: &TaskPlan,
     wiring: &Wiring,
+    spec: &DmsSpec,
 ) -> Vec<String> {
     let mut diffs = Vec::new();
-    let mut check = |field: &str, has: Option<&str>, want: &str| {
-        if has != Some(want) {
+    let migration = found.migration_type().map(|m| m.as_str());
+    if migration != Some(plan.migration_type) {
+        diffs.push(format!(
+            "MigrationType: has {}, planned {}",
+            migration.unwrap_or("nothing"),
+            plan.migration_type
+        ));
+    }
+    let mut check = |field: &str, has: Option<&str>, want: Option<&str>, what: &str| {
+        if has != want || want.is_none() {
             diffs.push(format!(
-                "{field}: has {}, planned {want}",
-                has.unwrap_or("nothing")
+                "{field}: has {}, planned {}",
+                has.unwrap_or("nothing"),
+                want.unwrap_or(what)
             ));
         }
     };
     check(
-        "MigrationType",
-        found.migration_type().map(|m| m.as_str()),
-        plan.migration_type,
-    );
-    check(
         "ReplicationInstanceArn",
         found.replication_instance_arn(),
-        &wiring.instance,
+        wiring.instance.as_deref(),
+        &format!("the new instance {}", plan.instance),
     );
     check(
         "SourceEndpointArn",
         found.source_endpoint_arn(),
-        &wiring.source,
+        wiring.source.as_deref(),
+        &format!("the new endpoint {}", plan.source_endpoint),
     );
     check(
         "TargetEndpointArn",
         found.target_endpoint_arn(),
-        &wiring.target,
+        wiring.target.as_deref(),
+        &format!("the new endpoint {}", plan.target_endpoint),
     );
-    if !loopback_enabled(found.replication_task_settings()) {
-        diffs.push("ReplicationTaskSettings: loopback prevention is not enabled".to_string());
-    }
-    diffs
-}
-
-async fn ensure_task(
-    client: &Client,
-    plan: &TaskPlan,
-    wiring: &Wiring,
-) -> Result<ResourceOutcome, String> {
-    let id = &plan.identifier;
-    let role = plan.role;
-    let found_tasks = client
-        .describe_replication_tasks()
-        .filters(filter("replication-task-id", id)?)
-        .without_settings(false)
-        .send()
-        .await;
-    let existing = found(
-        found_tasks,
-        &format!("looking up {role} replication task {id}"),
-        "DescribeReplicationTasks",
-    )?
-    .and_then(|out| {
-        out.replication_tasks()
-            .iter()
-            .find(|t| t.replication_task_identifier() == Some(id.as_str()))
-            .cloned()
-    });
-    if let Some(task) = existing {
-        let diffs = task_differences(&task, plan, wiring);
-        if !diffs.is_empty() {
-            return Err(format!(
-                "{role} replication task {id} exists but is not the one planned ({}). Modify it to match `setup dms --dry-run`, delete it, or configure another task identifier, then re-run.",
-                diffs.join("; ")
+    let settings: Value = found
+        .replication_task_settings()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    for (pointer, want) in enforced_rules(spec, plan.role) {
+        let has = settings.pointer(pointer);
+        if has != Some(&want) {
+            diffs.push(format!(
+                "ReplicationTaskSettings {}: has {}, the door needs {want}",
+                pointer.trim_start_matches('/').replace('/', "."),
+                has.map(Value::to_string)
+                    .unwrap_or_else(|| "nothing".into())
             ));
         }
-        let arn = task.replication_task_arn().ok_or_else(|| {
-            format!("{role} replication task {id} exists but DMS returned no ARN for it")
-        })?;
-        return Ok(outcome("replication task", id, Outcome::Existed, arn));
     }
-    let created = client
-        .create_replication_task()
-        .replication_task_identifier(id)
-        .replication_instance_arn(&wiring.instance)
-        .source_endpoint_arn(&wiring.source)
-        .target_endpoint_arn(&wiring.target)
-        .migration_type(MigrationTypeValue::from(plan.migration_type))
-        .table_mappings(&plan.table_mappings)
-        .replication_task_settings(&plan.settings)
-        .send()
-        .await
-        .map_err(|e| {
-            aws_error(
-                &format!("creating {role} replication task {id}"),
-                "CreateReplicationTask",
-                &e,
-            )
-        })?;
-    let arn = created
-        .replication_task()
-        .and_then(|t| t.replication_task_arn())
-        .ok_or_else(|| format!("DMS created {role} replication task {id} but returned no ARN"))?;
-    Ok(outcome("replication task", id, Outcome::Created, arn))
+    diffs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn loopback_detection_reads_the_settings_json() {
-        assert!(loopback_enabled(Some(
-            r#"{"LoopbackPreventionSettings":{"EnableLoopbackPrevention":true}}"#
-        )));
-        assert!(!loopback_enabled(Some(
-            r#"{"LoopbackPreventionSettings":{"EnableLoopbackPrevention":false}}"#
-        )));
-        assert!(!loopback_enabled(Some("{}")));
-        assert!(!loopback_enabled(Some("not json")));
-        assert!(!loopback_enabled(None));
+    fn done(kind: &'static str, id: &str, o: Outcome) -> ResourceOutcome {
+        ResourceOutcome {
+            kind,
+            identifier: id.into(),
+            outcome: o,
+            arn: format!("arn:{id}"),
+        }
     }
 
     #[test]
     fn progress_lists_only_what_this_run_created() {
         let done = vec![
-            outcome("replication instance", "i", Outcome::Existed, "arn:i"),
-            outcome("endpoint", "i-a-source", Outcome::Created, "arn:e"),
+            done("replication instance", "i", Outcome::Existed),
+            done("endpoint", "i-a-source", Outcome::Created),
         ];
         let msg = with_progress("boom".to_string(), &done);
         assert!(msg.starts_with("boom\n"));
@@ -529,8 +713,16 @@ mod tests {
     }
 
     #[test]
-    fn task_role_is_named_in_lines() {
-        let r = outcome("replication task", "ora2pg", Outcome::Created, "arn:t");
-        assert_eq!(line(&r), "created  replication task ora2pg  arn:t");
+    fn lines_say_what_happened() {
+        let r = done("replication task", "ora2pg", Outcome::Adopted);
+        assert_eq!(line(&r), "adopted  replication task ora2pg  arn:ora2pg");
+    }
+
+    #[test]
+    fn every_conflict_is_listed() {
+        let msg = conflict_message(&["a: x".into(), "b: y".into()]);
+        assert!(msg.contains("2 difference(s)"));
+        assert!(msg.contains("created nothing"));
+        assert!(msg.contains("\n  - a: x\n  - b: y\n"));
     }
 }

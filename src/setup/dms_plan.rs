@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::backend::{DbSide, Engine, TaskRole};
 
-use super::dms::{DmsSpec, EndpointSpec};
+use super::dms::{DmsSpec, EndpointSecret, EndpointSpec};
+use super::dms_apply::Discovery;
+use crate::backend::heartbeat_sql::Password;
 
 /// One request of the plan, in the DMS API's own JSON field names.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +57,8 @@ pub(crate) struct EndpointPlan {
     pub port: i32,
     pub database_name: String,
     pub username: String,
-    pub password: Option<String>,
+    pub password: Option<Password>,
+    pub secret: Option<EndpointSecret>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,13 +94,9 @@ pub(crate) fn dms_engine_name(engine: Engine) -> &'static str {
     }
 }
 
-/// A schema name as the database stores it: Oracle keeps unquoted names
-/// upper-case, and DMS matches names case-sensitively.
+/// A schema name as the database stores it (one rule with `setup sql`).
 fn schema_on(engine: Engine, schema: &str) -> String {
-    match engine {
-        Engine::Oracle => schema.to_uppercase(),
-        Engine::Postgresql => schema.to_string(),
-    }
+    crate::setup::sql::stored_name(engine, schema)
 }
 
 pub(crate) fn endpoint_identifier(instance: &str, side: DbSide, kind: EndpointKind) -> String {
@@ -120,12 +119,16 @@ fn endpoint_plan(
         database_name: spec.db.dbname.clone(),
         username: spec.db.username.clone(),
         password: spec.password.clone(),
+        secret: spec.secret.clone(),
     }
 }
 
 /// Selection rules for every schema, plus, between different engines,
 /// rules that turn names into the target's case.
 fn table_mappings(spec: &DmsSpec, role: TaskRole) -> Value {
+    if let Some(file) = &spec.custom_mappings {
+        return super::dms_custom::mappings_from_file(spec, role, file);
+    }
     let source = spec.databases[role.source()].db.engine;
     let target = spec.databases[role.target()].db.engine;
     let mut rules = Vec::new();
@@ -175,26 +178,77 @@ fn table_mappings(spec: &DmsSpec, role: TaskRole) -> Value {
     json!({ "rules": rules })
 }
 
+/// The settings the door cannot work without, as (JSON pointer, value):
+/// loopback prevention on with the schemas mirrored between the two tasks,
+/// transactional apply, and no DDL in the backward task. An existing task
+/// must have them to be adopted, and a custom settings file may not
+/// contradict them.
+pub(crate) fn enforced_rules(spec: &DmsSpec, role: TaskRole) -> Vec<(&'static str, Value)> {
+    let on = |side: DbSide| schema_on(spec.databases[side].db.engine, &spec.loopback_schema);
+    let mut rules = vec![
+        (
+            "/LoopbackPreventionSettings/EnableLoopbackPrevention",
+            json!(true),
+        ),
+        (
+            "/LoopbackPreventionSettings/SourceSchema",
+            json!(on(role.source())),
+        ),
+        (
+            "/LoopbackPreventionSettings/TargetSchema",
+            json!(on(role.target())),
+        ),
+        ("/TargetMetadata/BatchApplyEnabled", json!(false)),
+    ];
+    if role == TaskRole::Backward {
+        // Only DML is loop-protected: DDL flows forward only.
+        for key in [
+            "/ChangeProcessingDdlHandlingPolicy/HandleSourceTableDropped",
+            "/ChangeProcessingDdlHandlingPolicy/HandleSourceTableTruncated",
+            "/ChangeProcessingDdlHandlingPolicy/HandleSourceTableAltered",
+        ] {
+            rules.push((key, json!(false)));
+        }
+    }
+    rules
+}
+
+/// Sets `value` at JSON `pointer` in `doc`, creating objects on the way.
+pub(crate) fn set_pointer(doc: &mut Value, pointer: &str, value: Value) {
+    let mut here = doc;
+    for part in pointer.trim_start_matches('/').split('/') {
+        if !here.is_object() {
+            *here = json!({});
+        }
+        here = here
+            .as_object_mut()
+            .expect("made an object above")
+            .entry(part.to_string())
+            .or_insert(Value::Null);
+    }
+    *here = value;
+}
+
 fn task_settings(spec: &DmsSpec, role: TaskRole) -> Value {
-    let loopback = spec.schemas.first().map(String::as_str).unwrap_or_default();
-    let on = |side: DbSide| schema_on(spec.databases[side].db.engine, loopback);
-    // Only DML is loop-protected: DDL flows forward only.
     let ddl = role == TaskRole::Forward;
     let mut settings = json!({
-        "TargetMetadata": { "BatchApplyEnabled": false },
         "ChangeProcessingDdlHandlingPolicy": {
             "HandleSourceTableDropped": ddl,
             "HandleSourceTableTruncated": ddl,
             "HandleSourceTableAltered": ddl,
         },
-        "LoopbackPreventionSettings": {
-            "EnableLoopbackPrevention": true,
-            "SourceSchema": on(role.source()),
-            "TargetSchema": on(role.target()),
-        },
     });
     if role == TaskRole::Forward {
         settings["FullLoadSettings"] = json!({ "TargetTablePrepMode": "TRUNCATE_BEFORE_LOAD" });
+    }
+    if let Some(file) = &spec.custom_settings {
+        super::dms_custom::merge(&mut settings, &file.value);
+    }
+    super::dms_custom::apply_logging(&mut settings, spec.logging);
+    // Last, so nothing above can undo them (check() refused a file that
+    // tried).
+    for (pointer, value) in enforced_rules(spec, role) {
+        set_pointer(&mut settings, pointer, value);
     }
     settings
 }
@@ -255,18 +309,41 @@ impl EndpointPlan {
             "EndpointIdentifier": self.identifier,
             "EndpointType": self.kind.as_str(),
             "EngineName": self.engine_name,
-            "ServerName": self.server_name,
-            "Port": self.port,
             "DatabaseName": self.database_name,
-            "Username": self.username,
         });
-        if self.password.is_some() {
-            body["Password"] = json!("***");
+        match &self.secret {
+            // AWS: either the secret and the role, or the clear-text
+            // server, port, user name and password; never both.
+            Some(secret) => {
+                body[self.settings_field()] = json!({
+                    "SecretsManagerSecretId": secret.secret_id,
+                    "SecretsManagerAccessRoleArn": secret.access_role_arn,
+                });
+            }
+            None => {
+                body["ServerName"] = json!(self.server_name);
+                body["Port"] = json!(self.port);
+                body["Username"] = json!(self.username);
+                if self.password.is_some() {
+                    body["Password"] = json!("***");
+                }
+            }
         }
         PlannedRequest {
             action: "CreateEndpoint",
             identifier: self.identifier.clone(),
             body,
+        }
+    }
+}
+
+impl EndpointPlan {
+    /// The engine-specific settings field of CreateEndpoint.
+    pub(crate) fn settings_field(&self) -> &'static str {
+        if self.engine_name == "oracle" {
+            "OracleSettings"
+        } else {
+            "PostgreSQLSettings"
         }
     }
 }
@@ -311,18 +388,43 @@ const EMBEDDED_JSON: [&str; 2] = ["TableMappings", "ReplicationTaskSettings"];
 /// `ReplicationTaskSettings`, which the API takes as JSON text, are shown as
 /// the JSON they contain, so the printout can be read and reviewed.
 pub fn dry_run_json(spec: &DmsSpec) -> String {
-    let requests: Vec<Value> = plan(spec)
+    dry_run_report(spec, &Discovery::nothing(&typed_plan(spec)))
+}
+
+/// [`dry_run_json`] after discovery: each request also says whether it
+/// would `create` the resource or use an existing one (`existed`,
+/// `adopted`: then with its `existing` identifier and ARN), and the
+/// differences that would stop the run are listed last as `conflicts`
+/// when there are any.
+pub fn dry_run_report(spec: &DmsSpec, discovery: &Discovery) -> String {
+    let found = std::iter::once(&discovery.instance)
+        .chain(&discovery.endpoints)
+        .chain(&discovery.tasks);
+    let mut requests: Vec<Value> = plan(spec)
         .into_iter()
-        .map(|mut r| {
+        .zip(found)
+        .map(|(mut r, found)| {
             for field in EMBEDDED_JSON {
                 let parsed = r.body[field].as_str().map(serde_json::from_str::<Value>);
                 if let Some(Ok(value)) = parsed {
                     r.body[field] = value;
                 }
             }
-            json!({ "action": r.action, "identifier": r.identifier, "body": r.body })
+            let mut entry =
+                json!({ "action": r.action, "identifier": r.identifier, "body": r.body });
+            match found {
+                None => entry["plan"] = json!("create"),
+                Some(e) => {
+                    entry["plan"] = json!(e.outcome.as_str());
+                    entry["existing"] = json!({ "identifier": e.identifier, "arn": e.arn });
+                }
+            }
+            entry
         })
         .collect();
+    if !discovery.conflicts.is_empty() {
+        requests.push(json!({ "conflicts": discovery.conflicts }));
+    }
     serde_json::to_string_pretty(&requests).expect("a JSON value always serializes")
 }
 
@@ -351,10 +453,13 @@ fn check_identifier(what: &str, id: &str, max: usize) -> Result<(), String> {
 /// Checks what DMS would reject (or what would make a broken pair) before
 /// anything is sent. The error names the setting and what would be right.
 pub fn validate(spec: &DmsSpec) -> Result<(), String> {
+    super::dms_custom::check(spec)?;
     // Endpoint identifiers append `-a-source` (9 characters) to the
     // instance's, and those may be up to 255 long; the instance's own
     // limit of 63 is the tighter one.
-    check_identifier("replication instance", &spec.replication_instance, 63)?;
+    if !spec.replication_instance.starts_with("arn:") {
+        check_identifier("replication instance", &spec.replication_instance, 63)?;
+    }
     for role in TaskRole::ALL {
         check_identifier(&format!("{role} task identifier"), &spec.tasks[role], 255)?;
     }
@@ -378,9 +483,19 @@ pub fn validate(spec: &DmsSpec) -> Result<(), String> {
     }
     if spec.schemas.is_empty() {
         return Err(
-            "no schemas to replicate: list at least one schema (e.g. customer_orders); the first also holds the loopback prevention table"
+            "no schemas to replicate: list at least one schema in `dms.schemas` (e.g. customer_orders)"
                 .to_string(),
         );
+    }
+    if let Some(s) = spec
+        .schemas
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(&spec.loopback_schema))
+    {
+        return Err(format!(
+            "`dms.loopback_schema` = `{}` is also in `dms.schemas` (`{s}`): DMS's awsdms_loopback_prevention table would be replicated by the selection rules; choose a schema of its own (default dms_loopback)",
+            spec.loopback_schema
+        ));
     }
     if let Some(bad) = spec
         .schemas

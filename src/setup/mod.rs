@@ -6,5 +6,9 @@
 
 pub mod dms;
 mod dms_apply;
+pub mod dms_custom;
+pub mod dms_ops;
 mod dms_plan;
+pub mod heartbeat_shape;
+pub mod oracle_grants;
 pub mod sql;

@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, key: &TableKey, theme: &Th
             theme.dim,
         ),
     ])];
-    let fetched = app.tasks[key.role]
+    let fetched = app.tables[key.role]
         .fetched_at
         .map_or_else(|| "never".to_string(), |at| format::age(app.now, at));
     lines.push(Line::styled(

@@ -90,12 +90,7 @@ pub fn min_height(app: &App, width: u16) -> u16 {
 
 /// The height that shows every table row.
 pub fn wanted_height(app: &App, width: u16) -> u16 {
-    let rows = |role: TaskRole| {
-        app.tasks[role]
-            .data
-            .as_ref()
-            .map_or(0, |t| t.tables.len() as u16)
-    };
+    let rows = |role: TaskRole| app.tables[role].data.as_ref().map_or(0, |t| t.len() as u16);
     let most = if width >= WIDE {
         rows(TaskRole::Forward).max(rows(TaskRole::Backward))
     } else {
@@ -284,16 +279,17 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
 /// The task's per-table statistics: a header, the rows from the scroll
 /// offset on, and a totals row that never scrolls away.
 fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &Theme) {
-    let Some(task) = &app.tasks[role].data else {
+    if app.tasks[role].data.is_none() {
         return;
-    };
+    }
+    let tables = &app.tables[role];
     if area.height < 2 {
         return;
     }
     // Statistics can fail while the task's status still comes through
     // (a peer without DescribeTableStatistics, a missing permission): say
     // so above the table instead of showing an empty one as if all is well.
-    let area = match &task.tables_error {
+    let area = match &tables.error {
         Some(e) if area.height >= 3 => {
             let [notice, rest] =
                 Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
@@ -308,8 +304,9 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         }
         _ => area,
     };
+    let every: &[TableStats] = tables.data.as_deref().unwrap_or_default();
     let all = app.visible_tables(role);
-    let everything = task.tables.len();
+    let everything = every.len();
     // The totals row never scrolls away: rows get what header and totals
     // leave. The window follows the cursor.
     let visible = usize::from(area.height.saturating_sub(2));
@@ -320,11 +317,10 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
 
     // One schema for every table (the usual case) is said once, in the
     // header, which leaves the names their room.
-    let common_schema = task
-        .tables
+    let common_schema = every
         .first()
         .map(|t| t.schema.clone())
-        .filter(|s| !s.is_empty() && task.tables.iter().all(|t| &t.schema == s));
+        .filter(|s| !s.is_empty() && every.iter().all(|t| &t.schema == s));
     let name_header = match &common_schema {
         Some(schema) => format!("{schema}.table"),
         None => "schema.table".to_string(),

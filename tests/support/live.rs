@@ -166,8 +166,8 @@ impl Door {
     pub fn config_text(&self) -> String {
         let db = |side: &Side| {
             format!(
-                "engine = \"postgresql\"\nendpoint = \"{}\"\nport = {}\ndbname = \"{}\"\nusername = \"postgres\"\npassword_env = \"{}\"\nssl_mode = \"disable\"\n",
-                self.host, side.port, side.dbname, self.password_var
+                "engine = \"postgresql\"\nendpoint = \"{}\"\nport = {}\ndbname = \"{}\"\nusername = \"postgres\"\npassword_env = \"{}\"\ndms_password_env = \"{}\"\nssl_mode = \"disable\"\n",
+                self.host, side.port, side.dbname, self.password_var, self.password_var
             )
         };
         format!(

@@ -6,12 +6,12 @@
 //! take ARNs) and the ARN is remembered until DMS says it no longer exists,
 //! so a task recreated under the same identifier is found again.
 //!
-//! Table statistics are a second call (`DescribeTableStatistics`) that can
-//! fail on its own: AWS refuses it for some task states and emulators lack
-//! it. Such a failure does not hide the task's status: `describe` still
-//! succeeds, with no tables and the reason in
-//! [`TaskSnapshot::tables_error`]. Only a failure to describe the task
-//! itself fails `describe`.
+//! Table statistics are a call of their own (`table_stats`,
+//! `DescribeTableStatistics`), so the task's status shows as soon as
+//! `DescribeReplicationTasks` answers and a statistics failure is reported
+//! as such. An endpoint that does not implement the statistics call (moto)
+//! is told apart ([`BackendError::Unsupported`]) and the SDK is told not to
+//! retry it ([`super::retry::UnimplementedIsFinal`]).
 
 use std::sync::Mutex;
 
@@ -19,11 +19,13 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::error::SdkError;
+use aws_sdk_databasemigration::operation::describe_table_statistics::DescribeTableStatisticsError;
 use aws_sdk_databasemigration::types::{
     Filter, ReloadOptionValue, ReplicationTask, ReplicationTaskStats,
     StartReplicationTaskTypeValue, TableStatistics, TableToReload,
 };
 
+use super::retry::UnimplementedIsFinal;
 use super::{
     CallContext, endpoint_label, env_endpoint_label, from_chrono, map_sdk_error, region_label,
     to_chrono,
@@ -185,7 +187,7 @@ impl DmsReplication {
     }
 
     /// Every page of `DescribeTableStatistics`, following `Marker`.
-    async fn table_stats(&self, role: TaskRole, arn: &str) -> BackendResult<Vec<TableStats>> {
+    async fn table_pages(&self, role: TaskRole, arn: &str) -> BackendResult<Vec<TableStats>> {
         let mut rows = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -195,6 +197,12 @@ impl DmsReplication {
                 .replication_task_arn(arn)
                 .max_records(TABLE_PAGE_SIZE)
                 .set_marker(marker.clone())
+                .customize()
+                .config_override(
+                    aws_sdk_databasemigration::Config::builder().retry_classifier(
+                        UnimplementedIsFinal::<DescribeTableStatisticsError>::new(),
+                    ),
+                )
                 .send()
                 .await
                 .map_err(|e| self.map_err(&e, role, "dms:DescribeTableStatistics"))?;
@@ -272,10 +280,6 @@ impl Replication for DmsReplication {
     async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
         let task = self.find_task(role).await?;
         let arn = task.replication_task_arn().unwrap_or_default().to_string();
-        let (tables, tables_error) = match self.table_stats(role, &arn).await {
-            Ok(tables) => (tables, None),
-            Err(err) => (Vec::new(), Some(err.to_string())),
-        };
         Ok(TaskSnapshot {
             role,
             id: task
@@ -292,9 +296,12 @@ impl Replication for DmsReplication {
             stop_reason: task.stop_reason().map(str::to_string),
             last_failure: task.last_failure_message().map(str::to_string),
             start_date: task.replication_task_start_date().and_then(to_chrono),
-            tables,
-            tables_error,
         })
+    }
+
+    async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
+        let arn = self.task_arn(role).await?;
+        self.table_pages(role, &arn).await
     }
 
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {

@@ -9,8 +9,10 @@
 //! call phrases failures the same way: what failed, and what to do.
 
 pub mod dms;
+pub mod dms_admin;
 pub mod dynamo;
 pub mod logs;
+pub mod retry;
 pub mod secrets;
 
 use std::error::Error as StdError;
@@ -119,13 +121,6 @@ const BAD_CREDENTIALS: &[&str] = &[
     "IncompleteSignature",
     "RequestExpired",
 ];
-const UNSUPPORTED: &[&str] = &[
-    "UnknownOperationException",
-    "UnsupportedOperation",
-    "InvalidAction",
-    "NotImplemented",
-    "InvalidOperationFault",
-];
 
 /// Translates an SDK error into a [`BackendError`] with a message that says
 /// what failed and what to do. Service errors are told apart by their AWS
@@ -174,10 +169,18 @@ where
                      check the profile and region in use, and renew an expired session \
                      (e.g. `aws sso login`)"
                 ))
-            } else if UNSUPPORTED.contains(&code) {
-                BackendError::Other(format!(
-                    "{service} at {endpoint} does not support {action} on {subject} ({code}: {message}): \
-                     real AWS does; an emulator may not"
+            } else if retry::is_unimplemented(status, Some(code), service_err.raw().body().bytes())
+            {
+                let operation = action.split_once(':').map_or(*action, |(_, op)| op);
+                let why = if code.is_empty() {
+                    format!("HTTP {status} with a web page instead of an AWS error")
+                } else {
+                    format!("{code}: {message}")
+                };
+                BackendError::Unsupported(format!(
+                    "{service} at {endpoint}: this endpoint does not implement {operation} ({why}); \
+                     real AWS {service} does, so if you meant AWS check the endpoint settings \
+                     (AWS_ENDPOINT_URL and the config's region)"
                 ))
             } else if status >= 500 {
                 BackendError::Unavailable(format!(
@@ -298,7 +301,8 @@ mod tests {
         }
         assert!(matches!(
             service("UnknownOperationException", 400),
-            BackendError::Other(m) if m.contains("at http://127.0.0.1:4566 does not support")
+            BackendError::Unsupported(m)
+                if m.starts_with("DynamoDB at http://127.0.0.1:4566: this endpoint does not implement GetItem")
         ));
         assert!(matches!(
             service("", 503),
