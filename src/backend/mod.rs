@@ -13,6 +13,7 @@ pub mod pair;
 pub mod postgres;
 pub mod reload;
 pub mod routing;
+pub mod validation;
 
 use std::sync::Arc;
 use std::time::Duration;
