@@ -1466,3 +1466,62 @@ fn a_timed_out_heartbeat_is_read_back_from_both_databases() {
     assert_eq!(app.heartbeats.a.data.as_deref(), Some(&[row][..]));
     assert_eq!(cmds, vec![Command::FetchReplicas(DbSide::A, vec![7])]);
 }
+
+#[test]
+fn y_copies_what_is_selected_and_says_what() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    // A table row (the cursor's: t1).
+    press(&mut app, &[Key::Char('j')]);
+    let Some(action) = action_for(&app, Key::Char('y')) else {
+        panic!("y does nothing")
+    };
+    let cmds = app.update(now(), action);
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        text.starts_with("forward customer_orders.t1 state="),
+        "{text}"
+    );
+    let (level, said) = last_log(&app);
+    assert_eq!(level, LogLevel::Success);
+    assert!(
+        said.starts_with("copied the row of customer_orders.t1 to the clipboard"),
+        "{said}"
+    );
+    // The detail: the whole of it.
+    press(&mut app, &[Key::Enter]);
+    let cmds = app.update(now(), Action::Copy);
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        text.starts_with("customer_orders.t1 (forward task)\nstate: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("validation records: 0 pending · 0 failed · 0 suspended"),
+        "{text}"
+    );
+    press(&mut app, &[Key::Esc]);
+    // An event log entry, in full.
+    app.focus = Focus::Log;
+    app.push_log(
+        now(),
+        LogLevel::Error,
+        "a long failure message that the panel cuts",
+    );
+    let cmds = app.update(now(), Action::Copy);
+    assert!(
+        matches!(cmds.as_slice(), [Command::Copy(t)] if t.ends_with("✖ a long failure message that the panel cuts")),
+        "{cmds:?}"
+    );
+    // In a confirmation y still confirms; it never copies.
+    app.focus = Focus::Tasks;
+    press(&mut app, &[Key::Char('x')]);
+    assert_eq!(action_for(&app, Key::Char('y')), Some(Action::Confirm));
+    // Nothing selected: said.
+    let mut empty = self::app();
+    assert!(empty.update(now(), Action::Copy).is_empty());
+    assert!(last_log(&empty).1.contains("nothing to copy"));
+}

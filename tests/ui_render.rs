@@ -918,3 +918,23 @@ fn logs_view_marks_severities_by_letter_and_says_where_it_reads() {
     let plain = render_to_string(&app, &Theme::plain(), 80, 24);
     assert!(plain.contains("E: TARGET_LOAD"), "{plain}");
 }
+
+#[test]
+fn the_footer_says_what_was_copied_for_a_while() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.last_copy = Some((
+        ago(3),
+        "copied the row of customer_orders.orders to the clipboard (98 characters, OSC 52)".into(),
+    ));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("✓ copied the row of customer_orders.orders"),
+        "{text}"
+    );
+    assert!(text.contains("?:help"), "the keys stay: {text}");
+    app.last_copy = Some((ago(11), "copied something".into()));
+    assert!(
+        !screen(&app, 80, 24).contains("copied something"),
+        "gone after 10 s"
+    );
+}

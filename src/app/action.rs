@@ -50,4 +50,6 @@ pub enum Action {
     OpenLogs,
     /// `e` in the logs view: all, warnings and errors, errors only.
     CycleSeverity,
+    /// `y` outside a prompt: copy the selected thing (OSC 52).
+    Copy,
 }

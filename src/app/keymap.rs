@@ -56,11 +56,11 @@ pub const HELP: &[(&str, &str)] = &[
         "l",
         "the selected task's log: follows; e severity, / search",
     ),
+    ("y", "copy the selected row, log line or detail (OSC 52)"),
     (
-        "L",
-        "reload the table (data-reload; type its name to confirm)",
+        "L  V",
+        "reload the table (type its name) / validate it again",
     ),
-    ("V", "validate the table again (validate-only; asks y/n)"),
     (
         "✖ ‖ ≠ …",
         "table marks: error, suspended, failed validation, loading",
@@ -114,6 +114,7 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('g') | Key::Home => Some(Action::ScrollTop),
             Key::Char('G') | Key::End => Some(Action::ScrollBottom),
             Key::Char('e') => Some(Action::CycleSeverity),
+            Key::Char('y') => Some(Action::Copy),
             Key::Char('/') => Some(Action::FilterStart),
             Key::Char('r') => Some(Action::Refresh),
             _ => None,
@@ -123,6 +124,7 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('q') => Some(Action::Quit),
             Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
             Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
+            Key::Char('y') => Some(Action::Copy),
             _ => None,
         },
         // A data-reload is confirmed by typing the table's name: every
@@ -167,6 +169,7 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
             Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
             Key::Char('o') => Some(Action::CycleSort),
+            Key::Char('y') => Some(Action::Copy),
             Key::Enter if app.focus == Focus::Tasks => Some(Action::OpenTableDetail),
             _ => None,
         },

@@ -4,6 +4,7 @@
 //! without a terminal or a backend.
 
 pub mod action;
+pub mod copy;
 pub mod guard;
 pub mod keymap;
 pub mod lag;

@@ -33,6 +33,8 @@ pub enum Msg {
         ReloadOption,
         Result<(), BackendError>,
     ),
+    /// A copy was written to the terminal (the event log already says so).
+    Copied,
     /// Log lines read for the query that asked for them.
     Logs(TaskRole, LogQuery, Result<LogBatch, BackendError>),
     /// What reading back a change with an unknown outcome found.
@@ -76,6 +78,9 @@ pub enum Command {
     Flip(Site, AppMapItem),
     ReloadTables(TaskRole, Vec<TableRef>, ReloadOption),
     FetchLogs(TaskRole, LogQuery),
+    /// Put this text on the clipboard: the runtime writes it to the
+    /// terminal as OSC 52 (no backend involved).
+    Copy(String),
     /// Read back what a change whose outcome is unknown is about.
     Reread(Mutation),
 }

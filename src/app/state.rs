@@ -229,6 +229,9 @@ pub struct App {
     pub table_view: super::tables::TableView,
     /// The open logs view, if any.
     pub logs_view: Option<super::logs::LogsView>,
+    /// When and what `y` last copied: the footer says it for a while, so
+    /// it shows over the detail and the logs view too.
+    pub last_copy: Option<(DateTime<Utc>, String)>,
     pub busy: BTreeSet<Busy>,
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
@@ -265,6 +268,7 @@ impl App {
             scroll: Scroll::default(),
             table_view: Default::default(),
             logs_view: None,
+            last_copy: None,
             busy: BTreeSet::new(),
             queued: BTreeMap::new(),
             now,

@@ -41,6 +41,9 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Command> {
+        if action == Action::Copy {
+            return self.copy_selected();
+        }
         if let Some(commands) = self.on_logs_action(action) {
             return commands;
         }
@@ -238,6 +241,7 @@ impl App {
                 return commands;
             }
             Msg::Logs(role, query, result) => return self.on_logs(role, query, result),
+            Msg::Copied => {}
             Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {

@@ -99,6 +99,12 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             .await;
             Msg::TablesReloaded(role, tables, option, result)
         }
+        // The event loop copies itself, between frames; this arm serves
+        // callers without a loop, so a copy is never silently dropped.
+        Command::Copy(text) => {
+            super::clipboard::copy(&text);
+            Msg::Copied
+        }
         Command::FetchLogs(role, query) => {
             let result = with_timeout(
                 limit,
