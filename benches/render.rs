@@ -1,9 +1,9 @@
 //! How long one full frame takes to draw, and whether it depends on how
 //! many tables a task has. DMS tasks can carry thousands of tables; the
 //! screen shows a few dozen at most, so drawing should cost about the same
-//! for 10 tables as for 5,000. The ratio 5000/10 per screen size, printed
+//! for 10 tables as for 10,000. The ratio 10000/10 per screen size, printed
 //! at the end, is the figure that says so (close to 1 = bounded by what is
-//! visible); 5000/100 compares two screens that are equally full, so what
+//! visible); 10000/100 compares two screens that are equally full, so what
 //! is left above 1 there is work done for tables nobody sees.
 //!
 //! The terminal is kept across iterations, as the runtime keeps it: each
@@ -25,8 +25,8 @@ use support::ratios;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
 /// 10 leaves the statistics table part empty; 100 fills it at both sizes,
-/// so 5000/100 isolates what the tables the screen does not show cost.
-const TABLES: [usize; 3] = [10, 100, 5_000];
+/// so 10000/100 isolates what the tables the screen does not show cost.
+const TABLES: [usize; 3] = [10, 100, 10_000];
 
 fn draw(c: &mut Criterion) {
     let theme = Theme::color();
@@ -56,13 +56,13 @@ fn main() {
     println!();
     for (w, h) in SIZES {
         ratios::print_ratio(
-            &format!("draw {w}x{h}, 5000 tables / 10 tables"),
-            &format!("draw/{w}x{h}/5000"),
+            &format!("draw {w}x{h}, 10000 tables / 10 tables"),
+            &format!("draw/{w}x{h}/10000"),
             &format!("draw/{w}x{h}/10"),
         );
         ratios::print_ratio(
-            &format!("draw {w}x{h}, 5000 tables / 100 tables (both fill the screen)"),
-            &format!("draw/{w}x{h}/5000"),
+            &format!("draw {w}x{h}, 10000 tables / 100 tables (both fill the screen)"),
+            &format!("draw/{w}x{h}/10000"),
             &format!("draw/{w}x{h}/100"),
         );
     }

@@ -68,6 +68,11 @@ run_pg "$(pg_bin)/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 >/dev/n
 run_pg "$(pg_bin)/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c wal_level=logical -c max_connections=200" start >/dev/null
 
+# Every test runs in a zone far from UTC (UTC+14): nothing shown or
+# compared may depend on the machine's zone, and the moto wrapper must not
+# either (it runs under the same zone).
+export TZ=Pacific/Kiritimati
+
 moto_port=$(free_port)
 log "starting moto server on 127.0.0.1:$moto_port"
 python3 tests/support/moto_server.py "$moto_port" >"$work/moto.log" 2>&1 &

@@ -48,10 +48,13 @@ pub const HELP: &[(&str, &str)] = &[
     ("r", "refresh everything now"),
     (
         "Enter",
-        "on a table row: every statistic of that table (Esc closes)",
+        "table row: all its statistics; event log: entry in full",
     ),
-    ("/", "filter the tables by name (Enter keeps, Esc clears)"),
-    ("o", "sort tables: name, errors first, changes, last update"),
+    ("e", "full text of the focused panel's errors (log: entry)"),
+    (
+        "/  o",
+        "filter tables by name (Esc clears) / cycle their sort",
+    ),
     (
         "l",
         "the selected task's log: follows; e severity, / search",
@@ -139,6 +142,10 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Esc => Some(Action::Cancel),
             _ => None,
         },
+        Some(Popup::Detail { .. }) => match key {
+            Key::Esc | Key::Enter | Key::Char('e') | Key::Char('q') => Some(Action::Cancel),
+            _ => None,
+        },
         Some(Popup::Confirm(_)) => match key {
             Key::Char('y') | Key::Char('Y') => Some(Action::Confirm),
             Key::Char('n') | Key::Char('N') | Key::Esc => Some(Action::Cancel),
@@ -171,6 +178,9 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('o') => Some(Action::CycleSort),
             Key::Char('y') => Some(Action::Copy),
             Key::Enter if app.focus == Focus::Tasks => Some(Action::OpenTableDetail),
+            // Enter elsewhere is another panel's (a table row's detail).
+            Key::Enter if app.focus == Focus::Log => Some(Action::OpenDetail),
+            Key::Char('e') => Some(Action::OpenDetail),
             _ => None,
         },
     }

@@ -7,8 +7,8 @@ use super::Action;
 use crate::backend::logs::{LogBatch, LogQuery};
 use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, ReloadOption, Site, StartRequest, TableRef,
-    TableStats, TaskRole, TaskSnapshot,
+    AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, ReloadOption, Site,
+    StartRequest, TableRef, TableStats, TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -23,6 +23,7 @@ pub enum Msg {
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
+    Identity(Result<CallerIdentity, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
@@ -37,6 +38,8 @@ pub enum Msg {
     Copied,
     /// Log lines read for the query that asked for them.
     Logs(TaskRole, LogQuery, Result<LogBatch, BackendError>),
+    /// The appmap re-read before a confirmed flip whose data was old.
+    FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
     /// What reading back a change with an unknown outcome found.
     Reread(Mutation, Result<Reread, BackendError>),
 }
@@ -71,6 +74,7 @@ pub enum Command {
     /// shown for `DbSide`), to tell which are replicated.
     FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
+    FetchIdentity,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),
     InsertHeartbeat(Site),
@@ -81,6 +85,9 @@ pub enum Command {
     /// Put this text on the clipboard: the runtime writes it to the
     /// terminal as OSC 52 (no backend involved).
     Copy(String),
+    /// Read the appmap afresh before flipping `site`: the confirmed item
+    /// was older than one refresh interval.
+    RereadForFlip(Site),
     /// Read back what a change whose outcome is unknown is about.
     Reread(Mutation),
 }

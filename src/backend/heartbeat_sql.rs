@@ -146,13 +146,18 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-/// PostgreSQL: the latest `$1` rows, newest first. Casts make the query
+/// PostgreSQL: the latest `n` rows, newest first. Casts make the query
 /// work whether the original scripts declared the id `numeric`, `integer` or
 /// `bigint` and the site `char` or `varchar`.
-pub fn pg_latest(names: &HeartbeatNames) -> String {
+///
+/// The limit is part of the text, not a parameter: the adapter sends this
+/// as a simple query, which costs one round trip where a prepared statement
+/// costs two on a connection that has not prepared it yet (see
+/// `backend/postgres.rs`). A `usize` rendered by us cannot inject anything.
+pub fn pg_latest(names: &HeartbeatNames, n: usize) -> String {
     format!(
         "SELECT heartbeat_id::bigint AS heartbeat_id, last_update_dt, last_update_site::text AS last_update_site \
-         FROM {table} ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT $1",
+         FROM {table} ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT {n}",
         table = names.table()
     )
 }
@@ -170,14 +175,19 @@ pub fn pg_insert(names: &HeartbeatNames) -> String {
     )
 }
 
-/// PostgreSQL: exactly the rows whose id is in the `bigint[]` `$1`. The
-/// column is compared as it is declared (the id is `bigint` in the setup
-/// scripts), so the unique index on it serves the lookup.
-pub fn pg_by_ids(names: &HeartbeatNames) -> String {
+/// PostgreSQL: exactly the rows whose id is one of `ids` (non-empty). The
+/// ids are numbers rendered by us, in the text, so the adapter can send it
+/// as a simple query: one round trip on any connection, like the latest
+/// rows (see `backend/postgres.rs`). The column is compared as it is
+/// declared (`bigint` in the setup scripts), so the unique index on it
+/// serves the lookup.
+pub fn pg_by_ids(names: &HeartbeatNames, ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
     format!(
         "SELECT heartbeat_id::bigint AS heartbeat_id, last_update_dt, last_update_site::text AS last_update_site \
-         FROM {table} WHERE heartbeat_id = ANY($1)",
-        table = names.table()
+         FROM {table} WHERE heartbeat_id IN ({list})",
+        table = names.table(),
+        list = list.join(", ")
     )
 }
 
@@ -293,9 +303,9 @@ mod tests {
     #[test]
     fn postgres_sql_uses_the_configured_names() {
         let names = HeartbeatNames::parse("app.hb", "app.hb_seq").unwrap();
-        let latest = pg_latest(&names);
+        let latest = pg_latest(&names, 5);
         assert!(
-            latest.contains("FROM app.hb ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT $1")
+            latest.ends_with("FROM app.hb ORDER BY last_update_dt DESC, heartbeat_id DESC LIMIT 5")
         );
         let insert = pg_insert(&names);
         assert!(
@@ -311,9 +321,9 @@ mod tests {
     fn by_ids_sql_asks_for_exactly_the_ids() {
         let names = HeartbeatNames::default();
         assert_eq!(
-            pg_by_ids(&names),
+            pg_by_ids(&names, &[7, -1, 1_000_000_000]),
             "SELECT heartbeat_id::bigint AS heartbeat_id, last_update_dt, last_update_site::text AS last_update_site \
-             FROM customer_orders.heartbeat WHERE heartbeat_id = ANY($1)"
+             FROM customer_orders.heartbeat WHERE heartbeat_id IN (7, -1, 1000000000)"
         );
         assert_eq!(
             oracle_by_ids(&names, 3),

@@ -2,9 +2,26 @@
 //!
 //! The pool is created lazily so the cockpit starts (and shows a clear error
 //! in the panel) while the database is down, and it reconnects by itself
-//! when the database comes back: every connection is pinged before it is
-//! handed out, so a connection that died with the server is replaced, not
-//! reused. Each call is bounded twice: the server cancels statements after
+//! when the database comes back.
+//!
+//! Round trips are what a far-away database multiplies, so the read of the
+//! latest rows costs one: it is sent as a simple query (text with the limit
+//! in it; `by_ids` likewise, with the ids), and connections are not pinged before use. Measured through a
+//! proxy adding 100 ms per round trip (`tests/pg_faults.rs` counts them):
+//! ping + cached prepared statement took 200 ms a read (300 ms on a fresh
+//! connection); the prepared statement alone 100 ms (200 ms on a fresh
+//! connection, which must prepare it first); the simple query 100 ms on
+//! every connection, so it is the one used. sqlx still pings a connection
+//! when it goes back to the pool, after the caller has its answer.
+//!
+//! A connection that died while idle (the server restarted) fails a read
+//! with a lost-connection error; reads (the latest rows, `by_ids`) are
+//! idempotent and retried, once per pooled connection, the last time on a
+//! new one. The insert is not idempotent: it pings its connection first
+//! (one more round trip, on a rare user action) instead of ever being
+//! retried.
+//!
+//! Each call is bounded twice: the server cancels statements after
 //! `statement_timeout` (set per connection at startup), and the whole call,
 //! connecting included, is cut off client-side so a silent network never
 //! makes a caller hang.
@@ -25,7 +42,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{
     PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow, PgSslMode, Postgres,
 };
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Connection, Row};
 
 use super::heartbeat_sql::{self, HeartbeatNames, Password};
 use super::{BackendError, BackendResult, DbSide, HeartbeatRow, HeartbeatStore, Site};
@@ -109,9 +126,7 @@ pub struct PgHeartbeat {
     pool: PgPool,
     opts: PgConnect,
     // Arc<str>: each query clones the text cheaply into sqlx.
-    latest_sql: Arc<str>,
     insert_sql: Arc<str>,
-    by_ids_sql: Arc<str>,
 }
 
 impl PgHeartbeat {
@@ -122,13 +137,13 @@ impl PgHeartbeat {
             .min_connections(0)
             .acquire_timeout(opts.connect_timeout)
             .idle_timeout(Duration::from_secs(120))
-            .test_before_acquire(true)
+            // Pinging every connection before use would double each
+            // read's round trips; see the module comment.
+            .test_before_acquire(false)
             .connect_lazy_with(opts.connect_options()?);
         Ok(PgHeartbeat {
             pool,
-            latest_sql: heartbeat_sql::pg_latest(&opts.names).into(),
             insert_sql: heartbeat_sql::pg_insert(&opts.names).into(),
-            by_ids_sql: heartbeat_sql::pg_by_ids(&opts.names).into(),
             opts,
         })
     }
@@ -170,8 +185,9 @@ impl PgHeartbeat {
     /// which would make a stopped server look like a slow one for the whole
     /// timeout. So: with no connection open, a TCP probe first (nothing to
     /// reuse, a connect is needed anyway). With idle connections the pool
-    /// pings one first (`test_before_acquire`); when the server has gone,
-    /// that ping fails and the pool falls into the same retry loop. So an
+    /// hands one out, and a write pings it ([`Self::live_connection`]);
+    /// when the server has gone, a new connection is needed and the pool
+    /// falls into the same retry loop. So an
     /// acquire that has not finished after [`PROBE_AFTER`] races a probe,
     /// and a refusal ends the wait. Nothing has been sent to the server
     /// while acquiring, so giving up there never leaves a write half done;
@@ -199,8 +215,55 @@ impl PgHeartbeat {
         }
     }
 
-    /// Runs `query` on a pooled connection, the whole call (acquiring
-    /// included) bounded by [`call_limit`](Self::call_limit).
+    /// A pooled connection that just answered a ping: a write must not go
+    /// out on a connection that died while idle (connections are not
+    /// pinged before use, see the module comment), because a failed write
+    /// cannot be retried blindly. Dead ones are closed, not returned.
+    async fn live_connection(&self) -> BackendResult<PoolConnection<Postgres>> {
+        for _ in 0..MAX_CONNECTIONS {
+            let mut conn = self.connection().await?;
+            if conn.ping().await.is_ok() {
+                return Ok(conn);
+            }
+            conn.close_on_drop();
+        }
+        // Every idle connection was dead: this one is new.
+        self.connection().await
+    }
+
+    /// Runs an idempotent read on a pooled connection, again on another
+    /// when the connection broke under it (every idle connection may have
+    /// died with the server; the last attempt gets a new one). The whole
+    /// call is bounded by [`call_limit`](Self::call_limit).
+    async fn bounded_read<T, F>(&self, query: F) -> BackendResult<T>
+    where
+        F: for<'c> Fn(
+            &'c mut PgConnection,
+        ) -> futures::future::BoxFuture<'c, Result<T, sqlx::Error>>,
+    {
+        let limit = self.call_limit();
+        let call = async {
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let mut conn = self.connection().await?;
+                match query(&mut conn).await {
+                    Err(e) if lost_connection(&e) && attempts <= MAX_CONNECTIONS => {
+                        conn.close_on_drop();
+                    }
+                    done => return done.map_err(|e| map_error(&e, &self.opts)),
+                }
+            }
+        };
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(BackendError::Timeout(limit)),
+        }
+    }
+
+    /// Runs `query` (a write) on a pooled connection that answered a ping,
+    /// the whole call (acquiring included) bounded by
+    /// [`call_limit`](Self::call_limit).
     async fn bounded<T, F>(&self, query: F) -> BackendResult<T>
     where
         F: for<'c> FnOnce(
@@ -209,7 +272,7 @@ impl PgHeartbeat {
     {
         let limit = self.call_limit();
         let call = async {
-            let mut conn = self.connection().await?;
+            let mut conn = self.live_connection().await?;
             query(&mut conn)
                 .await
                 .map_err(|e| map_error(&e, &self.opts))
@@ -224,10 +287,10 @@ impl PgHeartbeat {
 #[async_trait]
 impl HeartbeatStore for PgHeartbeat {
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
-        let limit = i64::try_from(n).unwrap_or(i64::MAX);
-        let sql = trusted(&self.latest_sql);
+        // Built from checked names and a number: see `trusted`.
+        let sql: Arc<str> = heartbeat_sql::pg_latest(&self.opts.names, n).into();
         let rows = self
-            .bounded(|conn| sqlx::query(sql).bind(limit).fetch_all(conn).boxed())
+            .bounded_read(|conn| sqlx::raw_sql(trusted(&sql)).fetch_all(conn).boxed())
             .await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
     }
@@ -244,12 +307,25 @@ impl HeartbeatStore for PgHeartbeat {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = trusted(&self.by_ids_sql);
-        let ids = ids.to_vec();
+        // Built from checked names and numbers: see `trusted`.
+        let sql: Arc<str> = heartbeat_sql::pg_by_ids(&self.opts.names, ids).into();
         let rows = self
-            .bounded(|conn| sqlx::query(sql).bind(ids).fetch_all(conn).boxed())
+            .bounded_read(|conn| sqlx::raw_sql(trusted(&sql)).fetch_all(conn).boxed())
             .await?;
         rows.iter().map(|row| decode_row(row, &self.opts)).collect()
+    }
+}
+
+/// The connection broke under the call (the server restarted or a network
+/// hop dropped it), as opposed to the server refusing the statement.
+fn lost_connection(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(io) => !is_tls_failure(io),
+        sqlx::Error::Protocol(_) => true,
+        // admin_shutdown, crash_shutdown: sent to the open sessions of a
+        // server that is going down.
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P01" | "57P02")),
+        _ => false,
     }
 }
 
@@ -284,6 +360,21 @@ fn decode_row(row: &PgRow, opts: &PgConnect) -> BackendResult<HeartbeatRow> {
     })
 }
 
+fn is_tls_failure(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::InvalidData
+}
+
+fn tls_failed(cause: &dyn std::fmt::Display, opts: &PgConnect) -> BackendError {
+    BackendError::Unavailable(format!(
+        "TLS with PostgreSQL at {} failed ({cause}): check ssl_mode ({}) and ssl_root_cert ({})",
+        opts.address(),
+        opts.ssl_mode.as_deref().unwrap_or("default prefer"),
+        opts.ssl_root_cert
+            .as_ref()
+            .map_or("not set".to_string(), |p| p.display().to_string())
+    ))
+}
+
 /// Turns a sqlx error into a message that says what to check. Pure apart
 /// from reading the error, so every branch is unit-tested.
 pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
@@ -297,6 +388,9 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
             "cannot connect to PostgreSQL at {addr} within {}: is it running and reachable?",
             humantime::format_duration(opts.connect_timeout)
         )),
+        // rustls reports a refused certificate (unknown issuer, wrong name)
+        // as an I/O error of kind InvalidData during the handshake.
+        sqlx::Error::Io(io) if is_tls_failure(io) => tls_failed(io, opts),
         sqlx::Error::Io(io) => {
             use std::io::ErrorKind::*;
             match io.kind() {
@@ -310,17 +404,14 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
                 )),
             }
         }
-        sqlx::Error::Tls(tls) => BackendError::Unavailable(format!(
-            "TLS with PostgreSQL at {addr} failed ({tls}): check ssl_mode ({}) and ssl_root_cert",
-            opts.ssl_mode.as_deref().unwrap_or("default prefer")
-        )),
+        sqlx::Error::Tls(tls) => tls_failed(tls, opts),
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             let msg = db.message();
             match code.as_str() {
                 // invalid_password, invalid_authorization_specification
                 "28P01" | "28000" => BackendError::Denied(format!(
-                    "PostgreSQL at {addr} refused user `{}` ({msg}): check the username and the password source (config, environment or secret) for database {}",
+                    "PostgreSQL at {addr} refused user `{}` ({msg}, SQLSTATE {code}): check the username and the password source (config, environment or secret) for database {}",
                     opts.username, opts.side
                 )),
                 // invalid_catalog_name: the database itself is missing

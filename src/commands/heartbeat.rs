@@ -2,6 +2,13 @@
 //! site up in the appmap, inserts as that site into the database it names
 //! (the same `insert_heartbeat_as` the TUI's `a`/`b` keys run), then prints
 //! that database's latest rows.
+//!
+//! With `--count N` a failed insert does not end the run: a database that
+//! restarts mid-run is exactly what a series of heartbeats is for. Each
+//! failure is reported (stderr, and `failed` in JSON) as it happens, the
+//! run goes on, and a closing summary says how many were inserted and how
+//! many failed; the exit code is 1 when any failed. A failed insert is not
+//! retried: the next attempt is a new heartbeat, so none is written twice.
 
 use serde::Serialize;
 
@@ -16,7 +23,9 @@ use crate::format;
 #[derive(Debug, Serialize)]
 struct Report {
     site: String,
+    attempted: u32,
     inserted: Vec<Inserted>,
+    failed: Vec<Failed>,
     /// The latest rows of each database that received a heartbeat.
     latest: Vec<Latest>,
 }
@@ -26,6 +35,13 @@ struct Inserted {
     database: DbSide,
     id: i64,
     at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Failed {
+    /// 1-based number of the attempt.
+    attempt: u32,
+    error: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,25 +70,44 @@ pub async fn run(global: &GlobalArgs, args: &HeartbeatArgs) -> Outcome {
     let result = insert_all(&connected, args).await;
     connected.close().await;
     let report = result?;
+    if let (1, Some(only)) = (args.count, report.failed.first()) {
+        return Err(Failure::Failed(only.error.clone()));
+    }
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Failure::Failed(format!("cannot encode JSON: {e}")))?;
-        println!("{text}");
+        super::output::say(&text)?;
     } else {
         for i in &report.inserted {
-            println!(
+            super::output::say(format!(
                 "inserted heartbeat {} as {} into database {} at {}",
                 i.id, report.site, i.database, i.at
-            );
+            ))?;
         }
         for l in &report.latest {
-            println!("latest rows in database {}:", l.database);
+            super::output::say(format!("latest rows in database {}:", l.database))?;
             for r in &l.rows {
-                println!("  {:>10}  {}  {}", r.id, r.at, r.site);
+                super::output::say(format!("  {:>10}  {}  {}", r.id, r.at, r.site))?;
             }
         }
+        if args.count > 1 {
+            println!("{}", summary(&report));
+        }
     }
-    Ok(())
+    match report.failed.len() {
+        0 => Ok(()),
+        _ => Err(Failure::Failed(summary(&report))),
+    }
+}
+
+fn summary(report: &Report) -> String {
+    format!(
+        "{} heartbeats as {}: {} inserted, {} failed",
+        report.attempted,
+        report.site,
+        report.inserted.len(),
+        report.failed.len()
+    )
 }
 
 async fn insert_all(
@@ -82,25 +117,36 @@ async fn insert_all(
     let backends = &connected.backends;
     guard::check_writable(&backends.mode, "insert a heartbeat").map_err(Failure::BadInput)?;
     let mut inserted = Vec::new();
+    let mut failed = Vec::new();
     for n in 0..args.count {
         if n > 0 {
             tokio::time::sleep(args.every).await;
         }
         // Looked up afresh each time: a flip in between is honoured.
         let site = args.site;
-        let (db, row) = match backends.insert_heartbeat_as(site).await {
-            Ok(done) => done,
+        match backends.insert_heartbeat_as(site).await {
+            Ok((db, row)) => inserted.push(Inserted {
+                database: db,
+                id: row.id,
+                at: format::rfc3339(row.at),
+            }),
             Err(e) => {
-                let failed =
+                // An insert whose answer was lost is re-read and reported as
+                // what is true, not as a plain failure (after_change).
+                let describe =
                     |e: &crate::backend::BackendError| format!("heartbeat as {site} failed: {e}");
-                return Err(after_change(backends, Mutation::Heartbeat(site), e, failed).await);
+                let error = after_change(backends, Mutation::Heartbeat(site), e, describe)
+                    .await
+                    .to_string();
+                if args.count > 1 {
+                    eprintln!("attempt {} of {}: {error}", n + 1, args.count);
+                }
+                failed.push(Failed {
+                    attempt: n + 1,
+                    error,
+                });
             }
-        };
-        inserted.push(Inserted {
-            database: db,
-            id: row.id,
-            at: format::rfc3339(row.at),
-        });
+        }
     }
     let mut latest = Vec::new();
     for db in DbSide::ALL {
@@ -114,7 +160,9 @@ async fn insert_all(
     }
     Ok(Report {
         site: args.site.to_string(),
+        attempted: args.count,
         inserted,
+        failed,
         latest,
     })
 }

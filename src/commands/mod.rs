@@ -9,6 +9,7 @@ pub mod heartbeat;
 pub mod init;
 pub mod lab;
 pub mod logs;
+pub mod output;
 pub mod reload;
 pub mod setup;
 pub mod status;
@@ -26,6 +27,10 @@ pub enum Failure {
     /// The action failed (a backend refused or is unreachable). Exit code 1.
     #[error("{0}")]
     Failed(String),
+    /// Standard output was closed by its reader (`| head`): the command
+    /// ends quietly. Exit code 0.
+    #[error("standard output closed by its reader")]
+    ClosedPipe,
 }
 
 impl Failure {
@@ -33,6 +38,7 @@ impl Failure {
         match self {
             Failure::BadInput(_) => ExitCode::from(2),
             Failure::Failed(_) => ExitCode::from(1),
+            Failure::ClosedPipe => ExitCode::SUCCESS,
         }
     }
 }

@@ -194,6 +194,7 @@ impl Lab {
             heartbeats,
             databases: Lab::databases(),
             timeout,
+            identity: None,
         }
     }
 

@@ -79,6 +79,13 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Replicas(db, ids, result)
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
+        Command::FetchIdentity => {
+            Msg::Identity(backends.caller_identity().await.unwrap_or_else(|| {
+                Err(crate::backend::BackendError::Other(
+                    "no AWS account here: the lab runs without AWS".into(),
+                ))
+            }))
+        }
         Command::StartTask(role, request) => {
             let result = backends.start_task(role, request.clone()).await;
             Msg::Started(role, request, result)
@@ -121,6 +128,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .flip_site(site, Some(seen), &context.operator)
                 .await,
         ),
+        Command::RereadForFlip(site) => Msg::FlipReread(site, backends.read_appmap().await),
     }
 }
 
@@ -131,6 +139,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Heartbeats(_, Err(e))
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
+        | Msg::Identity(Err(e))
+        | Msg::FlipReread(_, Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))

@@ -285,7 +285,12 @@ impl Door {
     pub async fn pool(&self, side: char) -> PgPool {
         PgPoolOptions::new()
             .max_connections(1)
-            .connect_with(self.admin.clone().database(&self.side(side).dbname))
+            .connect_with(
+                self.admin
+                    .clone()
+                    .port(self.side(side).port)
+                    .database(&self.side(side).dbname),
+            )
             .await
             .expect("connect to a test database")
     }
@@ -335,10 +340,18 @@ impl Door {
 
     /// The status of task `identifier` in moto.
     pub async fn task_status(&self, identifier: &str) -> String {
+        // Filtered by id: moto is shared, and past its first page of 100
+        // tasks an unfiltered describe would not list this one.
+        let filter = aws_sdk_databasemigration::types::Filter::builder()
+            .name("replication-task-id")
+            .values(identifier)
+            .build()
+            .unwrap();
         let out = self
             .dms()
             .await
             .describe_replication_tasks()
+            .filters(filter)
             .send()
             .await
             .expect("describe tasks in moto");

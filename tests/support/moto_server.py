@@ -11,7 +11,7 @@ Usage: python3 moto_server.py PORT   (listens on 127.0.0.1 only)
 """
 
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 
 from moto.dms import models as dms_models
 from moto.server import ThreadedMotoServer
@@ -20,7 +20,12 @@ from moto.server import ThreadedMotoServer
 def _epoch(value):
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value).timestamp()
+            parsed = datetime.fromisoformat(value)
+            # moto writes naive UTC (its utcnow()); naive .timestamp() would
+            # read it in the machine's zone.
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed.timestamp()
         except ValueError:
             return value
     return value

@@ -14,6 +14,7 @@ pub mod dynamo;
 pub mod logs;
 pub mod retry;
 pub mod secrets;
+pub mod sts;
 
 use std::error::Error as StdError;
 

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# The cockpit side by side with the tools it replaces, on moto and a real
+# PostgreSQL of the benchmark's own (two databases, a PostgreSQL-to-
+# PostgreSQL door set up with the cockpit's own `setup` commands):
+#
+#   bash benches/live.sh snapshot  [RUNS]  status --json vs aws CLI + psql
+#   bash benches/live.sh heartbeat [RUNS]  heartbeat --count 200 vs a Python
+#                                          client, one process per insert
+#   bash benches/live.sh slowdb    [RUNS]  status --json vs psql with 300 ms
+#                                          per round trip to one, then both DBs
+#
+# RUNS (default 10) is the number of timed runs per command; figures are
+# medians of wall-clock time, and each comparison is printed as a ratio of
+# two figures of the same run. It installs what is missing (PostgreSQL and
+# tmux from Debian, moto[server], awscli and psycopg2-binary from PyPI),
+# starts its own PostgreSQL cluster and moto wrapper on free ports, and
+# stops them and removes its files on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WHAT="${1:-}"
+RUNS="${2:-10}"
+case "$WHAT" in
+  snapshot | heartbeat | slowdb) ;;
+  *) echo "usage: bash benches/live.sh snapshot|heartbeat|slowdb [RUNS]" >&2; exit 2 ;;
+esac
+case "$RUNS" in
+  '' | *[!0-9]* | 0) echo "live.sh: RUNS must be a positive whole number, got '$RUNS'" >&2; exit 2 ;;
+esac
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+pip_install() {
+  python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+if [ -z "$(pg_bin)" ] || ! command -v psql >/dev/null; then
+  log "installing PostgreSQL"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+fi
+python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null || { log "installing moto[server]"; pip_install 'moto[server]>=5.2,<6'; }
+command -v aws >/dev/null || { log "installing the AWS CLI (awscli from PyPI)"; pip_install awscli; }
+if [ "$WHAT" = heartbeat ]; then
+  python3 -c 'import psycopg2, boto3' 2>/dev/null || { log "installing psycopg2-binary"; pip_install psycopg2-binary boto3; }
+fi
+
+log "building the release binary"
+cargo build --release --quiet --bin dms-cockpit
+BIN="$PWD/target/release/dms-cockpit"
+[[ -n "${CARGO_TARGET_DIR:-}" ]] && BIN="$CARGO_TARGET_DIR/release/dms-cockpit"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+WORK="$(mktemp -d -t dmsc-bench.XXXXXX)"
+chmod 755 "$WORK"
+PIDS=()
+run_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+cleanup() {
+  set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  if [ -f "$WORK/pg/postmaster.pid" ]; then run_pg "$(pg_bin)/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# Starts "$@" in the background, waits for its `ready PORT` line.
+start_ready() {
+  local out="$WORK/ready.$RANDOM"
+  "$@" >"$out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    if grep -q '^ready ' "$out" 2>/dev/null; then awk '/^ready /{print $2; exit}' "$out"; return; fi
+    sleep 0.1
+  done
+  echo "did not start: $* ($(cat "$out"))" >&2
+  exit 1
+}
+
+PG_PORT=$(free_port)
+mkdir -p "$WORK/pg"
+[ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
+log "PostgreSQL on 127.0.0.1:$PG_PORT"
+run_pg "$(pg_bin)/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+run_pg "$(pg_bin)/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c wal_level=logical" start >/dev/null
+
+MOTO_PORT=$(free_port)
+log "moto on 127.0.0.1:$MOTO_PORT"
+python3 tests/support/moto_server.py "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+PIDS+=($!)
+MOTO="http://127.0.0.1:$MOTO_PORT"
+for _ in $(seq 1 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('$MOTO/moto-api/')" 2>/dev/null && break
+  sleep 0.1
+done
+STANDIN_PORT=$(start_ready python3 benches/support/stats_standin.py 0 "$MOTO" 10)
+STANDIN="http://127.0.0.1:$STANDIN_PORT"
+
+ID="bench$$"
+DB_A="dmsc_${ID}_a"
+DB_B="dmsc_${ID}_b"
+APPMAP="dmsc-$ID-appmap"
+FWD="$ID-fwd"
+BWD="$ID-bwd"
+for db in "$DB_A" "$DB_B"; do psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE $db" postgres; done
+
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" HOME="$WORK/home" DMSC_BENCH_PASSWORD="bench-pw"
+mkdir -p "$HOME"
+unset AWS_PROFILE DMS_COCKPIT_CONFIG || true
+
+# A config naming database a on port $1 and b on port $2.
+write_config() {
+  cat >"$3" <<EOF
+[tasks]
+forward = "$FWD"
+backward = "$BWD"
+
+[appmap]
+table = "$APPMAP"
+
+[databases.a]
+engine = "postgresql"
+endpoint = "127.0.0.1"
+port = $1
+dbname = "$DB_A"
+username = "postgres"
+password_env = "DMSC_BENCH_PASSWORD"
+ssl_mode = "disable"
+
+[databases.b]
+engine = "postgresql"
+endpoint = "127.0.0.1"
+port = $2
+dbname = "$DB_B"
+username = "postgres"
+password_env = "DMSC_BENCH_PASSWORD"
+ssl_mode = "disable"
+
+[refresh]
+every = "2s"
+timeout = "5s"
+
+[dms]
+replication_instance = "dmsc-$ID"
+instance_class = "dms.t3.micro"
+allocated_storage = 20
+EOF
+}
+CFG="$WORK/cockpit.toml"
+write_config "$PG_PORT" "$PG_PORT" "$CFG"
+cockpit() { "$BIN" --config "$CFG" --log-file "$WORK/cockpit.log" "$@"; }
+
+log "setting the door up with the cockpit's own setup commands"
+export AWS_ENDPOINT_URL="$MOTO"
+cockpit setup sql --database a --apply >/dev/null
+cockpit setup sql --database b --apply >/dev/null
+cockpit setup appmap >/dev/null
+cockpit setup dms --write-config >/dev/null
+cockpit heartbeat SITEA --count 3 --every 10ms >/dev/null
+cockpit heartbeat SITEB --count 3 --every 10ms >/dev/null
+
+LATEST_SQL="SELECT heartbeat_id, last_update_dt, last_update_site FROM customer_orders.heartbeat ORDER BY last_update_dt DESC LIMIT 5"
+psql_latest() { psql "host=127.0.0.1 port=$1 dbname=$2 user=postgres" -Atc "$LATEST_SQL"; }
+
+# median_s "command" : median wall-clock seconds of RUNS runs of a shell
+# command (output discarded; a failing run stops the benchmark).
+median_s() {
+  python3 - "$RUNS" "$1" <<'PY'
+import statistics, subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2]
+subprocess.run(["bash", "-c", cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm-up
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    r = subprocess.run(["bash", "-c", cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    times.append(time.perf_counter() - t)
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {cmd}\n{r.stderr.decode()}")
+print(f"{statistics.median(times):.4f}")
+PY
+}
+ratio() { python3 -c "print(f'{$1/$2:.1f}x')"; }
+export -f cockpit psql_latest
+export BIN CFG WORK LATEST_SQL
+
+snapshot() {
+  local ep="$1" label="$2"
+  export AWS_ENDPOINT_URL="$ep"
+  local tasks="aws dms describe-replication-tasks --filters Name=replication-task-id,Values=$FWD,$BWD"
+  local scan="aws dynamodb scan --table-name $APPMAP"
+  local qa="psql_latest $PG_PORT $DB_A" qb="psql_latest $PG_PORT $DB_B"
+  cockpit status --json >"$WORK/status.json" || true
+  local c s p
+  c=$(median_s "cockpit status --json")
+  s=$(median_s "$tasks; $scan; $qa; $qb")
+  p=$(median_s "$tasks & $scan & $qa & $qb & wait")
+  printf '%-34s cockpit %7.3f s | peer sequential %7.3f s (%s) | peer parallel %7.3f s (%s)\n' \
+    "$label" "$c" "$s" "$(ratio "$s" "$c")" "$p" "$(ratio "$p" "$c")"
+}
+
+case "$WHAT" in
+  snapshot)
+    log "snapshot: medians of $RUNS runs (ratios: peer / cockpit)"
+    snapshot "$STANDIN" "statistics answered (stand-in):"
+    python3 -c "import json,sys; d=json.load(open('$WORK/status.json')); t=d['tasks']['forward']; print('  forward task tables in status:', len(t.get('tables') or []))" || true
+    snapshot "$MOTO" "statistics unsupported (moto):"
+    ;;
+  heartbeat)
+    export AWS_ENDPOINT_URL="$MOTO"
+    n=200
+    peer_n=$(( RUNS * 2 ))
+    log "heartbeat: cockpit heartbeat --count $n vs $peer_n runs of a one-insert Python process"
+    start=$(date +%s.%N)
+    cockpit heartbeat SITEA --count "$n" --every 1ms >/dev/null
+    end=$(date +%s.%N)
+    cockpit_rate=$(python3 -c "print($n/($end-$start))")
+    start=$(date +%s.%N)
+    for _ in $(seq 1 "$peer_n"); do
+      python3 benches/support/peer_heartbeat.py "$APPMAP" SITEA >/dev/null
+    done
+    end=$(date +%s.%N)
+    peer_rate=$(python3 -c "print($peer_n/($end-$start))")
+    printf 'inserts/s: cockpit %.1f | Python one process per insert %.2f | ratio %s\n' \
+      "$cockpit_rate" "$peer_rate" "$(ratio "$cockpit_rate" "$peer_rate")"
+    ;;
+  slowdb)
+    export AWS_ENDPOINT_URL="$STANDIN"
+    SLOW_A=$(start_ready python3 benches/support/delay_proxy.py 0 "$PG_PORT" 300)
+    SLOW_B=$(start_ready python3 benches/support/delay_proxy.py 0 "$PG_PORT" 300)
+    log "slowdb: 300 ms per round trip (medians of $RUNS runs)"
+    fast=$(median_s "cockpit status --json")
+    for case in b both; do
+      if [ "$case" = b ]; then pa=$PG_PORT; else pa=$SLOW_A; fi
+      write_config "$pa" "$SLOW_B" "$WORK/slow-$case.toml"
+      c=$(median_s "$BIN --config $WORK/slow-$case.toml --log-file $WORK/slow.log status --json")
+      one=$(median_s "psql_latest $SLOW_B $DB_B")
+      seq=$(median_s "psql_latest $pa $DB_A; psql_latest $SLOW_B $DB_B")
+      par=$(median_s "psql_latest $pa $DB_A & psql_latest $SLOW_B $DB_B & wait")
+      printf 'slow %-4s: status %.3f s (%.3f s with no delay) | psql on the slow db alone %.3f s | psql both sequential %.3f s | parallel %.3f s | status / parallel psql %s\n' \
+        "$case" "$c" "$fast" "$one" "$seq" "$par" "$(python3 -c "print(f'{$c/$par:.2f}x')")"
+    done
+    ;;
+esac
