@@ -285,7 +285,9 @@ impl TaskLogs for CloudWatchTaskLogs {
                 _ => break,
             }
         }
-        lines.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        // Stable: lines of the same millisecond keep the order CloudWatch
+        // gave them (ingestion order); event ids are not ordered.
+        lines.sort_by_key(|l| l.at);
         lines.truncate(limit);
         Ok(LogBatch { source, lines })
     }
