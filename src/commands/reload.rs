@@ -4,9 +4,7 @@
 //! data-reload asks for the table names to be typed, as the TUI does;
 //! `--yes` skips the question, and without a terminal it refuses.
 
-use std::io::{BufRead, IsTerminal, Write};
-
-use super::confirm::confirm;
+use super::confirm::{ask, confirm};
 use super::connect;
 use super::{Failure, Outcome};
 use crate::app::{guard, reload};
@@ -47,7 +45,13 @@ async fn run_on(connected: &connect::Connected, args: &TaskReloadArgs) -> Outcom
     let go = match option {
         ReloadOption::ValidateOnly => confirm(&question, args.yes)?,
         ReloadOption::DataReload => {
-            typed_confirm(&question, &reload::name_to_type(&args.tables), args.yes)?
+            let expected = reload::name_to_type(&args.tables);
+            ask(
+                &question,
+                &format!("\nType {expected} to confirm:"),
+                args.yes,
+                |a| a == expected,
+            )?
         }
     };
     if !go {
@@ -67,25 +71,4 @@ async fn run_on(connected: &connect::Connected, args: &TaskReloadArgs) -> Outcom
         names.join(", ")
     );
     Ok(())
-}
-
-/// Asks for `expected` to be typed; `yes` skips, no terminal refuses.
-fn typed_confirm(question: &str, expected: &str, yes: bool) -> Result<bool, Failure> {
-    if yes {
-        return Ok(true);
-    }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Failure::BadInput(format!(
-            "{question}\nA data-reload needs a confirmation and stdin is not a terminal: pass --yes to confirm"
-        )));
-    }
-    eprint!("{question}\nType {expected} to confirm: ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::BadInput(format!("cannot read the answer: {e}")))?;
-    Ok(answer.trim() == expected)
 }
