@@ -200,7 +200,12 @@ async fn task_identifiers(
     if !TaskRole::ALL.iter().any(|r| tasks[*r].starts_with("arn:")) {
         return Ok(out);
     }
-    let existing = admin.tasks().await?;
+    let arns: Vec<String> = TaskRole::ALL
+        .iter()
+        .map(|r| tasks[*r].clone())
+        .filter(|t| t.starts_with("arn:"))
+        .collect();
+    let existing = admin.tasks(&[("replication-task-arn", arns)]).await?;
     for role in TaskRole::ALL {
         let arn = &tasks[role];
         if !arn.starts_with("arn:") {

@@ -5,15 +5,24 @@ dates inside ReplicationTaskStats and InstanceCreateTime as ISO strings. AWS
 sends epoch seconds (the JSON 1.1 protocol's timestamp format), and the Rust
 SDK rightly rejects the string form. This wrapper converts those fields in
 moto's to_dict before they leave the server, so the cockpit's adapter is
-tested against the format AWS really uses. Nothing else is changed.
+tested against the format AWS really uses.
+
+A second fix: moto's threaded server runs DynamoDB writes concurrently
+without a lock, so two TransactWriteItems with the same conditions could
+both pass their checks before either wrote. AWS applies a transaction
+atomically; the wrapper serialises moto's DynamoDB writes under one lock so
+the conditional-flip tests test the adapter, not moto's race. Nothing else
+is changed.
 
 Usage: python3 moto_server.py PORT   (listens on 127.0.0.1 only)
 """
 
 import sys
+import threading
 from datetime import datetime, timezone
 
 from moto.dms import models as dms_models
+from moto.dynamodb import models as dynamodb_models
 from moto.server import ThreadedMotoServer
 
 
@@ -59,6 +68,22 @@ def _patch(cls):
 
 _patch(dms_models.FakeReplicationTask)
 _patch(dms_models.FakeReplicationInstance)
+
+_DYNAMODB_WRITES = threading.RLock()
+
+
+def _serialise(cls, name):
+    original = getattr(cls, name)
+
+    def locked(self, *args, **kwargs):
+        with _DYNAMODB_WRITES:
+            return original(self, *args, **kwargs)
+
+    setattr(cls, name, locked)
+
+
+for _name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    _serialise(dynamodb_models.DynamoDBBackend, _name)
 
 
 def main():
