@@ -11,8 +11,10 @@ use crate::backend::{DbSide, Engine, Site, TaskRole};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  the action failed (a backend refused or is unreachable, a task is failed)
+  0  success (also when a reader closed the output early, e.g. `| head`)
+  1  the action failed (a backend refused or is unreachable, a task is failed,
+     an appmap item names neither configured database) or its outcome is
+     unknown (no answer in time; what is now true is printed)
   2  bad input or configuration (nothing was changed)";
 
 #[derive(Debug, Parser)]

@@ -345,21 +345,102 @@ pub fn parse(
     env: &BTreeMap<String, String>,
 ) -> Result<Config, ConfigError> {
     let shown = path.display();
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e| ConfigError(format!("{shown}: not valid TOML: {e}")))?;
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e
+            .span()
+            .map(|s| format!(":{}", line_at(text, s.start)))
+            .unwrap_or_default();
+        ConfigError(format!(
+            "{shown}{line}: not valid TOML: {}",
+            e.message().trim()
+        ))
+    })?;
     apply_env(&mut table, env)?;
-    // serde_path_to_error: a wrong type deep in the file is reported with
-    // the key it is under (`databases.b.port: invalid type …`), not alone.
-    let raw: RawConfig =
-        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+    // The environment overrides are applied to the parsed table, so the
+    // file's spans are gone by now: the key path comes from
+    // serde_path_to_error, and its line is looked up in the text.
+    let raw: RawConfig = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(
+        |e: serde_path_to_error::Error<toml::de::Error>| {
+            let key = e.path().to_string();
             let message = e.inner().message().trim().to_string();
-            match e.path().to_string().as_str() {
-                "." => ConfigError(format!("{shown}: {message}")),
-                key => ConfigError(format!("{shown}: `{key}`: {message}")),
-            }
-        })?;
-    validate(path, raw).map_err(|ConfigError(m)| ConfigError(format!("{shown}: {m}")))
+            located(&shown, text, &key, &message)
+        },
+    )?;
+    validate(path, raw).map_err(|ConfigError(m)| match key_in(&m) {
+        Some(key) => {
+            let rest = m
+                .strip_prefix(&format!("`{key}`: "))
+                .unwrap_or(&m)
+                .to_string();
+            located(&shown, text, &key, &rest)
+        }
+        None => ConfigError(format!("{shown}: {m}")),
+    })
+}
+
+/// `file:line: key.path: message`. The line is the key's own line when the
+/// file has it, else that of the nearest table above it that the file has
+/// (a missing key is reported at its table); none when the key came from
+/// the environment only. An unknown field is named with its table.
+fn located(shown: &impl std::fmt::Display, text: &str, key: &str, message: &str) -> ConfigError {
+    let path: Vec<&str> = if key == "." || key.is_empty() {
+        Vec::new()
+    } else {
+        key.split('.').collect()
+    };
+    let line = line_of(text, &path)
+        .map(|l| format!(":{l}"))
+        .unwrap_or_default();
+    let key = if path.is_empty() {
+        "top level".to_string()
+    } else {
+        key.to_string()
+    };
+    let message = if message.starts_with("unknown field") {
+        let table = match path.split_last() {
+            Some((_, parent)) if !parent.is_empty() => parent.join("."),
+            _ => "top level".to_string(),
+        };
+        format!("{message} (in table `{table}`)")
+    } else {
+        message.to_string()
+    };
+    ConfigError(format!("{shown}{line}: {key}: {message}"))
+}
+
+/// The first backquoted dotted key a validation message names, e.g.
+/// `databases.a.engine` in "`databases.a.engine`: unknown engine …".
+fn key_in(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    let key = &message[start..start + len];
+    let ok = key.contains('.')
+        && key
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    ok.then(|| key.to_string())
+}
+
+/// The 1-based line of the deepest part of `path` the file spells out.
+fn line_of(text: &str, path: &[&str]) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut span = None;
+    for part in path {
+        let Some((key, item)) = table.get_key_value(part) else {
+            break;
+        };
+        span = key.span().or_else(|| item.span()).or(span);
+        match item.as_table_like() {
+            Some(inner) => table = inner,
+            None => break,
+        }
+    }
+    span.map(|s| line_at(text, s.start))
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 fn apply_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {

@@ -11,6 +11,8 @@ use crate::backend::{DatabaseRef, DbSide, HeartbeatRow, TableStats, TaskProgress
 pub const LOADING: &str = "… loading";
 /// What stands for a value that is not there (never started, no reason).
 pub const NONE: &str = "—";
+/// Marks data whose last fetch failed (drawn without its healthy colour).
+pub const STALE: &str = "⚠ stale";
 
 /// How a task status reads at a glance; the ui picks a colour from it, but
 /// the symbol and the word always carry the meaning on their own.
@@ -205,6 +207,8 @@ pub fn matches_label(db: Option<DbSide>) -> String {
 
 /// The mark on a heartbeat row already present in the other database.
 pub const REPLICATED: &str = "⇄ replicated";
+/// The same mark where the column is too narrow for the word.
+pub const REPLICATED_SHORT: &str = "⇄ yes";
 
 /// One heartbeat row as a line of text: `1000042  2025-06-01T12:00:03Z
 /// SITEA  ⇄ replicated`. `replicated` is `None` when the other database's
@@ -223,6 +227,19 @@ pub fn heartbeat_line(row: &HeartbeatRow, replicated: Option<bool>) -> String {
     )
     .trim_end()
     .to_string()
+}
+
+/// "AWS account 123456789012 · arn:aws:iam::…" or why it is unknown;
+/// `None` where there is no AWS (the lab). The header and `status` say it.
+pub fn identity(app: &crate::app::App) -> Option<String> {
+    if !app.identity_wanted {
+        return None;
+    }
+    Some(match (&app.identity.data, &app.identity.error) {
+        (Some(i), _) => format!("AWS account {} · {}", i.account, i.arn),
+        (None, Some(e)) => format!("AWS account unknown: {e}"),
+        (None, None) => "AWS account …".to_string(),
+    })
 }
 
 /// The symbol for an event-log level: never colour alone.

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     // Backend calls still in flight (a hung peer) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
         Err(failure) => {
             tracing::error!("{failure}");
             eprintln!("error: {failure}");

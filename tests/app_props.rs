@@ -228,12 +228,14 @@ fn check(
                     site: s,
                     seen: v,
                     to,
+                    changed_from,
                 })) => {
                     prop_assert_eq!((s, v), (site, seen), "flip differs from the prompt");
                     Some(Pending::Flip {
                         site: *site,
                         seen: seen.clone(),
                         to: *to,
+                        changed_from: changed_from.clone(),
                     })
                 }
                 _ => {

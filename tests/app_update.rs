@@ -469,7 +469,8 @@ fn flip_asks_which_site_then_confirms_with_what_was_seen() {
         Some(Popup::Confirm(Pending::Flip {
             site: Site::A,
             seen: seen.clone(),
-            to: DbSide::B
+            to: DbSide::B,
+            changed_from: None,
         }))
     );
     assert_eq!(
@@ -944,6 +945,336 @@ fn an_action_repeated_while_pending_says_so() {
         "{:?}",
         last_log(&app)
     );
+}
+
+fn appmap_at(app: &mut App, at: DateTime<Utc>, a: DbSide) {
+    app.update(
+        at,
+        Msg::AppMap(Ok(vec![item(Site::A, a), item(Site::B, DbSide::B)])),
+    );
+}
+
+/// An open flip prompt shows the item as it is now, and says when it
+/// changed since the prompt opened.
+#[test]
+fn an_open_flip_prompt_follows_the_appmap_and_says_it_changed() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    // Someone else flips SITEA to b while the prompt is open.
+    appmap_at(&mut app, now(), DbSide::B);
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: item(Site::A, DbSide::B),
+            to: DbSide::A,
+            changed_from: Some(Box::new(item(Site::A, DbSide::A))),
+        }))
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("changed while the flip prompt was open")
+    );
+    // y flips from what it reads now.
+    assert_eq!(
+        app.update(now(), Action::Confirm),
+        vec![Command::Flip(Site::A, item(Site::A, DbSide::B))]
+    );
+}
+
+/// A flip confirmed on an appmap older than one refresh interval re-reads
+/// the item first, and goes ahead only when it still reads as confirmed.
+#[test]
+fn a_flip_on_old_appmap_data_rereads_the_item_first() {
+    let later = now() + chrono::Duration::seconds(13);
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    let cmds = app.update(later, Action::Confirm);
+    assert_eq!(cmds, vec![Command::RereadForFlip(Site::A)], "no flip yet");
+    assert!(
+        last_log(&app).1.contains("re-reading SITEA's item"),
+        "{:?}",
+        last_log(&app)
+    );
+    // Unchanged: the flip goes ahead on it.
+    let same = vec![item(Site::A, DbSide::A), item(Site::B, DbSide::B)];
+    let cmds = app.update(later, Msg::FlipReread(Site::A, Ok(same)));
+    assert_eq!(cmds, vec![Command::Flip(Site::A, item(Site::A, DbSide::A))]);
+    assert_eq!(app.appmap.fetched_at, Some(later), "the re-read is shown");
+
+    // Changed: nothing is sent, the new item is shown and asked about again.
+    let mut app = self::app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Confirm);
+    let changed = vec![item(Site::A, DbSide::B), item(Site::B, DbSide::B)];
+    let cmds = app.update(later, Msg::FlipReread(Site::A, Ok(changed)));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Pending::Flip {
+            site: Site::A,
+            seen: item(Site::A, DbSide::B),
+            to: DbSide::A,
+            changed_from: Some(Box::new(item(Site::A, DbSide::A))),
+        }))
+    );
+    assert!(!app.busy.contains(&Busy::Flip(Site::A)));
+    assert_eq!(last_log(&app).0, LogLevel::Error);
+
+    // A failed re-read sends nothing either.
+    let mut app = self::app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(later, Action::FlipPrompt);
+    app.update(later, Action::FlipChoose(Site::A));
+    app.update(later, Action::Confirm);
+    let cmds = app.update(
+        later,
+        Msg::FlipReread(
+            Site::A,
+            Err(BackendError::Unavailable("DynamoDB down".into())),
+        ),
+    );
+    assert!(cmds.is_empty());
+    assert!(
+        last_log(&app).1.contains("not sent"),
+        "{:?}",
+        last_log(&app)
+    );
+    assert!(!app.busy.contains(&Busy::Flip(Site::A)));
+}
+
+/// Data whose last read failed is never fresh enough to flip on, however
+/// recent its last success.
+#[test]
+fn a_flip_on_a_stale_appmap_rereads_too() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    app.update(
+        now(),
+        Msg::AppMap(Err(BackendError::Unavailable("down".into()))),
+    );
+    assert!(app.appmap.is_stale());
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    assert_eq!(
+        app.update(now(), Action::Confirm),
+        vec![Command::RereadForFlip(Site::A)]
+    );
+}
+
+#[test]
+fn a_stop_confirmed_after_the_task_stopped_is_not_sent() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    app.update(now(), Action::StopSelected);
+    app = with_tasks(app, TaskStatus::Stopped, true);
+    assert!(app.update(now(), Action::Confirm).is_empty());
+    assert!(
+        last_log(&app).1.contains("stop not sent"),
+        "{:?}",
+        last_log(&app)
+    );
+}
+
+fn texts(app: &App) -> Vec<String> {
+    app.log.iter().map(|e| e.text.clone()).collect()
+}
+
+/// The log records what the cockpit observes, not only what it did.
+#[test]
+fn a_task_status_change_is_logged_with_its_stop_reason() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    let before = app.log.len();
+    // The same status again is not news.
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    assert_eq!(app.log.len(), before);
+    let mut stopped = task(TaskRole::Forward, TaskStatus::Stopped, true);
+    stopped.stop_reason = Some("NORMAL".into());
+    app.update(now(), Msg::Task(TaskRole::Forward, Ok(stopped)));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Info);
+    assert_eq!(
+        text,
+        "forward task forward-task: running → stopped (stop reason NORMAL)"
+    );
+
+    let mut failed = task(TaskRole::Backward, TaskStatus::Failed, true);
+    failed.stop_reason = Some("FATAL_ERROR".into());
+    failed.last_failure = Some("Last Error ORA-01017: invalid username/password".into());
+    app.update(now(), Msg::Task(TaskRole::Backward, Ok(failed)));
+    last_error_says(
+        &app,
+        "running → failed (stop reason FATAL_ERROR): Last Error ORA-01017",
+    );
+}
+
+/// The newest log entry is an error that says `what`.
+fn last_error_says(app: &App, what: &str) {
+    let (level, text) = last_log(app);
+    assert_eq!(level, LogLevel::Error, "{text}");
+    assert!(text.contains(what), "{text}");
+}
+
+#[test]
+fn a_table_entering_the_error_state_is_logged_once() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    let mut t = tables();
+    t[3].state = "Table error".into();
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(t.clone())));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "forward task: table customer_orders.t3 entered the error state (Table error)"
+    );
+    let before = app.log.len();
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(t)));
+    assert_eq!(app.log.len(), before, "still in error is not news");
+}
+
+#[test]
+fn a_backend_going_down_and_coming_back_is_logged_once_each() {
+    let mut app = app();
+    let rows = || {
+        Ok(vec![HeartbeatRow {
+            id: 1,
+            at: now(),
+            site: "SITEA".into(),
+        }])
+    };
+    app.update(now(), Msg::Heartbeats(DbSide::B, rows()));
+    assert!(texts(&app).is_empty(), "{:?}", texts(&app));
+    let down = || {
+        Msg::Heartbeats(
+            DbSide::B,
+            Err(BackendError::Unavailable("connection refused".into())),
+        )
+    };
+    app.update(now(), down());
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "database b (pg.example:5432/postgres) is down: connection refused"
+    );
+    app.update(now(), down());
+    assert_eq!(app.log.len(), 1, "still down is not news");
+    app.update(now(), Msg::Heartbeats(DbSide::B, rows()));
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Success);
+    assert!(
+        text.starts_with("database b (pg.example:5432/postgres) is back"),
+        "{text}"
+    );
+
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Err(BackendError::Timeout(std::time::Duration::from_secs(5))),
+        ),
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("DMS (describing the forward task) is down: no answer within 5s")
+    );
+    app.update(
+        now(),
+        Msg::AppMap(Err(BackendError::Unavailable("DynamoDB refused".into()))),
+    );
+    assert!(
+        last_log(&app)
+            .1
+            .contains("the appmap (DynamoDB) is down: DynamoDB refused")
+    );
+}
+
+#[test]
+fn an_appmap_item_changed_by_someone_else_is_logged_but_not_our_own_flip() {
+    let mut app = app();
+    appmap_at(&mut app, now(), DbSide::A);
+    // Someone else flips SITEA to b.
+    appmap_at(&mut app, now(), DbSide::B);
+    let (level, text) = last_log(&app);
+    assert_eq!(level, LogLevel::Error);
+    assert_eq!(
+        text,
+        "SITEA's appmap item was changed by someone else: oracle ora.example:1521/ORCL → postgresql pg.example:5432/postgres"
+    );
+    // Our own flip back to a is not someone else's change.
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(now(), Action::Confirm);
+    let mut written = item(Site::A, DbSide::A);
+    written
+        .extra
+        .insert("flipped_by".into(), "dms-cockpit".into());
+    app.update(
+        now(),
+        Msg::Flipped(Site::A, Ok((written.clone(), DbSide::A))),
+    );
+    let before = app.log.len();
+    app.update(
+        now(),
+        Msg::AppMap(Ok(vec![written, item(Site::B, DbSide::B)])),
+    );
+    assert_eq!(app.log.len(), before, "{:?}", texts(&app));
+}
+
+/// The runtime writes each new entry to the log file: `log_since` gives
+/// exactly the entries it has not written yet, also past the log's capacity.
+#[test]
+fn log_since_gives_each_new_entry_once() {
+    let mut app = app();
+    app.push_log(now(), LogLevel::Info, "one");
+    let seen = app.log_pushed;
+    app.push_log(now(), LogLevel::Info, "two");
+    app.push_log(now(), LogLevel::Info, "three");
+    let new: Vec<&str> = app.log_since(seen).map(|e| e.text.as_str()).collect();
+    assert_eq!(new, ["two", "three"]);
+    assert_eq!(app.log_since(app.log_pushed).count(), 0);
+    for i in 0..dms_cockpit::app::LOG_CAPACITY + 5 {
+        app.push_log(now(), LogLevel::Info, format!("n{i}"));
+    }
+    assert_eq!(app.log_since(seen).count(), dms_cockpit::app::LOG_CAPACITY);
+}
+
+/// The screen is redrawn for a message, a key or a resize, and for a
+/// clock tick only when it changes an age on screen.
+#[test]
+fn redraw_only_when_something_shown_changed() {
+    let ms = chrono::Duration::milliseconds;
+    let mut app = app();
+    assert!(app.take_redraw(), "the first frame");
+    assert!(!app.take_redraw(), "taken");
+    app.update(now(), Msg::AppMap(Ok(vec![item(Site::A, DbSide::A)])));
+    assert!(app.take_redraw(), "a result");
+    // Ticks every 200ms: the appmap stays `0s ago` for the first ones.
+    app.update(now() + ms(200), Msg::Tick);
+    assert!(!app.take_redraw(), "no age on screen changed");
+    app.update(now() + ms(400), Msg::Tick);
+    assert!(!app.take_redraw());
+    app.update(now() + ms(1000), Msg::Tick);
+    assert!(app.take_redraw(), "`0s ago` became `1s ago`");
+    app.update(now() + ms(1100), Action::FocusNext);
+    assert!(app.take_redraw(), "a key");
+    app.update(now() + ms(1150), Action::Resize(100, 30));
+    assert!(app.take_redraw(), "a resize");
+    app.update(now() + ms(1200), Msg::Tick);
+    assert!(!app.take_redraw());
 }
 
 /// Issue 8, item 5: a change that timed out after it was sent is "outcome

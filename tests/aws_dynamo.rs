@@ -259,13 +259,26 @@ async fn extra_attributes_survive_a_flip_whatever_their_type() {
 async fn a_missing_table_is_not_found_with_the_way_to_create_it() {
     let sdk = sdk_config(&moto_url()).await;
     let table = unique("no-such-appmap");
-    let appmap = DynamoAppMap::from_sdk_config(&sdk, &table);
+    // Issue 8, item 11: the message names the account (from STS), the
+    // region and the endpoint, and says to check them before creating.
+    let identity =
+        std::sync::Arc::new(dms_cockpit::backend::aws::sts::StsIdentity::from_sdk_config(&sdk));
+    let appmap = DynamoAppMap::from_sdk_config(&sdk, &table).with_identity(identity);
     let err = appmap.read_all().await.unwrap_err();
-    assert_eq!(
-        err,
-        BackendError::NotFound(format!(
-            "appmap table {table} not found in region us-east-1: create it with dms-cockpit setup appmap"
-        ))
+    let BackendError::NotFound(msg) = &err else {
+        panic!("expected NotFound, got {err:?}")
+    };
+    assert!(
+        msg.starts_with(&format!(
+            "appmap table {table} not found in account 123456789012, region us-east-1, endpoint {}",
+            moto_url()
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("before creating anything"), "{msg}");
+    assert!(
+        msg.ends_with("Only when they are right: dms-cockpit setup appmap"),
+        "{msg}"
     );
     let err = appmap
         .flip(&item("SITEA", &oracle()), &postgres(), "x")

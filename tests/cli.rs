@@ -266,3 +266,91 @@ fn read_only_refuses_changes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
 }
+
+/// Issue 8, item 10: a reader that closes the pipe early ends the command
+/// quietly with exit 0, no panic. The read end is closed before the
+/// command writes anything, so the write surely meets a closed pipe.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args([
+            "heartbeat",
+            "SITEA",
+            "--count",
+            "2",
+            "--every",
+            "300ms",
+            "--lab",
+        ])
+        .arg("--log-file")
+        .arg(dir.path().join("test.log"))
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "quietly");
+
+    // And as the issue ran it, through `head -c 10`.
+    let line = format!(
+        "{} heartbeat SITEA --count 2 --every 300ms --lab --log-file {} | head -c 10; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_dms-cockpit"),
+        dir.path().join("test.log").display()
+    );
+    let o = Command::new("bash")
+        .args(["-c", &line])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env_remove("DMS_COCKPIT_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).len(), 10, "{}", stdout(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+/// Issue 8, item 10: an appmap item that matches neither configured
+/// database is a fact about the world, not bad input: exit 1 from both
+/// `heartbeat` and `flip`, each naming what the item says.
+#[tokio::test]
+async fn an_item_matching_neither_database_is_exit_1_for_heartbeat_and_flip() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lab");
+    let d = data.to_str().unwrap();
+    // Create the lab, then point SITEA somewhere else, as a person might.
+    let o = run(&["status", "--lab", "--data-dir", d], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let control = sqlx::sqlite::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("control.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE appmap SET endpoint = 'elsewhere.example' WHERE site = 'SITEA'")
+        .execute(&control)
+        .await
+        .unwrap();
+    control.close().await;
+    for args in [&["heartbeat", "SITEA"][..], &["flip", "SITEA", "--yes"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["--lab", "--data-dir", d]);
+        let o = run(&all, dir.path());
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("elsewhere.example"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("neither configured database"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}

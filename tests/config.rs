@@ -151,3 +151,45 @@ fn the_two_sides_must_differ() {
     let e = config::parse(&path, &text, &BTreeMap::new()).unwrap_err().0;
     assert!(e.contains("same database"), "{e}");
 }
+
+/// Issue 8, item 10: every config error names the full key path and the
+/// line; an unknown field names its table.
+#[test]
+fn errors_name_the_full_key_path_and_the_line() {
+    let cases = [
+        // A value of the wrong type: the key and its own line.
+        ("invalid-port-type.toml", ":8: databases.a.port: ", "abc"),
+        // An unknown field: its table and the field's table line.
+        (
+            "invalid-unknown-db-key.toml",
+            ":14: databases.b.prot: unknown field `prot`",
+            "(in table `databases.b`)",
+        ),
+        (
+            "invalid-unknown-key.toml",
+            ":4: tasks.colour: unknown field `colour`",
+            "(in table `tasks`)",
+        ),
+        // A bad value found by validation: still the key and its line.
+        (
+            "invalid-engine.toml",
+            ": databases.a.engine: ",
+            "oracle or postgresql",
+        ),
+    ];
+    for (file, located, detail) in cases {
+        let e = parse(file).expect_err(file);
+        assert!(e.contains(located), "{file}: expected `{located}` in: {e}");
+        assert!(e.contains(detail), "{file}: expected `{detail}` in: {e}");
+        // Always `file:line:`.
+        let after = e.split(file).nth(1).unwrap_or("");
+        assert!(
+            after.starts_with(':')
+                && after[1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit()),
+            "{file}: a line number follows the file name: {e}"
+        );
+    }
+}

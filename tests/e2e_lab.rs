@@ -74,7 +74,7 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     t.keys(&["Escape"]);
 
     t.keys(&["q"]);
-    let screen = t.wait_text("EXIT=");
+    let screen = t.wait_text("TTY="); // printed after EXIT=
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         screen.contains("TTY=cooked"),
@@ -101,7 +101,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     );
     t.wait_text("LAB");
     t.keys(&["C-c"]);
-    let screen = t.wait_text("EXIT=");
+    let screen = t.wait_text("TTY="); // printed after EXIT=
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }
@@ -143,7 +143,7 @@ fn sigterm_quits_and_restores_the_terminal() {
         .status()
         .unwrap();
     assert!(status.success());
-    let screen = t.wait_text("EXIT=");
+    let screen = t.wait_text("TTY="); // printed after EXIT=
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }

@@ -103,7 +103,7 @@ cargo clippy --all-targets -- -D warnings || { log "clippy found warnings"; lint
 
 log "cargo test (all targets, ignored service tests included)"
 set +e
-cargo test --all-targets "$@" -- --include-ignored 2>&1 | tee "$work/test.log"
+cargo test --all-targets --no-fail-fast "$@" -- --include-ignored 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over every test binary (cargo prints one per binary,

@@ -1024,7 +1024,23 @@ async fn moto_counts(client: &Client, prefix: &str) -> (usize, usize, usize) {
         .await
         .unwrap();
     let e = client.describe_endpoints().send().await.unwrap();
-    let t = client.describe_replication_tasks().send().await.unwrap();
+    // Filtered: moto answers at most 100 tasks, and moto is shared.
+    let ids = ["ora2pg", "pg2ora"]
+        .iter()
+        .flat_map(|t| [format!("{prefix}-{t}"), format!("{prefix}-old-{t}")])
+        .collect::<Vec<_>>();
+    let t = client
+        .describe_replication_tasks()
+        .filters(
+            Filter::builder()
+                .name("replication-task-id")
+                .set_values(Some(ids))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     (
         i.replication_instances()
             .iter()
@@ -1359,5 +1375,73 @@ async fn custom_mappings_and_settings_reach_the_created_tasks() {
             .resources
             .iter()
             .all(|r| r.outcome == Outcome::Existed)
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a moto server, run tests/run-all.sh"]
+async fn endpoints_reference_the_secret_instead_of_carrying_the_password() {
+    use dms_cockpit::setup::dms::EndpointSecret;
+    let instance = unique("secret");
+    let mut spec = moto_spec(&instance);
+    // Secret ids of this test's own: an endpoint reading the same secret
+    // reaches the same database, so setup would adopt another run's.
+    let ora_secret = format!("arn:aws:secretsmanager:us-east-1:1:secret:ora-{instance}");
+    let pg_secret = format!("pg-{instance}");
+    for (side, id) in [("a", ora_secret.clone()), ("b", pg_secret.clone())] {
+        let db = if side == "a" {
+            &mut spec.databases.a
+        } else {
+            &mut spec.databases.b
+        };
+        db.password = None;
+        db.secret = Some(EndpointSecret {
+            secret_id: id,
+            access_role_arn: "arn:aws:iam::123456789012:role/dms-secrets".into(),
+        });
+    }
+    let planned = plan(&spec);
+    for (id, field, secret) in [
+        (
+            format!("{instance}-a-source"),
+            "OracleSettings",
+            ora_secret.as_str(),
+        ),
+        (
+            format!("{instance}-b-target"),
+            "PostgreSQLSettings",
+            pg_secret.as_str(),
+        ),
+    ] {
+        let body = &find(&planned, &id).body;
+        assert_eq!(body[field]["SecretsManagerSecretId"], secret, "{id}");
+        assert_eq!(
+            body[field]["SecretsManagerAccessRoleArn"],
+            "arn:aws:iam::123456789012:role/dms-secrets"
+        );
+        // AWS: the secret or the clear-text values, never both.
+        for clear in ["Password", "Username", "ServerName", "Port"] {
+            assert!(
+                body.get(clear).is_none(),
+                "{id}: {clear} sent with a secret"
+            );
+        }
+    }
+    let client = moto_client().await;
+    let report = run(&client, &spec).await.expect("created with secrets");
+    assert!(
+        report
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Created)
+    );
+    let again = run(&client, &spec).await.expect("found again");
+    assert!(
+        again
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Existed),
+        "{:#?}",
+        again.resources
     );
 }

@@ -14,7 +14,20 @@ async fn counts(door: &Door, manual: &str) -> (usize, usize, usize, usize) {
     let dms = door.dms().await;
     let instances = dms.describe_replication_instances().send().await.unwrap();
     let endpoints = dms.describe_endpoints().send().await.unwrap();
-    let tasks = dms.describe_replication_tasks().send().await.unwrap();
+    // Filtered: moto answers at most 100 tasks, and moto is shared.
+    let tasks = dms
+        .describe_replication_tasks()
+        .filters(
+            aws_sdk_databasemigration::types::Filter::builder()
+                .name("replication-task-id")
+                .values(&door.forward)
+                .values(&door.backward)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     let ours = |id: Option<&str>| id.is_some_and(|id| id.starts_with(&door.instance));
     (
         instances
@@ -64,6 +77,39 @@ async fn test_reports_every_endpoint_and_delete_removes_only_what_setup_made() {
         .send()
         .await
         .unwrap();
+    // --dry-run says what would be adopted and what created, sending nothing.
+    let dry = door.ok(&["setup", "dms", "--dry-run"]);
+    let requests: serde_json::Value = serde_json::from_str(&dry.stdout).expect("JSON");
+    let plans: Vec<(String, String)> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["identifier"].as_str().unwrap().to_string(),
+                r["plan"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let adopted: Vec<&(String, String)> = plans.iter().filter(|(_, p)| p == "adopted").collect();
+    assert_eq!(adopted.len(), 1, "{plans:?}");
+    assert_eq!(adopted[0].0, format!("{}-a-source", door.instance));
+    assert_eq!(
+        requests[1]["existing"]["identifier"],
+        manual.as_str(),
+        "{dry}"
+    );
+    assert_eq!(
+        plans.iter().filter(|(_, p)| p == "create").count(),
+        6,
+        "{plans:?}"
+    );
+    assert_eq!(
+        counts(&door, &manual).await,
+        (0, 0, 0, 1),
+        "dry-run sent nothing"
+    );
+
     let made = door.ok(&["setup", "dms", "--write-config"]);
     assert!(
         made.stdout.contains(&format!("adopted  endpoint {manual}")),

@@ -265,7 +265,7 @@ fn main_screen_80x24() {
         "■ stopped",
         "stop reason NORMAL",
         "Σ 4 tables",
-        "db a · 1s ago · oracle ora.lab",
+        "db a · ORCL · ora.lab:1521 · 1s ago",
         "⇄ replicated",
         "SITEA",
         "→ db a",
@@ -455,7 +455,7 @@ fn panel_errors_show_inside_the_panel_with_stale_data() {
     );
     assert!(text.contains("(12s ago)"), "{text}");
     assert!(
-        line_with(&text, "postgresql pg.lab").contains("2m ago"),
+        line_with(&text, "db b · ").contains("⚠ stale, 2m old"),
         "stale data keeps its age:\n{text}"
     );
     let right_halves: Vec<String> = text
@@ -501,8 +501,8 @@ fn focus_is_marked_without_colour() {
     let mut app = sized(app_with_data(), 80, 24);
     app.focus = Focus::HeartbeatB;
     let text = screen(&app, 80, 24);
-    let title = line_with(&text, "postgresql pg.lab");
-    assert!(title.contains("▶ db b · 1s ago"), "{title}");
+    let title = line_with(&text, "db b · orders");
+    assert!(title.contains("▶ db b · orders"), "{title}");
     assert!(!title.contains(" ▶ db a"), "{title}");
     assert!(!line_with(&text, "DMS tasks").contains('▶'));
     app.focus = Focus::AppMap;
@@ -562,7 +562,8 @@ fn appmap_item_matching_neither_database_is_flagged() {
     app.appmap
         .set(ago(1), Ok(vec![item("SITEA", &databases().a), stray]));
     let text = screen(&app, 80, 24);
-    assert!(line_with(&text, "elsewhere.example").contains("⚠ matches neither"));
+    // Shortened in the middle at 80 columns, so the port and name stay.
+    assert!(line_with(&text, "elsewhere.exa").contains("⚠ matches neither"));
 }
 
 #[test]
@@ -714,4 +715,269 @@ fn log_scrolled_to_the_oldest_fills_the_view_downwards() {
         .last()
         .unwrap();
     assert!(last_log_line.contains("heartbeat 1000007"), "{text}");
+}
+
+/// Issue 8, item 11: the header says which AWS account, before the rest.
+#[test]
+fn header_shows_the_aws_account() {
+    use dms_cockpit::backend::CallerIdentity;
+    let mut app = app_with_data();
+    app.identity_wanted = true;
+    app.identity.set(
+        now(),
+        Ok(CallerIdentity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/moto".into(),
+        }),
+    );
+    let text = screen(&app, 160, 48);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.contains("AWS account 123456789012 · arn:aws:iam::123456789012:user/moto"),
+        "{first}"
+    );
+    app.identity = Default::default();
+    app.identity.set(now(), Err("STS gave no answer".into()));
+    let text = screen(&app, 160, 48);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("AWS account unknown: STS gave no answer"),
+        "{text}"
+    );
+}
+
+/// Data whose last fetch failed is drawn stale: a task whose describe
+/// failed is not a green `● running`; it says `⚠ stale`, how old it is,
+/// and loses its healthy colour. Heartbeat rows likewise.
+#[test]
+fn stale_data_is_not_drawn_as_current() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.tasks.forward.set(
+        now(),
+        Err("cannot reach DMS at dms.example: connection refused".into()),
+    );
+    app.heartbeats
+        .a
+        .set(now(), Err("cannot connect to Oracle".into()));
+    let buffer = render_to_buffer(&app, &Theme::color(), 80, 24);
+    let text = dms_cockpit::ui::buffer_to_string(&buffer);
+    let summary = line_with(&text, "1 forward lab-forward");
+    assert!(!summary.contains("● running"), "{text}");
+    assert!(summary.contains("⚠ stale: was running"), "{text}");
+    assert!(summary.contains("2s ago"), "its age:\n{text}");
+    let y = text
+        .lines()
+        .position(|l| l.contains("1 forward lab-forward"))
+        .unwrap() as u16;
+    for x in 0..80 {
+        assert_ne!(
+            buffer[(x, y)].fg,
+            Color::Green,
+            "no healthy colour at column {x}:\n{text}"
+        );
+    }
+    assert!(
+        line_with(&text, " db a · ").contains("⚠ stale, 1s old"),
+        "{text}"
+    );
+    // The same without colour: the words carry it.
+    let plain = render_to_string(&app, &Theme::plain(), 80, 24);
+    assert!(line_with(&plain, "1 forward lab-forward").contains("⚠ stale: was running"));
+    // A healthy task keeps its symbol and colour.
+    let healthy = screen(&sized(app_with_data(), 80, 24), 80, 24);
+    assert!(line_with(&healthy, "1 forward lab-forward").contains("● running"));
+}
+
+/// An open flip prompt shows the item as it is now and says that it
+/// changed since it opened, and how old the appmap is.
+#[test]
+fn flip_prompt_says_the_item_changed_since_it_opened() {
+    let dbs = databases();
+    let mut app = sized(app_with_data(), 80, 24);
+    app.update(now(), Action::FlipPrompt);
+    app.update(now(), Action::FlipChoose(Site::A));
+    app.update(
+        now(),
+        dms_cockpit::app::Msg::AppMap(Ok(vec![item("SITEA", &dbs.b), item("SITEB", &dbs.b)])),
+    );
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Flip SITEA from db b"), "{text}");
+    assert!(text.contains("changed since this prompt opened"), "{text}");
+    assert!(text.contains("The appmap was read 0s ago"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+/// Two PostgreSQL databases on one host, as on the live test bed: the
+/// panels must tell them apart at 80 columns.
+fn two_postgres_on_one_host() -> App {
+    let mut app = app_with_data();
+    for (db, name) in [
+        (&mut app.databases.a, "site_a"),
+        (&mut app.databases.b, "site_b"),
+    ] {
+        db.engine = Engine::Postgresql;
+        db.endpoint = "127.0.0.1".into();
+        db.port = 43210;
+        db.dbname = name.into();
+    }
+    let dbs = app.databases.clone();
+    app.appmap.set(
+        ago(4),
+        Ok(vec![item("SITEA", &dbs.a), item("SITEB", &dbs.b)]),
+    );
+    app
+}
+
+#[test]
+fn heartbeat_titles_lead_with_what_tells_the_databases_apart() {
+    let app = sized(two_postgres_on_one_host(), 80, 24);
+    let text = screen(&app, 80, 24);
+    let title = line_with(&text, " db a · ");
+    // The names differ, so they lead; the host follows, shortened in the
+    // middle if it must be so its port stays.
+    assert!(title.contains("db a · site_a · 127.0"), "{text}");
+    assert!(title.contains("db b · site_b · 127.0"), "{text}");
+    assert!(title.contains("43210 · 1s ago"), "{text}");
+    assert!(title.contains("1s ago"), "the age stays: {text}");
+}
+
+#[test]
+fn appmap_columns_share_the_width_and_keep_the_database_name() {
+    let mut app = sized(two_postgres_on_one_host(), 80, 24);
+    let long = "replica-7.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com";
+    let items = app.appmap.data.as_mut().unwrap();
+    items[0].endpoint = long.into();
+    let text = screen(&app, 80, 24);
+    let line = line_with(&text, "SITEA  postgresql");
+    assert!(line.contains("…"), "shortened in the middle: {line}");
+    assert!(
+        line.contains(":43210/site_a"),
+        "the end that differs stays: {line}"
+    );
+    // (The item no longer names database a's host.)
+    assert!(
+        line.ends_with("⚠ matches neither"),
+        "the last column is not cut: {line}"
+    );
+    assert!(line.contains("user app_user"), "{line}");
+    // Short values are shown whole.
+    let line = line_with(&text, "SITEB  postgresql");
+    assert!(line.contains("127.0.0.1:43210/site_b"), "{line}");
+}
+
+#[test]
+fn a_cut_panel_error_says_where_the_full_text_is_and_e_opens_it() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let error = "cannot connect to PostgreSQL at 127.0.0.1:43210/site_b as customer_orders: Connection refused (os error 111): is it running, and is the port right?";
+    app.heartbeats.b.set(now(), Err(error.into()));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("… e: full text"), "{text}");
+    // The table-statistics line too, and `e` on the tasks panel opens it.
+    app.tables.forward.set(
+        now(),
+        Err("DMS at http://127.0.0.1:55000: this endpoint does not implement DescribeTableStatistics (HTTP 500)".into()),
+    );
+    let text = screen(&app, 80, 24);
+    assert!(
+        line_with(&text, "✖ table statistics").ends_with("… e: full text"),
+        "{text}"
+    );
+    app.update(now(), Action::OpenDetail);
+    assert!(screen(&app, 80, 24).contains("implement DescribeTableStatistics (HTTP 500)"));
+    app.update(now(), Action::Cancel);
+    app.focus = Focus::HeartbeatB;
+    app.update(now(), Action::OpenDetail);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("is the port right?"),
+        "the whole error:\n{text}"
+    );
+    assert!(text.contains("Esc, Enter or e closes"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn enter_on_the_log_opens_the_focused_entry_in_full() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let long = "heartbeat as SITEB failed: cannot connect to PostgreSQL at 127.0.0.1:43210/site_b as customer_orders: Connection refused (os error 111): is it running, and is the port right?";
+    app.push_log(now(), LogLevel::Error, long);
+    app.push_log(now(), LogLevel::Info, "refresh requested");
+    app.focus = Focus::Log;
+    assert_eq!(
+        dms_cockpit::app::keymap::action_for(&app, dms_cockpit::app::keymap::Key::Enter),
+        Some(Action::OpenDetail)
+    );
+    app.update(now(), Action::ScrollUp);
+    app.update(now(), Action::OpenDetail);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("is the port right?"), "{text}");
+    assert!(text.contains("event log · 12:00:30"), "{text}");
+}
+
+/// A tall screen shows every fetched heartbeat row instead of leaving the
+/// log's lines empty.
+#[test]
+fn heartbeat_panels_use_the_height_there_is() {
+    let mut app = sized(app_with_data(), 120, 40);
+    let rows = |base: i64| -> Vec<HeartbeatRow> {
+        (0..10).map(|i| hb(base + i, 10 * i + 2, "SITEA")).collect()
+    };
+    app.heartbeats.a.set(ago(1), Ok(rows(1_000_000)));
+    app.heartbeats.b.set(ago(1), Ok(rows(2_000_000)));
+    // A cockpit just started: the log holds little.
+    while app.log.len() > 2 {
+        app.log.pop_front();
+    }
+    let text = render_to_string(&app, &Theme::color(), 120, 40);
+    for i in 0..10 {
+        assert!(
+            text.contains(&(1_000_000 + i).to_string()),
+            "row {i} of 10 missing:\n{text}"
+        );
+    }
+    insta::assert_snapshot!(text);
+}
+
+/// `✓ backends ok` only when no call is failing: a table-statistics error
+/// counts, though the task's status came through.
+#[test]
+fn header_is_not_ok_while_table_statistics_fail() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.tables
+        .forward
+        .set(now(), Err("DescribeTableStatistics: AccessDenied".into()));
+    let text = screen(&app, 80, 24);
+    assert!(!text.contains("✓ backends ok"), "{text}");
+    assert!(
+        line_with(&text, "data age").starts_with("✖ error: fwd tables"),
+        "{text}"
+    );
+    let text = screen(&sized(app_with_data(), 80, 24), 80, 24);
+    assert!(text.contains("✓ backends ok"), "{text}");
+}
+
+/// A ten-digit id leaves the replicated column too narrow at 80 columns:
+/// the mark is shortened whole, never cut mid-word.
+#[test]
+fn the_replicated_mark_is_never_cut() {
+    let mut app = sized(app_with_data(), 80, 24);
+    let rows = vec![hb(1_000_000_000, 2, "SITEB"), hb(1_000_006, 12, "SITEA")];
+    app.heartbeats.b.set(ago(1), Ok(rows.clone()));
+    app.heartbeats.a.set(ago(1), Ok(rows));
+    app.replicas.b.set(
+        ago(1),
+        Ok(dms_cockpit::app::Replicas {
+            asked: vec![1_000_000_000, 1_000_006],
+            found: vec![hb(1_000_000_000, 2, "SITEB"), hb(1_000_006, 12, "SITEA")],
+        }),
+    );
+    let text = screen(&app, 80, 24);
+    assert!(!text.contains("⇄ replicate\n"), "{text}");
+    let right: String = line_with(&text, "1000006 12:00:18 SITEA ⇄ yes")
+        .chars()
+        .skip(40)
+        .collect();
+    assert!(right.contains("⇄ yes"), "{text}");
 }

@@ -25,6 +25,9 @@ pub enum Action {
     FlipPrompt,
     /// Answers the "which site?" prompt.
     FlipChoose(Site),
+    /// Opens the full text of the focused log entry, or of the focused
+    /// panel's errors.
+    OpenDetail,
     Confirm,
     Cancel,
     Refresh,

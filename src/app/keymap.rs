@@ -3,7 +3,7 @@
 //! terminal key events into [`Key`]s, so this module knows no terminal
 //! library.
 
-use super::{Action, App, Popup};
+use super::{Action, App, Focus, Popup};
 use crate::backend::{Site, TaskRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("a  b", "insert a heartbeat as SITEA / as SITEB"),
     ("f", "flip a site's mapping (asks a/b, then y/n)"),
     ("r", "refresh everything now"),
+    ("Enter", "event log: the focused entry's full text"),
+    ("e", "full text of the focused panel's errors (log: entry)"),
     ("y  n Esc", "in a prompt: confirm / cancel"),
 ];
 
@@ -67,6 +69,10 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('a') | Key::Char('A') => Some(Action::FlipChoose(Site::A)),
             Key::Char('b') | Key::Char('B') => Some(Action::FlipChoose(Site::B)),
             Key::Esc | Key::Char('n') => Some(Action::Cancel),
+            _ => None,
+        },
+        Some(Popup::Detail { .. }) => match key {
+            Key::Esc | Key::Enter | Key::Char('e') | Key::Char('q') => Some(Action::Cancel),
             _ => None,
         },
         Some(Popup::Confirm(_)) => match key {
@@ -94,6 +100,9 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('b') => Some(Action::Heartbeat(Site::B)),
             Key::Char('f') => Some(Action::FlipPrompt),
             Key::Char('r') => Some(Action::Refresh),
+            // Enter elsewhere is another panel's (a table row's detail).
+            Key::Enter if app.focus == Focus::Log => Some(Action::OpenDetail),
+            Key::Char('e') => Some(Action::OpenDetail),
             _ => None,
         },
     }

@@ -8,7 +8,9 @@ pub mod guard;
 pub mod keymap;
 pub mod lag;
 pub mod msg;
+mod observe;
 pub mod outcome;
+mod redraw;
 pub mod state;
 pub mod update;
 

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use super::Action;
 use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
-    AppMapItem, BackendError, DbSide, HeartbeatRow, Site, StartRequest, TableStats, TaskRole,
-    TaskSnapshot,
+    AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, Site, StartRequest, TableStats,
+    TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -22,10 +22,13 @@ pub enum Msg {
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
+    Identity(Result<CallerIdentity, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
     Flipped(Site, Result<(AppMapItem, DbSide), BackendError>),
+    /// The appmap re-read before a confirmed flip whose data was old.
+    FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
     /// What reading back a change with an unknown outcome found.
     Reread(Mutation, Result<Reread, BackendError>),
 }
@@ -60,11 +63,15 @@ pub enum Command {
     /// shown for `DbSide`), to tell which are replicated.
     FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
+    FetchIdentity,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),
     InsertHeartbeat(Site),
     /// Flip `site`, conditional on the item the operator confirmed.
     Flip(Site, AppMapItem),
+    /// Read the appmap afresh before flipping `site`: the confirmed item
+    /// was older than one refresh interval.
+    RereadForFlip(Site),
     /// Read back what a change whose outcome is unknown is about.
     Reread(Mutation),
 }

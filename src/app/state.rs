@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::backend::{
-    AppMapItem, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site, TableStats,
-    TaskRole, TaskSnapshot,
+    AppMapItem, CallerIdentity, DatabaseRef, DbSide, HeartbeatRow, ModeInfo, PerDb, PerTask, Site,
+    TableStats, TaskRole, TaskSnapshot,
 };
 
 /// The smallest screen on which every panel a key acts on is visible.
@@ -44,6 +44,19 @@ impl<T> Default for Panel<T> {
 }
 
 impl<T> Panel<T> {
+    /// The last fetch failed: the data shown is what an earlier one
+    /// brought, and is drawn as stale.
+    pub fn is_stale(&self) -> bool {
+        self.data.is_some() && self.error.is_some()
+    }
+
+    /// Whether the data is fresh enough to act on at `now`: fetched within
+    /// `every` (one refresh interval) and not followed by a failure.
+    pub fn is_fresh(&self, now: DateTime<Utc>, every: Duration) -> bool {
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        self.error.is_none() && self.fetched_at.is_some_and(|at| now - at <= every)
+    }
+
     /// Stores a result: data replaces data and clears the error; an error
     /// keeps the old data (shown with its age) next to the error.
     pub fn set(&mut self, now: DateTime<Utc>, result: Result<T, String>) {
@@ -108,9 +121,13 @@ pub enum Pending {
     ReloadReally(TaskRole),
     Flip {
         site: Site,
-        /// The item the operator saw: the flip is conditional on it.
+        /// The item the operator sees: the flip is conditional on it. It
+        /// follows the appmap while the prompt is open.
         seen: AppMapItem,
         to: DbSide,
+        /// What the item read when the prompt opened, when it has changed
+        /// since: the prompt says so.
+        changed_from: Option<Box<AppMapItem>>,
     },
 }
 
@@ -120,6 +137,12 @@ pub enum Popup {
     /// "Flip which site? a / b".
     ChooseFlipSite,
     Confirm(Pending),
+    /// The full text of an event-log entry or of a panel's errors, which
+    /// the panels may have had to shorten.
+    Detail {
+        title: String,
+        text: String,
+    },
 }
 
 /// A user action in flight; the same one is not sent again until it ends.
@@ -200,6 +223,11 @@ pub struct App {
     /// shown for `db`, asked for after each read of `db`'s rows.
     pub replicas: PerDb<Panel<Replicas>>,
     pub appmap: Panel<Vec<AppMapItem>>,
+    /// The AWS account and principal (STS GetCallerIdentity), read once;
+    /// a failure is shown, never fatal. Unused where there is no AWS.
+    pub identity: Panel<CallerIdentity>,
+    /// Whether there is an AWS identity to read (not in the lab).
+    pub identity_wanted: bool,
     /// An appmap read under way when a flip answered may hold the pre-flip
     /// item: its result is dropped and the appmap read again.
     pub appmap_refetch: bool,
@@ -212,6 +240,19 @@ pub struct App {
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
     pub queued: BTreeMap<Site, usize>,
+    /// A confirmed flip waiting for its appmap re-read: site, the item
+    /// confirmed, the database it goes to.
+    pub flip_reread: Option<(Site, AppMapItem, DbSide)>,
+    /// The item each of this cockpit's own flips wrote, until the appmap
+    /// shows it: a change that is ours is not logged as someone else's.
+    pub own_flips: BTreeMap<Site, AppMapItem>,
+    /// How many entries were ever pushed to the log (it drops its oldest
+    /// beyond [`LOG_CAPACITY`]): the runtime writes each new one to the
+    /// log file, see [`App::log_since`].
+    pub log_pushed: u64,
+    /// Something on screen changed since the runtime last drew; see
+    /// [`App::take_redraw`].
+    pub dirty: bool,
     /// The last time `update` ran: what the ui measures ages against.
     pub now: DateTime<Utc>,
     /// Terminal size in cells.
@@ -236,6 +277,8 @@ impl App {
             heartbeats: PerDb::default(),
             replicas: PerDb::default(),
             appmap: Panel::default(),
+            identity: Panel::default(),
+            identity_wanted: false,
             appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,
@@ -244,6 +287,10 @@ impl App {
             scroll: Scroll::default(),
             busy: BTreeSet::new(),
             queued: BTreeMap::new(),
+            flip_reread: None,
+            own_flips: BTreeMap::new(),
+            log_pushed: 0,
+            dirty: true,
             now,
             size: (MIN_WIDTH, MIN_HEIGHT),
             should_quit: false,
@@ -277,6 +324,16 @@ impl App {
     /// the `⇄ replicated` mark shows.
     pub fn is_replicated(&self, db: DbSide, row: &HeartbeatRow) -> bool {
         self.replicated(db, row) == Some(true)
+    }
+
+    /// The log entries pushed after the first `seen` ones (at most what
+    /// the log still holds), oldest first.
+    pub fn log_since(&self, seen: u64) -> impl Iterator<Item = &LogEntry> {
+        let new = self.log_pushed.saturating_sub(seen);
+        let new = usize::try_from(new)
+            .unwrap_or(usize::MAX)
+            .min(self.log.len());
+        self.log.range(self.log.len() - new..)
     }
 
     /// Every panel whose last call failed, named as `status --json` names
@@ -330,6 +387,7 @@ impl App {
                 *i = i.saturating_sub(1);
             }
         }
+        self.log_pushed += 1;
         self.log.push_back(LogEntry {
             at,
             level,

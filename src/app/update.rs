@@ -12,12 +12,23 @@ use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
     /// Handles one input at time `now` and returns what to run.
+    /// Handles one input at time `now` and returns what to run. Marks the
+    /// screen for a redraw unless the input was a clock tick that changed
+    /// no age shown.
     pub fn update(&mut self, now: DateTime<Utc>, input: impl Into<Input>) -> Vec<Command> {
+        let input = input.into();
+        let tick = matches!(&input, Input::Msg(m) if **m == Msg::Tick);
+        let clock_before = tick.then(|| self.clock_view());
         self.now = now;
-        match input.into() {
+        let commands = match input {
             Input::Action(action) => self.on_action(action),
             Input::Msg(msg) => self.on_msg(*msg),
-        }
+        };
+        self.dirty |= match clock_before {
+            Some(before) => before != self.clock_view(),
+            None => true,
+        };
+        commands
     }
 
     /// Fetches for every panel that has no poll in flight, marking them so
@@ -36,6 +47,12 @@ impl App {
         if !self.appmap.loading {
             self.appmap.loading = true;
             commands.push(Command::FetchAppMap);
+        }
+        // Who the credentials belong to does not change while the cockpit
+        // runs: read until known (`r` reads it again).
+        if self.identity_wanted && self.identity.data.is_none() && !self.identity.loading {
+            self.identity.loading = true;
+            commands.push(Command::FetchIdentity);
         }
         commands
     }
@@ -69,6 +86,7 @@ impl App {
                 // `r` is also how the operator asks again for statistics
                 // the endpoint said it does not implement.
                 self.tables_unsupported = Default::default();
+                self.identity.data = None;
                 return self.poll_all();
             }
             _ => {}
@@ -90,6 +108,7 @@ impl App {
             Action::ScrollTop => self.scroll_by(isize::MIN),
             Action::ScrollBottom => self.scroll_by(isize::MAX),
             Action::SelectTask(role) => self.selected = role,
+            Action::OpenDetail => self.open_detail(),
             _ if self.too_small() => {
                 self.log_error(format!(
                     "window too small for actions: enlarge it to at least {}x{}",
@@ -186,10 +205,154 @@ impl App {
             return vec![];
         }
         match crate::backend::routing::flip_target(&items, site, &self.databases) {
-            Ok((seen, to)) => self.popup = Some(Popup::Confirm(Pending::Flip { site, seen, to })),
+            Ok((seen, to)) => {
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    seen,
+                    to,
+                    changed_from: None,
+                }))
+            }
             Err(e) => self.log_error(e),
         }
         vec![]
+    }
+
+    /// An open flip prompt follows the appmap: it shows the site's current
+    /// item, and remembers what it read when it opened if that changed.
+    /// An item that now names neither database closes the prompt.
+    fn follow_flip_prompt(&mut self) {
+        let Some(Popup::Confirm(Pending::Flip {
+            site,
+            seen,
+            changed_from,
+            ..
+        })) = &self.popup
+        else {
+            return;
+        };
+        let (site, seen, first) = (*site, seen.clone(), changed_from.clone());
+        let Some(items) = &self.appmap.data else {
+            return;
+        };
+        match crate::backend::routing::flip_target(items, site, &self.databases) {
+            Ok((current, _)) if current == seen => {}
+            Ok((current, to)) => {
+                self.log_info(format!(
+                    "{site}'s appmap item changed while the flip prompt was open: it now reads {}",
+                    current.describe()
+                ));
+                let first = first.unwrap_or_else(|| Box::new(seen));
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    changed_from: (*first != current).then_some(first),
+                    seen: current,
+                    to,
+                }));
+            }
+            Err(e) => {
+                self.popup = None;
+                self.log_error(format!("flip prompt closed: {e}"));
+            }
+        }
+    }
+
+    /// Stores an appmap read, logging what changed since the last one.
+    fn store_appmap(
+        &mut self,
+        result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
+    ) {
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let before = std::mem::take(&mut self.appmap);
+        self.observe_health("the appmap (DynamoDB)", &before, error.as_deref());
+        if let Ok(items) = &result {
+            self.observe_appmap(before.data.as_deref(), items);
+        }
+        self.appmap = before;
+        self.appmap.set(self.now, result.map_err(|e| e.to_string()));
+    }
+
+    /// Sends a confirmed flip, or re-reads the appmap first when what was
+    /// confirmed is older than one refresh interval (or its last read
+    /// failed): a flip is only as good as the item it was confirmed on.
+    fn flip_confirmed(
+        &mut self,
+        site: crate::backend::Site,
+        seen: crate::backend::AppMapItem,
+        to: DbSide,
+    ) -> Vec<Command> {
+        if !self.busy.insert(Busy::Flip(site)) {
+            self.log_in_flight(Busy::Flip(site));
+            return vec![];
+        }
+        if self.appmap.is_fresh(self.now, self.settings.refresh_every) {
+            self.log_info(format!("flipping {site} to database {to}"));
+            return vec![Command::Flip(site, seen)];
+        }
+        let age = self
+            .appmap
+            .fetched_at
+            .map(|at| format!("{} old", crate::format::duration_short(self.now - at)))
+            .unwrap_or_else(|| "not fresh".into());
+        self.log_info(format!(
+            "the appmap shown is {age}: re-reading {site}'s item before flipping"
+        ));
+        self.flip_reread = Some((site, seen, to));
+        vec![Command::RereadForFlip(site)]
+    }
+
+    /// The re-read before a flip: goes ahead if the item still reads as
+    /// confirmed, otherwise shows the new item and asks again.
+    fn on_flip_reread(
+        &mut self,
+        site: crate::backend::Site,
+        result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
+    ) -> Vec<Command> {
+        let Some((_, seen, to)) = self.flip_reread.take().filter(|(s, _, _)| *s == site) else {
+            return vec![];
+        };
+        let items = match result {
+            Ok(items) => items,
+            Err(e) => {
+                self.busy.remove(&Busy::Flip(site));
+                let text = format!(
+                    "flip of {site} not sent: the appmap could not be re-read ({e}); nothing changed"
+                );
+                self.store_appmap(Err(e));
+                self.log_error(text);
+                return vec![];
+            }
+        };
+        // Busy until the re-read is judged: a change found here is logged
+        // as someone else's only once, below.
+        self.busy.remove(&Busy::Flip(site));
+        self.store_appmap(Ok(items.clone()));
+        self.busy.insert(Busy::Flip(site));
+        match crate::backend::routing::flip_target(&items, site, &self.databases) {
+            Ok((current, _)) if current == seen => {
+                self.log_info(format!("flipping {site} to database {to}"));
+                vec![Command::Flip(site, seen)]
+            }
+            Ok((current, to)) => {
+                self.busy.remove(&Busy::Flip(site));
+                self.log_error(format!(
+                    "flip of {site} not sent: its item changed since you confirmed; it now reads {}: asking again",
+                    current.describe()
+                ));
+                self.popup = Some(Popup::Confirm(Pending::Flip {
+                    site,
+                    seen: current,
+                    to,
+                    changed_from: Some(Box::new(seen)),
+                }));
+                vec![]
+            }
+            Err(e) => {
+                self.busy.remove(&Busy::Flip(site));
+                self.log_error(format!("flip of {site} not sent: {e}"));
+                vec![]
+            }
+        }
     }
 
     fn confirm(&mut self) -> Vec<Command> {
@@ -198,6 +361,12 @@ impl App {
         };
         match pending {
             Pending::Stop(role) => {
+                // The prompt follows the task: one that stopped meanwhile
+                // is not stopped again.
+                if let Some(Err(e)) = self.tasks[role].data.as_ref().map(guard::check_stop) {
+                    self.log_error(format!("stop not sent: {e}"));
+                    return vec![];
+                }
                 if self.busy.insert(Busy::Stop(role)) {
                     self.log_info(format!("stopping the {role} task"));
                     return vec![Command::StopTask(role)];
@@ -206,13 +375,7 @@ impl App {
             }
             Pending::Reload(role) => self.popup = Some(Popup::Confirm(Pending::ReloadReally(role))),
             Pending::ReloadReally(role) => return self.start(role, Some(StartType::ReloadTarget)),
-            Pending::Flip { site, seen, to } => {
-                if self.busy.insert(Busy::Flip(site)) {
-                    self.log_info(format!("flipping {site} to database {to}"));
-                    return vec![Command::Flip(site, seen)];
-                }
-                self.log_in_flight(Busy::Flip(site));
-            }
+            Pending::Flip { site, seen, to, .. } => return self.flip_confirmed(site, seen, to),
         }
         vec![]
     }
@@ -221,7 +384,21 @@ impl App {
         let now = self.now;
         match msg {
             Msg::Tick => return self.poll_all(),
-            Msg::Task(role, result) => self.tasks[role].set(now, result.map_err(|e| e.to_string())),
+            Msg::Task(role, result) => {
+                let before = std::mem::take(&mut self.tasks[role]);
+                let result = result.map_err(|e| e.to_string());
+                self.observe_health(
+                    &format!("DMS (describing the {role} task)"),
+                    &before,
+                    result.as_ref().err().map(String::as_str),
+                );
+                if let Ok(task) = &result {
+                    self.observe_task(role, before.data.as_ref(), task);
+                }
+                self.tasks[role] = before;
+                self.tasks[role].set(now, result);
+            }
+            Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {
                     self.tables_unsupported[role] = true;
@@ -229,9 +406,17 @@ impl App {
                         "{role} task: table statistics: {e}; not asked again until you press r"
                     ));
                 }
+                if let (Some(before), Ok(now_tables)) = (self.tables[role].data.clone(), &result) {
+                    self.observe_tables(role, &before, now_tables);
+                }
                 self.tables[role].set(now, result.map_err(|e| e.to_string()));
             }
             Msg::Heartbeats(db, result) => {
+                let name = format!("database {db} ({})", self.databases[db].address());
+                let error = result.as_ref().err().map(|e| e.to_string());
+                let before = std::mem::take(&mut self.heartbeats[db]);
+                self.observe_health(&name, &before, error.as_deref());
+                self.heartbeats[db] = before;
                 let ids: Option<Vec<i64>> = result
                     .as_ref()
                     .ok()
@@ -256,8 +441,10 @@ impl App {
                     self.appmap.loading = false;
                     return self.refetch_appmap();
                 }
-                self.appmap.set(now, result.map_err(|e| e.to_string()))
+                self.store_appmap(result);
+                self.follow_flip_prompt();
             }
+            Msg::FlipReread(site, result) => return self.on_flip_reread(site, result),
             Msg::Started(role, request, result) => {
                 self.busy.remove(&Busy::Start(role));
                 match result {
@@ -313,6 +500,7 @@ impl App {
                 self.busy.remove(&Busy::Flip(site));
                 match result {
                     Ok((item, db)) => {
+                        self.own_flips.insert(site, item.clone());
                         self.log_ok(format!(
                             "{site} now writes to database {db} ({} {})",
                             self.databases[db].engine,
@@ -420,6 +608,84 @@ impl App {
         }
     }
 
+    /// Opens the full text of what the focused panel may have shortened:
+    /// the log entry under the cursor, or the panel's errors.
+    fn open_detail(&mut self) {
+        let hms = crate::format::hms;
+        let (title, parts): (String, Vec<String>) = match self.focus {
+            Focus::Log => {
+                let Some(entry) = self.log_cursor().map(|i| &self.log[i]) else {
+                    return;
+                };
+                (
+                    format!("event log · {}", hms(entry.at)),
+                    vec![format!(
+                        "{} {}",
+                        crate::format::log_symbol(entry.level),
+                        entry.text
+                    )],
+                )
+            }
+            Focus::Tasks => {
+                let role = self.selected;
+                let panel = &self.tasks[role];
+                let mut parts = Vec::new();
+                if let Some(e) = &panel.error {
+                    parts.push(format!("✖ describing the task failed: {e}"));
+                }
+                if let Some(e) = &self.tables[role].error {
+                    parts.push(format!("✖ table statistics: {e}"));
+                }
+                if let Some(task) = &panel.data {
+                    if let Some(reason) = &task.stop_reason {
+                        parts.push(format!("stop reason: {reason}"));
+                    }
+                    if let Some(failure) = &task.last_failure {
+                        parts.push(format!("✖ last failure: {failure}"));
+                    }
+                }
+                (format!("the {role} task"), parts)
+            }
+            Focus::HeartbeatA | Focus::HeartbeatB => {
+                let db = if self.focus == Focus::HeartbeatA {
+                    DbSide::A
+                } else {
+                    DbSide::B
+                };
+                let mut parts = Vec::new();
+                if let Some(e) = &self.heartbeats[db].error {
+                    parts.push(format!("✖ reading the heartbeats failed: {e}"));
+                }
+                if let Some(e) = &self.replicas[db].error {
+                    parts.push(format!(
+                        "✖ asking database {} which rows it holds failed: {e}",
+                        db.other()
+                    ));
+                }
+                (
+                    format!("database {db} ({})", self.databases[db].address()),
+                    parts,
+                )
+            }
+            Focus::AppMap => (
+                "the appmap".to_string(),
+                self.appmap
+                    .error
+                    .iter()
+                    .map(|e| format!("✖ reading the appmap failed: {e}"))
+                    .collect(),
+            ),
+        };
+        if parts.is_empty() {
+            self.log_info(format!("{title}: no error to show"));
+            return;
+        }
+        self.popup = Some(Popup::Detail {
+            title,
+            text: parts.join("\n\n"),
+        });
+    }
+
     /// Says that `busy` is still pending, so a repeated key is not
     /// silently swallowed.
     fn log_in_flight(&mut self, busy: Busy) {
@@ -521,15 +787,15 @@ impl App {
         self.scroll.log = (next < last).then_some(next);
     }
 
-    fn log_info(&mut self, text: impl Into<String>) {
+    pub(super) fn log_info(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Info, text);
     }
 
-    fn log_ok(&mut self, text: impl Into<String>) {
+    pub(super) fn log_ok(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Success, text);
     }
 
-    fn log_error(&mut self, text: impl Into<String>) {
+    pub(super) fn log_error(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Error, text);
     }
 }

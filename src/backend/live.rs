@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 use super::aws;
 use super::aws::dms::DmsReplication;
 use super::aws::dynamo::DynamoAppMap;
+use super::aws::sts::StsIdentity;
 use super::heartbeat_sql::Password;
 use super::oracle::{OracleConnect, OracleHeartbeat};
 use super::postgres::{PgConnect, PgHeartbeat};
@@ -30,11 +31,17 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| "no region set".into());
+    let profile = config
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| "default".into());
     let replication = Arc::new(DmsReplication::from_sdk_config(&sdk, config.tasks.clone()));
-    let appmap = Arc::new(DynamoAppMap::from_sdk_config(
-        &sdk,
-        config.appmap_table.clone(),
-    ));
+    let identity: Arc<dyn super::Identity> = Arc::new(StsIdentity::from_sdk_config(&sdk));
+    let appmap = Arc::new(
+        DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone())
+            .with_identity(identity.clone()),
+    );
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let heartbeats = PerDb::new(|side| {
         Arc::new(DeferredHeartbeat {
@@ -48,7 +55,7 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         mode: ModeInfo {
             name: "LIVE".into(),
             description: format!(
-                "AWS {region} · tasks {} / {} · appmap {} · config {}",
+                "AWS {region} · profile {profile} · tasks {} / {} · appmap {} · config {}",
                 config.tasks.forward,
                 config.tasks.backward,
                 config.appmap_table,
@@ -61,6 +68,7 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         heartbeats,
         databases: PerDb::new(|side| config.databases[side].db.clone()),
         timeout: config.timeout,
+        identity: Some(identity),
     })
 }
 

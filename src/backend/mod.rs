@@ -106,6 +106,12 @@ pub trait HeartbeatStore: Send + Sync {
     async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>>;
 }
 
+/// Who the AWS credentials belong to (STS `GetCallerIdentity`).
+#[async_trait]
+pub trait Identity: Send + Sync {
+    async fn caller(&self) -> BackendResult<CallerIdentity>;
+}
+
 /// What the screen says about where it is connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeInfo {
@@ -129,4 +135,6 @@ pub struct Backends {
     pub databases: PerDb<DatabaseRef>,
     /// Each call's time limit.
     pub timeout: Duration,
+    /// The AWS caller identity; `None` where there is no AWS (the lab).
+    pub identity: Option<Arc<dyn Identity>>,
 }

@@ -308,6 +308,13 @@ pub struct StartRequest {
     pub cdc_start_time: Option<DateTime<Utc>>,
 }
 
+/// The AWS account and principal the credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+}
+
 /// One row of a heartbeat table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatRow {

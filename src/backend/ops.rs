@@ -6,8 +6,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::{
-    AppMapItem, BackendError, BackendResult, Backends, DbSide, HeartbeatRow, PerDb, Site,
-    StartRequest, StartType, TableStats, TaskRole, TaskSnapshot, routing,
+    AppMapItem, BackendError, BackendResult, Backends, CallerIdentity, DbSide, HeartbeatRow, PerDb,
+    Site, StartRequest, StartType, TableStats, TaskRole, TaskSnapshot, routing,
 };
 
 /// Runs `fut`, turning a hang into [`BackendError::Timeout`].
@@ -122,6 +122,22 @@ impl Backends {
 
     pub async fn task_tables(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
         with_timeout(self.timeout, self.replication.table_stats(role)).await
+    }
+
+    /// The AWS caller identity, when there is AWS.
+    pub async fn caller_identity(&self) -> Option<BackendResult<CallerIdentity>> {
+        let source = self.identity.as_ref()?;
+        Some(
+            with_timeout(self.timeout, source.caller())
+                .await
+                .map_err(|e| match e {
+                    BackendError::Timeout(limit) => BackendError::Unavailable(format!(
+                        "STS gave no answer to GetCallerIdentity within {}",
+                        humantime::format_duration(limit)
+                    )),
+                    other => other,
+                }),
+        )
     }
 
     pub async fn read_appmap(&self) -> BackendResult<Vec<AppMapItem>> {

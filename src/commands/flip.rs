@@ -24,7 +24,7 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
     guard::check_writable(&backends.mode, "flip a site").map_err(Failure::BadInput)?;
     let items = backends.read_appmap().await?;
     let (seen, to) =
-        routing::flip_target(&items, site, &backends.databases).map_err(Failure::BadInput)?;
+        routing::flip_target(&items, site, &backends.databases).map_err(Failure::Failed)?;
     let from = backends.databases[to.other()].clone();
     let question = format!(
         "Flip {site} from {} to {}?",
@@ -45,10 +45,10 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
         }
     };
     // What the flip returned, not what was read before it.
-    println!(
+    super::output::say(format!(
         "{site} now writes to {} (appmap item: {})",
         format::db_long(&backends.databases[db]),
         item.describe()
-    );
+    ))?;
     Ok(())
 }

@@ -76,18 +76,18 @@ pub async fn run(global: &GlobalArgs, args: &HeartbeatArgs) -> Outcome {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Failure::Failed(format!("cannot encode JSON: {e}")))?;
-        println!("{text}");
+        super::output::say(&text)?;
     } else {
         for i in &report.inserted {
-            println!(
+            super::output::say(format!(
                 "inserted heartbeat {} as {} into database {} at {}",
                 i.id, report.site, i.database, i.at
-            );
+            ))?;
         }
         for l in &report.latest {
-            println!("latest rows in database {}:", l.database);
+            super::output::say(format!("latest rows in database {}:", l.database))?;
             for r in &l.rows {
-                println!("  {:>10}  {}  {}", r.id, r.at, r.site);
+                super::output::say(format!("  {:>10}  {}  {}", r.id, r.at, r.site))?;
             }
         }
         if args.count > 1 {

@@ -14,10 +14,10 @@ pub fn run(args: &InitArgs) -> Outcome {
     }
     std::fs::write(path, crate::config::TEMPLATE)
         .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
-    println!(
+    super::output::say(format!(
         "wrote {}: fill in [tasks] and [databases.a|b], then run dms-cockpit --config {}",
         path.display(),
         path.display()
-    );
+    ))?;
     Ok(())
 }

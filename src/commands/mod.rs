@@ -8,6 +8,7 @@ pub mod flip;
 pub mod heartbeat;
 pub mod init;
 pub mod lab;
+pub mod output;
 pub mod setup;
 pub mod status;
 pub mod task;
@@ -24,6 +25,10 @@ pub enum Failure {
     /// The action failed (a backend refused or is unreachable). Exit code 1.
     #[error("{0}")]
     Failed(String),
+    /// Standard output was closed by its reader (`| head`): the command
+    /// ends quietly. Exit code 0.
+    #[error("standard output closed by its reader")]
+    ClosedPipe,
 }
 
 impl Failure {
@@ -31,6 +36,7 @@ impl Failure {
         match self {
             Failure::BadInput(_) => ExitCode::from(2),
             Failure::Failed(_) => ExitCode::from(1),
+            Failure::ClosedPipe => ExitCode::SUCCESS,
         }
     }
 }

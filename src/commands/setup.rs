@@ -77,13 +77,15 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
     };
     let table = &config.appmap_table;
     match store.ensure_table(shape).await? {
-        Ensured::Created => println!("appmap table {table}: created ({shape:?} key), active"),
-        Ensured::Existed(found) if found == shape => {
-            println!("appmap table {table}: already there ({found:?} key)")
-        }
-        Ensured::Existed(found) => println!(
+        Ensured::Created => super::output::say(format!(
+            "appmap table {table}: created ({shape:?} key), active"
+        ))?,
+        Ensured::Existed(found) if found == shape => super::output::say(format!(
+            "appmap table {table}: already there ({found:?} key)"
+        ))?,
+        Ensured::Existed(found) => super::output::say(format!(
             "appmap table {table}: already there with a {found:?} key (not {shape:?}); both work, keeping it"
-        ),
+        ))?,
     }
     if args.reset {
         return reset_appmap(&store, &config, args.yes).await;
@@ -97,14 +99,14 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
         );
         let other = &config.databases[route_of(site).other()].db;
         match store.put_if_different(&item, Some(other)).await {
-            Ok(PutOutcome::Changed) => println!("item {what}: written"),
-            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
-            Ok(PutOutcome::Flipped(found)) => println!(
+            Ok(PutOutcome::Changed) => super::output::say(format!("item {what}: written"))?,
+            Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
+            Ok(PutOutcome::Flipped(found)) => super::output::say(format!(
                 "item {site}: flipped to database {} ({}){}: left alone; `setup appmap --reset` points it back",
                 route_of(site).other(),
                 found.describe(),
                 flipped_note(&found)
-            ),
+            ))?,
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }
@@ -163,15 +165,15 @@ async fn reset_appmap(store: &DynamoAppMap, config: &Config, yes: bool) -> Outco
                 .flip(found, db, "setup appmap --reset")
                 .await
                 .map_err(|e| Failure::Failed(format!("item {site}: {e}")))?;
-            println!("item {what}: reset (was {})", found.describe());
+            super::output::say(format!("item {what}: reset (was {})", found.describe()))?;
             continue;
         }
         match store
             .put_if_different(&initial_item(site, config), None)
             .await
         {
-            Ok(PutOutcome::Unchanged) => println!("item {what}: already right"),
-            Ok(_) => println!("item {what}: written"),
+            Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
+            Ok(_) => super::output::say(format!("item {what}: written"))?,
             Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
         }
     }
@@ -198,7 +200,12 @@ async fn task_identifiers(
     if !TaskRole::ALL.iter().any(|r| tasks[*r].starts_with("arn:")) {
         return Ok(out);
     }
-    let existing = admin.tasks().await?;
+    let arns: Vec<String> = TaskRole::ALL
+        .iter()
+        .map(|r| tasks[*r].clone())
+        .filter(|t| t.starts_with("arn:"))
+        .collect();
+    let existing = admin.tasks(&[("replication-task-arn", arns)]).await?;
     for role in TaskRole::ALL {
         let arn = &tasks[role];
         if !arn.starts_with("arn:") {
@@ -286,7 +293,7 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     if args.test {
         let results = dms_ops::test_connections(&admin, &discovery).await?;
         for r in &results {
-            println!("{}", r.line());
+            super::output::say(r.line())?;
         }
         let failed = results.iter().filter(|r| !r.ok()).count();
         return if failed == 0 {
@@ -301,10 +308,10 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
     if args.delete {
         let plan = dms_ops::plan_teardown(&admin, &spec, &discovery).await?;
         for line in &plan.left {
-            println!("{line}");
+            super::output::say(line)?;
         }
         if plan.delete.is_empty() {
-            println!("nothing of this door to delete");
+            super::output::say("nothing of this door to delete")?;
             return Ok(());
         }
         let list: Vec<String> = plan
@@ -322,12 +329,12 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
             .await
             .map_err(Failure::Failed)?
         {
-            println!("{line}");
+            super::output::say(line)?;
         }
         return Ok(());
     }
     if args.dry_run {
-        println!("{}", crate::setup::dms::dry_run_report(&spec, &discovery));
+        super::output::say(crate::setup::dms::dry_run_report(&spec, &discovery))?;
         return if discovery.conflicts.is_empty() {
             Ok(())
         } else {
@@ -340,15 +347,20 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
         .await
         .map_err(Failure::Failed)?;
     for line in &report.lines {
-        println!("{line}");
+        super::output::say(line)?;
     }
     if args.write_config {
         crate::setup::dms::write_task_arns(&config.path, &report.tasks).map_err(Failure::Failed)?;
-        println!("wrote the task ARNs into {}", config.path.display());
+        super::output::say(format!(
+            "wrote the task ARNs into {}",
+            config.path.display()
+        ))?;
     } else {
-        println!("forward task:  {}", report.tasks.forward);
-        println!("backward task: {}", report.tasks.backward);
-        println!("(put them under [tasks] in the config, or re-run with --write-config)");
+        super::output::say(format!("forward task:  {}", report.tasks.forward))?;
+        super::output::say(format!("backward task: {}", report.tasks.backward))?;
+        super::output::say(
+            "(put them under [tasks] in the config, or re-run with --write-config)",
+        )?;
     }
     Ok(())
 }
@@ -364,7 +376,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
             sql::SqlParams::new(engine, &names, sql::DEFAULT_SEQ_START.a, sql::DEFAULT_OWNER);
         params.hosting = hosting.unwrap_or_default();
         let scripts = sql::scripts(&params).map_err(Failure::BadInput)?;
-        print_scripts(&scripts);
+        print_scripts(&scripts)?;
         return Ok(());
     }
     let Some(side) = args.database else {
@@ -381,7 +393,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let scripts =
         sql::scripts(&params).map_err(|e| Failure::BadInput(format!("databases.{side}: {e}")))?;
     if !args.apply {
-        print_scripts(&scripts);
+        print_scripts(&scripts)?;
         return Ok(());
     }
     refuse_read_only(global, "apply DDL")?;
@@ -399,7 +411,7 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let report = sql::apply_database(store.pool(), &params, &scripts, other)
         .await
         .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
-    println!("{report}");
+    super::output::say(report)?;
     Ok(())
 }
 
@@ -438,10 +450,11 @@ async fn other_sequence(
     Some((name, found.unwrap_or(configured)))
 }
 
-fn print_scripts(scripts: &[sql::SqlScript]) {
+fn print_scripts(scripts: &[sql::SqlScript]) -> Outcome {
     for script in scripts {
-        println!("-- ==== {} ====", script.name);
-        println!("{}", script.text.trim_end());
-        println!();
+        super::output::say(format!("-- ==== {} ====", script.name))?;
+        super::output::say(script.text.trim_end())?;
+        super::output::say("")?;
     }
+    Ok(())
 }

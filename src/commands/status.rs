@@ -33,6 +33,8 @@ use crate::runtime::executor::{self, Context};
 pub struct Snapshot {
     pub mode: String,
     pub read_only: bool,
+    /// The AWS caller identity; null in the lab (no AWS).
+    pub identity: Option<IdentityJson>,
     pub tasks: PerTask<Option<TaskJson>>,
     pub heartbeats: PerDb<Vec<HeartbeatJson>>,
     pub appmap: Vec<AppMapJson>,
@@ -74,6 +76,16 @@ pub struct AppMapJson {
     pub matches: Option<DbSide>,
 }
 
+/// Who the AWS credentials belong to. When STS could not be asked, the
+/// account and ARN are null and `error` says why: shown, not fatal (it is
+/// not an `errors` entry and does not change the exit code).
+#[derive(Debug, Serialize)]
+pub struct IdentityJson {
+    pub account: Option<String>,
+    pub arn: Option<String>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ErrorJson {
     /// `tasks.forward`, `tasks.forward.tables`, `tasks.backward`,
@@ -91,9 +103,9 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
     if args.json {
         let text = serde_json::to_string_pretty(&snapshot)
             .map_err(|e| Failure::Failed(format!("cannot encode the snapshot as JSON: {e}")))?;
-        println!("{text}");
+        super::output::say(&text)?;
     } else {
-        print!("{}", text(&app));
+        super::output::say_raw(text(&app))?;
     }
     snapshot.verdict()
 }
@@ -112,6 +124,7 @@ pub async fn poll(backends: &Backends, settings: &Settings, rows: usize) -> App 
         settings.clone(),
         Utc::now(),
     );
+    app.identity_wanted = backends.identity.is_some();
     let context = Context {
         operator: settings.operator.clone(),
         heartbeat_rows: rows,
@@ -173,9 +186,15 @@ impl Snapshot {
                 matches: app.database_of(item),
             })
             .collect();
+        let identity = app.identity_wanted.then(|| IdentityJson {
+            account: app.identity.data.as_ref().map(|i| i.account.clone()),
+            arn: app.identity.data.as_ref().map(|i| i.arn.clone()),
+            error: app.identity.error.clone(),
+        });
         Snapshot {
             mode: app.mode.name.clone(),
             read_only: app.mode.read_only,
+            identity,
             tasks,
             heartbeats,
             appmap,
@@ -230,6 +249,9 @@ pub fn text(app: &App) -> String {
         ""
     };
     let _ = writeln!(out, "{} · {}{ro}", app.mode.name, app.mode.description);
+    if let Some(identity) = format::identity(app) {
+        let _ = writeln!(out, "{identity}");
+    }
     for role in TaskRole::ALL {
         let panel = &app.tasks[role];
         let _ = writeln!(

@@ -47,7 +47,7 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
         let mutation = Mutation::Start(role, start_type);
         return Err(after_change(backends, mutation, e, |e| e.to_string()).await);
     }
-    println!("{role} task {}: {start_type} accepted", task.id);
+    super::output::say(format!("{role} task {}: {start_type} accepted", task.id))?;
     Ok(())
 }
 
@@ -70,6 +70,6 @@ async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome
     if let Err(e) = backends.stop_task(role).await {
         return Err(after_change(backends, Mutation::Stop(role), e, |e| e.to_string()).await);
     }
-    println!("{role} task {}: stop accepted", task.id);
+    super::output::say(format!("{role} task {}: stop accepted", task.id))?;
     Ok(())
 }

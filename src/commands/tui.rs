@@ -20,12 +20,13 @@ pub fn theme(global: &GlobalArgs) -> Theme {
 }
 
 pub async fn run(global: &GlobalArgs, connected: Connected) -> Outcome {
-    let app = App::new(
+    let mut app = App::new(
         connected.backends.mode.clone(),
         connected.backends.databases.clone(),
         connected.settings.clone(),
         Utc::now(),
     );
+    app.identity_wanted = connected.backends.identity.is_some();
     let result = crate::runtime::run(app, connected.backends.clone(), theme(global)).await;
     connected.close().await;
     result.map_err(|e| Failure::Failed(format!("{e:#}")))

@@ -189,6 +189,7 @@ impl Lab {
             heartbeats,
             databases: Lab::databases(),
             timeout,
+            identity: None,
         }
     }
 

@@ -77,6 +77,13 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Replicas(db, ids, result)
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
+        Command::FetchIdentity => {
+            Msg::Identity(backends.caller_identity().await.unwrap_or_else(|| {
+                Err(crate::backend::BackendError::Other(
+                    "no AWS account here: the lab runs without AWS".into(),
+                ))
+            }))
+        }
         Command::StartTask(role, request) => {
             let result = backends.start_task(role, request.clone()).await;
             Msg::Started(role, request, result)
@@ -95,6 +102,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .flip_site(site, Some(seen), &context.operator)
                 .await,
         ),
+        Command::RereadForFlip(site) => Msg::FlipReread(site, backends.read_appmap().await),
     }
 }
 
@@ -105,6 +113,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Heartbeats(_, Err(e))
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
+        | Msg::Identity(Err(e))
+        | Msg::FlipReread(_, Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
         | Msg::HeartbeatInserted(_, Err(e))

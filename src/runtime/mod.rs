@@ -48,17 +48,22 @@ async fn event_loop(
         executor.spawn(command);
     }
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
+    let mut logged = trace_log(&app, 0);
+    app.take_redraw();
     while let Some(event) = rx.recv().await {
-        let mut changed = handle(&mut app, &executor, event)?;
+        handle(&mut app, &executor, event)?;
         // Drain what else is queued before drawing once: bursts of results
         // or key repeats cost one frame, not one each.
         while let Ok(event) = rx.try_recv() {
-            changed |= handle(&mut app, &executor, event)?;
+            handle(&mut app, &executor, event)?;
         }
+        logged = trace_log(&app, logged);
         if app.should_quit {
             break;
         }
-        if changed {
+        // Only when something shown changed: a tick that moves no age on
+        // screen, or a key that means nothing, draws nothing.
+        if app.take_redraw() {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
         }
     }
@@ -66,13 +71,29 @@ async fn event_loop(
     Ok(())
 }
 
-/// Feeds one event to the app and spawns what it asks for; returns whether
-/// the screen may have changed, or the error that ends the cockpit.
-fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow::Result<bool> {
+/// Writes the event-log entries pushed since the first `seen` ones to the
+/// log file, so it holds the same lines as the screen's event log; returns
+/// the new count.
+fn trace_log(app: &App, seen: u64) -> u64 {
+    use crate::app::LogLevel;
+    for entry in app.log_since(seen) {
+        match entry.level {
+            LogLevel::Error => tracing::warn!(target: "event_log", "{}", entry.text),
+            LogLevel::Info | LogLevel::Success => {
+                tracing::info!(target: "event_log", "{}", entry.text)
+            }
+        }
+    }
+    app.log_pushed
+}
+
+/// Feeds one event to the app and spawns what it asks for; an error ends
+/// the cockpit.
+fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow::Result<()> {
     let input: Input = match event {
         Event::Key(key) => match action_for(app, key) {
             Some(action) => action.into(),
-            None => return Ok(false),
+            None => return Ok(()),
         },
         Event::Resize(w, h) => Action::Resize(w, h).into(),
         Event::Msg(msg) => Input::Msg(msg),
@@ -87,5 +108,5 @@ fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow:
     for command in app.update(Utc::now(), input) {
         executor.spawn(command);
     }
-    Ok(true)
+    Ok(())
 }

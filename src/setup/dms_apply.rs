@@ -114,7 +114,6 @@ pub async fn discover(admin: &DmsAdmin, spec: &DmsSpec) -> Result<Discovery, Bac
     let plan = typed_plan(spec);
     let instances = admin.instances().await?;
     let endpoints = admin.endpoints().await?;
-    let tasks = admin.tasks().await?;
     let mut conflicts = Vec::new();
 
     let instance = find_instance(&instances, &plan.instance.identifier);
@@ -151,6 +150,23 @@ pub async fn discover(admin: &DmsAdmin, spec: &DmsSpec) -> Result<Discovery, Bac
             .position(|e| e.identifier == id)
             .and_then(|i| chosen_endpoints[i].as_ref().map(|x| x.arn.clone()))
     };
+    // The planned tasks by identifier, and every task on the chosen
+    // endpoints (what might be adopted), asked of DMS with filters.
+    let ids: Vec<String> = plan.tasks.iter().map(|t| t.identifier.clone()).collect();
+    let mut tasks = admin.tasks(&[("replication-task-id", ids)]).await?;
+    let endpoint_arns: Vec<String> = chosen_endpoints
+        .iter()
+        .flatten()
+        .map(|e| e.arn.clone())
+        .collect();
+    for task in admin.tasks(&[("endpoint-arn", endpoint_arns)]).await? {
+        if !tasks
+            .iter()
+            .any(|t| t.replication_task_arn() == task.replication_task_arn())
+        {
+            tasks.push(task);
+        }
+    }
     let mut chosen_tasks = Vec::new();
     for planned in &plan.tasks {
         let source = arn_of(&planned.source_endpoint);

@@ -130,7 +130,13 @@ pub async fn plan_teardown(
     discovery: &Discovery,
 ) -> BackendResult<Teardown> {
     let plan = typed_plan(spec);
-    let tasks = admin.tasks().await?;
+    let arns: Vec<String> = discovery
+        .tasks
+        .iter()
+        .flatten()
+        .map(|t| t.arn.clone())
+        .collect();
+    let tasks = admin.tasks(&[("replication-task-arn", arns)]).await?;
     let mut out = Teardown::default();
     for found in discovery.tasks.iter().flatten() {
         let status = tasks
@@ -241,7 +247,7 @@ async fn wait_gone(admin: &DmsAdmin, d: &Doomed) -> Result<(), String> {
     loop {
         let present = match d.kind {
             "replication task" => admin
-                .tasks()
+                .tasks(&[("replication-task-arn", vec![d.arn.clone()])])
                 .await
                 .map(|all| all.iter().any(|t| t.replication_task_arn() == Some(&d.arn))),
             "endpoint" => admin

@@ -7,7 +7,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Theme, age_span, is_focused, notice_height, panel_block, panel_with_notices};
+use super::{
+    Theme, age_span, is_focused, notice_height, panel_block, panel_with_notices, share_widths,
+    shorten_middle,
+};
 use crate::app::{App, Focus};
 use crate::format;
 
@@ -50,35 +53,58 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
+    let stale = panel.is_stale();
     let visible = usize::from(table_area.height.max(1));
     let offset = app.scroll.appmap.min(items.len().saturating_sub(visible));
-    let rows: Vec<Row> = items
+    let shown: Vec<_> = items.iter().skip(offset).collect();
+    // Each column's text, then widths shared out so a narrow screen
+    // shortens the longest values in the middle (`ora…:1521/ORCL`) rather
+    // than cutting the last columns off.
+    let texts: Vec<[String; 5]> = shown
         .iter()
-        .skip(offset)
         .map(|item| {
-            let db = app.database_of(item);
-            let matched = match db {
-                Some(_) => Span::raw(format!("→ {}", format::matches_label(db))),
-                None => Span::styled(format::matches_label(db), theme.warn),
-            };
-            Row::new(vec![
-                Cell::from(Span::styled(item.site.clone(), theme.title)),
-                Cell::from(item.dbengine.clone()),
-                Cell::from(format!("{}:{}/{}", item.endpoint, item.port, item.dbname)),
-                Cell::from(format!("user {}", item.username)),
-                Cell::from(matched),
-            ])
+            [
+                item.site.clone(),
+                item.dbengine.clone(),
+                format!("{}:{}/{}", item.endpoint, item.port, item.dbname),
+                format!("user {}", item.username),
+                match app.database_of(item) {
+                    Some(db) => format!("→ {}", format::matches_label(Some(db))),
+                    None => format::matches_label(None),
+                },
+            ]
         })
         .collect();
-    let longest = |f: &dyn Fn(&crate::backend::AppMapItem) -> usize| {
-        items.iter().map(f).max().unwrap_or(0) as u16
-    };
-    let widths = [
-        Constraint::Length(longest(&|i| i.site.len())),
-        Constraint::Length(longest(&|i| i.dbengine.len())),
-        Constraint::Fill(1),
-        Constraint::Length(longest(&|i| i.username.len() + 5)),
-        Constraint::Length(17),
-    ];
-    frame.render_widget(Table::new(rows, widths).column_spacing(2), table_area);
+    let natural: Vec<u16> = (0..5)
+        .map(|i| {
+            texts
+                .iter()
+                .map(|t| Span::raw(t[i].as_str()).width())
+                .max()
+                .unwrap_or(0) as u16
+        })
+        .collect();
+    let min = [natural[0], natural[1].min(4), 12, 8, natural[4]];
+    let widths = share_widths(&natural, &min, table_area.width.saturating_sub(2 * 4));
+    let rows: Vec<Row> = texts
+        .iter()
+        .zip(&shown)
+        .map(|(t, item)| {
+            let cell = |i: usize| shorten_middle(&t[i], usize::from(widths[i]));
+            let matched = match app.database_of(item) {
+                Some(_) => Span::raw(cell(4)),
+                None => Span::styled(cell(4), theme.warn),
+            };
+            let row = Row::new(vec![
+                Cell::from(Span::styled(cell(0), theme.title)),
+                Cell::from(cell(1)),
+                Cell::from(cell(2)),
+                Cell::from(cell(3)),
+                Cell::from(matched),
+            ]);
+            if stale { row.style(theme.stale) } else { row }
+        })
+        .collect();
+    let constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
+    frame.render_widget(Table::new(rows, constraints).column_spacing(2), table_area);
 }

@@ -25,31 +25,36 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     first.push(Span::styled("dms-cockpit", theme.title));
     first.push(Span::raw(" · "));
+    // Which account first, so nobody operates on the wrong one, then
+    // the region, profile and the rest.
+    if let Some(identity) = format::identity(app) {
+        first.push(Span::raw(identity));
+        first.push(Span::raw(" · "));
+    }
     first.push(Span::raw(app.mode.description.clone()));
 
-    let mut items: Vec<(String, String, bool)> = Vec::new();
+    let mut items: Vec<(String, String)> = Vec::new();
     for role in TaskRole::ALL {
         let short = match role {
             TaskRole::Forward => "fwd",
             TaskRole::Backward => "bwd",
         };
         let panel = &app.tasks[role];
-        items.push((short.to_string(), age(panel, app), panel.error.is_some()));
+        items.push((short.to_string(), age(panel, app)));
     }
     for db in DbSide::ALL {
         let panel = &app.heartbeats[db];
-        items.push((format::db_label(db), age(panel, app), panel.error.is_some()));
+        items.push((format::db_label(db), age(panel, app)));
     }
-    items.push((
-        "appmap".to_string(),
-        age(&app.appmap, app),
-        app.appmap.error.is_some(),
-    ));
+    items.push(("appmap".to_string(), age(&app.appmap, app)));
 
-    let failing: Vec<&str> = items
+    // Every failing call counts, also those without an age of their own
+    // here (table statistics, the replicated check): the same list that
+    // makes `status` exit 1.
+    let failing: Vec<String> = app
+        .failures()
         .iter()
-        .filter(|(_, _, failed)| *failed)
-        .map(|(name, _, _)| name.as_str())
+        .map(|f| short_name(&f.which))
         .collect();
     // The error marker comes first so a narrow screen never cuts it off.
     let mut second = if failing.is_empty() {
@@ -61,7 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )]
     };
     second.push(Span::styled(" │ data age ", theme.dim));
-    for (i, (name, age, _)) in items.iter().enumerate() {
+    for (i, (name, age)) in items.iter().enumerate() {
         if i > 0 {
             second.push(Span::styled(" · ", theme.dim));
         }
@@ -69,6 +74,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let lines = vec![Line::from(first), Line::from(second)];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The header's short name for a failing call: `tasks.forward.tables` is
+/// `fwd tables`, `heartbeats.a` is `db a`.
+fn short_name(which: &str) -> String {
+    which
+        .replace("tasks.forward", "fwd")
+        .replace("tasks.backward", "bwd")
+        .replace("heartbeats.", "db ")
+        .replace('.', " ")
 }
 
 /// `2s`, `…` while the first fetch is out, `never` before any.

@@ -7,7 +7,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{Theme, age_span, is_focused, notice_height, panel_block, panel_with_notices};
+use super::{
+    Theme, age_span, fit_parts, is_focused, notice_height, panel_block, panel_with_notices,
+};
 use crate::app::{App, Focus};
 use crate::backend::{DbSide, HeartbeatRow};
 use crate::format;
@@ -50,16 +52,28 @@ fn focus_of(db: DbSide) -> Focus {
 fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme) {
     let panel = &app.heartbeats[db];
     let database = &app.databases[db];
-    let title = vec![
-        Span::styled(format::db_label(db), theme.title),
-        Span::raw(" · "),
-        age_span(panel, app, theme),
-        Span::raw(format!(
-            " · {} {}",
-            database.engine.as_str(),
-            database.address()
-        )),
-    ];
+    // What tells the two databases apart leads (both may be postgresql
+    // on one host): the database name, then host and port, then the
+    // engine, shortened in the middle when the half is narrow. The age
+    // (and a stale marker) always shows.
+    let label = format::db_label(db);
+    let age = age_span(panel, app, theme);
+    let fixed = 2 + label.len() + 3 + 3 + age.width() + 1;
+    let identity = fit_parts(
+        &[
+            database.dbname.clone(),
+            format!("{}:{}", database.endpoint, database.port),
+            database.engine.as_str().to_string(),
+        ],
+        usize::from(area.width).saturating_sub(fixed),
+    );
+    let mut title = vec![Span::styled(label, theme.title)];
+    if !identity.is_empty() {
+        title.push(Span::raw(" · "));
+        title.push(Span::raw(identity));
+    }
+    title.push(Span::raw(" · "));
+    title.push(age);
     let block = panel_block(title, is_focused(app, focus_of(db)), theme);
     let table_area = panel_with_notices(frame, area, block, panel, app, theme);
 
@@ -85,6 +99,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
     let visible = usize::from(table_area.height.saturating_sub(1));
     let offset = app.scroll.heartbeats[db].min(sorted.len().saturating_sub(visible.max(1)));
     let dated = area.width >= DATED_FROM;
+    let stale = panel.is_stale();
 
     let other = format::db_label(db.other());
     let header = Row::new(vec![
@@ -101,6 +116,18 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
         .max()
         .unwrap_or(0)
         .max("heartbeat".len()) as u16;
+    // A long id (a sequence started at 1,000,000,000) leaves the mark
+    // less room than its word: the short form says the same in full
+    // under the column's `in db x` header, instead of a cut word.
+    let time_width: u16 = if dated { 19 } else { 8 };
+    let mark_room = table_area
+        .width
+        .saturating_sub(1 + id_width + time_width + 5 + 4);
+    let mark = if usize::from(mark_room) >= Span::raw(format::REPLICATED).width() {
+        format::REPLICATED
+    } else {
+        format::REPLICATED_SHORT
+    };
     let table_rows: Vec<Row> = sorted
         .iter()
         .skip(offset)
@@ -118,11 +145,13 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
                 Cell::from(when),
                 Cell::from(r.site.clone()),
                 Cell::from(Span::styled(
-                    if replicated { format::REPLICATED } else { "" },
-                    theme.replicated,
+                    if replicated { mark } else { "" },
+                    if stale { theme.stale } else { theme.replicated },
                 )),
             ]);
-            if is_newest {
+            if stale {
+                row.style(theme.stale)
+            } else if is_newest {
                 row.style(theme.newest)
             } else {
                 row
@@ -132,7 +161,7 @@ fn draw_one(frame: &mut Frame, area: Rect, app: &App, db: DbSide, theme: &Theme)
     let widths = [
         Constraint::Length(1),
         Constraint::Length(id_width),
-        Constraint::Length(if dated { 19 } else { 8 }),
+        Constraint::Length(time_width),
         Constraint::Length(5),
         Constraint::Fill(1),
     ];

@@ -78,6 +78,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The title and every entry's lines (at most a screenful): what the log
+/// would fill.
+pub fn wanted_height(app: &App, width: u16) -> u16 {
+    let text_width = usize::from(width).saturating_sub(PREFIX).max(1);
+    let lines: usize = app
+        .log
+        .iter()
+        .rev()
+        .take(50)
+        .map(|e| wrap(&e.text, text_width, 50).len())
+        .sum();
+    1 + lines.min(50) as u16
+}
+
 /// One entry's lines: the first carries the time and symbol; long text
 /// wraps under itself (an error's remedy is usually at its end).
 fn entry_lines(

@@ -135,7 +135,15 @@ fn layout_body(app: &App, body: Rect) -> Areas {
     };
     let log_reserved = if wide { 0 } else { log_min };
     let room = h.saturating_sub(bottom + log_reserved);
-    let mut heartbeats_h = heartbeats_want.min(5.max(room.saturating_sub(tasks_min) / 3));
+    let mut heartbeats_h = heartbeats_want.min(5.max(room.saturating_sub(tasks_min) / 2));
+    // Room the log would leave empty goes to the heartbeats: a tall screen
+    // shows every fetched row rather than blank log lines.
+    if !wide {
+        let log_need = log::wanted_height(app, body.width).max(log_min);
+        let tasks_take = tasks_want.min(tasks_min.max(room * 3 / 5));
+        let spare = h.saturating_sub(bottom + tasks_take + heartbeats_h + log_need);
+        heartbeats_h = heartbeats_want.min(heartbeats_h + spare);
+    }
     // Long failure messages make the tasks tall: the heartbeats give up a
     // row so the statistics keep at least one.
     let tasks_least = tasks_min.saturating_sub(2);
@@ -154,8 +162,9 @@ fn layout_body(app: &App, body: Rect) -> Areas {
     ])
     .areas(body);
     if wide {
-        let [appmap, log] =
-            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(rest);
+        let [appmap, log] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)])
+            .spacing(1)
+            .areas(rest);
         Areas {
             tasks,
             heartbeats,
@@ -223,13 +232,25 @@ fn panel_with_notices<T>(
     rest
 }
 
+/// What stale data says next to it: a marker that needs no colour, and
+/// how old the data is.
+fn stale_label(app: &App, fetched_at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{}, {} old",
+        format::STALE,
+        format::duration_short(app.now - fetched_at)
+    )
+}
+
 fn is_focused(app: &App, focus: Focus) -> bool {
     app.focus == focus
 }
 
-/// `3s ago`, `loading`, `never fetched`: how old a panel's data is.
+/// `3s ago`, `⚠ stale, 19s old`, `loading`, `never fetched`: how old a
+/// panel's data is, and whether the last fetch failed.
 fn age_span<T>(panel: &Panel<T>, app: &App, theme: &Theme) -> Span<'static> {
     match panel.fetched_at {
+        Some(at) if panel.is_stale() => Span::styled(stale_label(app, at), theme.warn),
         Some(at) => Span::styled(format::age(app.now, at), theme.dim),
         None if panel.loading => Span::styled("loading", theme.dim),
         None => Span::styled("never fetched", theme.dim),
@@ -246,7 +267,7 @@ fn notice_lines<T>(panel: &Panel<T>, app: &App, theme: &Theme, width: u16) -> Ve
             .map(|at| format!(" ({})", format::age(app.now, at)))
             .unwrap_or_default();
         let text = format!("✖ {error}{when}");
-        for l in wrap(&text, usize::from(width), ERROR_LINES) {
+        for l in wrap_error(&text, usize::from(width), ERROR_LINES) {
             lines.push(Line::styled(l, theme.error));
         }
     }
@@ -318,6 +339,88 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     lines
 }
 
+/// `s` in at most `width` columns: whole when it fits, else its start and
+/// its end around a `…`, so both the kind of thing (a host's first label)
+/// and what tells it apart (a port, a database name, a path's last part)
+/// stay visible.
+fn shorten_middle(s: &str, width: usize) -> String {
+    let full = Span::raw(s).width();
+    if full <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let keep = width - 1;
+    let tail_w = keep / 2;
+    let head = take_width(s, keep - tail_w);
+    let rev: String = s.chars().rev().collect();
+    let tail: String = take_width(&rev, tail_w).chars().rev().collect();
+    format!("{head}…{tail}")
+}
+
+/// Parts of a title, most telling first, joined by ` · ` within `width`
+/// columns: a part that does not fit whole is shortened in the middle
+/// (when at least a few columns remain), the rest are dropped.
+fn fit_parts(parts: &[String], width: usize) -> String {
+    let mut out = String::new();
+    for part in parts {
+        let sep = if out.is_empty() { 0 } else { 3 };
+        let used = Span::raw(out.as_str()).width();
+        let room = width.saturating_sub(used + sep);
+        // A part shortened to a few columns says nothing: drop it instead.
+        if room < 8.min(Span::raw(part.as_str()).width()) || room == 0 {
+            break;
+        }
+        if sep > 0 {
+            out.push_str(" · ");
+        }
+        let shown = shorten_middle(part, room);
+        let cut = shown != *part;
+        out.push_str(&shown);
+        if cut {
+            break;
+        }
+    }
+    out
+}
+
+/// Column widths for a table whose natural widths (the widest value of
+/// each column) may not fit in `available` columns (spacing excluded):
+/// the widest columns give up room first, down to `min`, so every column
+/// keeps a share instead of the last ones being cut.
+fn share_widths(natural: &[u16], min: &[u16], available: u16) -> Vec<u16> {
+    let mut widths = natural.to_vec();
+    let mut total: u16 = widths.iter().sum();
+    while total > available {
+        let widest = widths
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| **w > min[*i])
+            .max_by_key(|(_, w)| **w)
+            .map(|(i, _)| i);
+        let Some(i) = widest else { break };
+        widths[i] -= 1;
+        total -= 1;
+    }
+    widths
+}
+
+/// [`wrap`] for an error or failure message: a cut one ends in
+/// `… e: full text`, saying where the rest is (the cause is often at the
+/// end, where a cut falls).
+fn wrap_error(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines = wrap(text, width, usize::MAX);
+    if lines.len() > max_lines && max_lines > 0 {
+        lines.truncate(max_lines);
+        let last = lines.last_mut().expect("max_lines > 0");
+        let hint = "… e: full text";
+        let keep = take_width(last, width.saturating_sub(Span::raw(hint).width()));
+        *last = format!("{keep}{hint}");
+    }
+    lines
+}
+
 /// The longest prefix of `s` at most `width` columns wide.
 fn take_width(s: &str, width: usize) -> String {
     let mut out = String::new();
@@ -370,6 +473,42 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shorten_middle_keeps_both_ends() {
+        assert_eq!(shorten_middle("abc", 5), "abc");
+        assert_eq!(
+            shorten_middle("127.0.0.1:43210/site_a", 13),
+            "127.0.…site_a"
+        );
+        assert_eq!(shorten_middle("abcdef", 1), "…");
+        assert_eq!(
+            Span::raw(shorten_middle("abcdefghij", 7).as_str()).width(),
+            7
+        );
+    }
+
+    #[test]
+    fn fit_parts_keeps_the_first_parts_and_shortens_the_one_that_does_not_fit() {
+        let parts = [
+            "site_a".to_string(),
+            "127.0.0.1:43210".into(),
+            "postgresql".into(),
+        ];
+        assert_eq!(
+            fit_parts(&parts, 80),
+            "site_a · 127.0.0.1:43210 · postgresql"
+        );
+        assert_eq!(fit_parts(&parts, 20), "site_a · 127.0…43210");
+        assert_eq!(fit_parts(&parts, 6), "site_a");
+    }
+
+    #[test]
+    fn share_widths_takes_from_the_widest_first() {
+        assert_eq!(share_widths(&[5, 30, 10], &[5, 8, 8], 60), vec![5, 30, 10]);
+        assert_eq!(share_widths(&[5, 30, 20], &[5, 8, 8], 35), vec![5, 15, 15]);
+        assert_eq!(share_widths(&[5, 30, 20], &[5, 8, 8], 10), vec![5, 8, 8]);
+    }
 
     #[test]
     fn wrap_breaks_on_words_and_cuts_with_an_ellipsis() {

@@ -34,6 +34,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, popup: &Popup, theme: &The
         Popup::Help => return,
         Popup::ChooseFlipSite => ("flip a site", choose_site(app, theme)),
         Popup::Confirm(pending) => ("confirm", confirm(app, pending, theme)),
+        Popup::Detail { title, text } => {
+            let mut paras = Vec::new();
+            for (i, part) in text.split("\n\n").enumerate() {
+                if i > 0 {
+                    paras.push(para("", Style::default()));
+                }
+                paras.push(para(part, Style::default()));
+            }
+            paras.push(para("", Style::default()));
+            paras.push(para("Esc, Enter or e closes", theme.dim));
+            (title.as_str(), paras)
+        }
     };
     show(frame, area, title, paras, theme);
 }
@@ -120,6 +132,29 @@ fn task_name(app: &App, role: TaskRole) -> String {
     }
 }
 
+/// The task's status as it is now: the prompt follows the task, and says
+/// so when it can no longer be stopped.
+fn stop_now(app: &App, role: TaskRole, theme: &Theme) -> Para {
+    let panel = &app.tasks[role];
+    match panel.data.as_ref() {
+        Some(task) => match crate::app::guard::check_stop(task) {
+            Ok(()) if panel.is_stale() => para(
+                format!(
+                    "⚠ It was {} when last read, but that read is stale (the last one failed).",
+                    task.status
+                ),
+                theme.warn,
+            ),
+            Ok(()) => para(format!("It is {} now.", task.status), Style::default()),
+            Err(e) => para(
+                format!("⚠ Changed since this prompt opened: {e}."),
+                theme.warn,
+            ),
+        },
+        None => para("Its status is not known.", theme.warn),
+    }
+}
+
 fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
     let yes_no = para("y = yes, go ahead · n or Esc = cancel", theme.key);
     let blank = || para("", Style::default());
@@ -130,6 +165,7 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                 theme.title,
             ),
             blank(),
+            stop_now(app, *role, theme),
             para(
                 format!(
                     "Replication from {} to {} pauses until the task is resumed (s).",
@@ -179,12 +215,17 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
             blank(),
             yes_no,
         ],
-        Pending::Flip { site, seen, to } => {
+        Pending::Flip {
+            site,
+            seen,
+            to,
+            changed_from,
+        } => {
             let from = match app.database_of(seen) {
                 Some(db) => format::db_long(&app.databases[db]),
                 None => seen.describe(),
             };
-            vec![
+            let mut paras = vec![
                 para(
                     format!(
                         "Flip {site} from {from} to {}? y / n",
@@ -193,6 +234,21 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                     theme.title,
                 ),
                 blank(),
+            ];
+            if let Some(before) = changed_from {
+                paras.push(para(
+                    format!(
+                        "⚠ {site}'s item changed since this prompt opened: it read {}, it now reads {}. y flips from what it reads now.",
+                        before.describe(),
+                        seen.describe()
+                    ),
+                    theme.warn,
+                ));
+                paras.push(blank());
+            }
+            paras.push(para(appmap_age(app), Style::default()));
+            paras.push(blank());
+            paras.extend([
                 para(
                     format!(
                         "{site}'s writers will then write to {}. The flip only happens if the appmap item still reads as shown; a change by someone else in the meantime is refused, not overwritten.",
@@ -202,7 +258,26 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                 ),
                 blank(),
                 yes_no,
-            ]
+            ]);
+            paras
         }
     }
+}
+
+/// How old the appmap shown is, and what a flip does about it.
+fn appmap_age(app: &App) -> String {
+    let every = format::duration_short(
+        chrono::Duration::from_std(app.settings.refresh_every).unwrap_or_default(),
+    );
+    let read = match (app.appmap.fetched_at, app.appmap.is_stale()) {
+        (Some(at), false) => format!("The appmap was read {}", format::age(app.now, at)),
+        (Some(at), true) => format!(
+            "⚠ The appmap shown is stale: read {}, and its last read failed",
+            format::age(app.now, at)
+        ),
+        (None, _) => "The appmap has not been read".to_string(),
+    };
+    format!(
+        "{read}; a flip on data older than {every} re-reads the item first and asks again if it changed."
+    )
 }

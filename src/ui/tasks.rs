@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Table};
 
-use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block, wrap};
+use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block, wrap_error};
 use crate::app::{App, Focus};
 use crate::backend::{TableStats, TaskRole, TaskSnapshot};
 use crate::format;
@@ -130,7 +130,7 @@ fn stop_lines(task: &TaskSnapshot, width: u16) -> Vec<String> {
     if parts.is_empty() {
         return Vec::new();
     }
-    wrap(&parts.join(" · "), usize::from(width.saturating_sub(3)), 3)
+    wrap_error(&parts.join(" · "), usize::from(width.saturating_sub(3)), 3)
 }
 
 /// A stop that was not the operator's choice, or any failure message.
@@ -177,10 +177,17 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
         Some(task) => {
             let kind = format::status_kind(&task.status);
             first.push(Span::raw(format!("{} ", task.id)));
-            first.push(Span::styled(
-                format::status_label(&task.status),
-                theme.status(kind),
-            ));
+            if panel.is_stale() {
+                // The last describe failed: what came before is no longer
+                // known to be true, so it loses its symbol and colour.
+                first.push(Span::styled(format::STALE, theme.warn));
+                first.push(Span::styled(format!(": was {}", task.status), theme.stale));
+            } else {
+                first.push(Span::styled(
+                    format::status_label(&task.status),
+                    theme.status(kind),
+                ));
+            }
             first.push(Span::styled(
                 format!(" {} ", task.migration_type),
                 theme.dim,
@@ -241,11 +248,22 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
     frame.render_widget(Paragraph::new(Line::from(first)), text);
     if let Some(at) = panel.fetched_at {
         frame.render_widget(
-            Paragraph::new(Line::styled(format::age(app.now, at), theme.dim).right_aligned()),
+            Paragraph::new(
+                Line::styled(
+                    format::age(app.now, at),
+                    if panel.is_stale() {
+                        theme.warn
+                    } else {
+                        theme.dim
+                    },
+                )
+                .right_aligned(),
+            ),
             age,
         );
     }
     if let Some(task) = &panel.data {
+        let stale = panel.is_stale();
         let percent = task.progress.full_load_percent;
         let ratio = f64::from(percent.unwrap_or(0).clamp(0, 100)) / 100.0;
         let label = match percent {
@@ -258,7 +276,11 @@ fn draw_summary(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme:
                 .label(label)
                 .filled_symbol("█")
                 .unfilled_symbol("░")
-                .filled_style(theme.gauge_filled)
+                .filled_style(if stale {
+                    theme.stale
+                } else {
+                    theme.gauge_filled
+                })
                 .unfilled_style(theme.gauge_unfilled),
             gauge,
         );
@@ -285,7 +307,12 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
                 Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    format!("✖ table statistics: {e}"),
+                    wrap_error(
+                        &format!("✖ table statistics: {e}"),
+                        usize::from(notice.width),
+                        1,
+                    )
+                    .concat(),
                     theme.error,
                 )),
                 notice,
@@ -380,8 +407,13 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     };
     let header = to_row(&headers.map(String::from)).style(theme.table_header);
     let mut table_rows: Vec<Row> = rows.iter().map(|r| to_row(r)).collect();
+    // The statistics are stale when their own read failed, and so is
+    // anything shown for a task whose status can no longer be read.
+    let stale = app.tables[role].is_stale() || app.tasks[role].is_stale();
     for (row, stats) in table_rows.iter_mut().zip(shown) {
-        if stats.errors > 0 || stats.state.to_ascii_lowercase().contains("error") {
+        if stale {
+            *row = row.clone().style(theme.stale);
+        } else if stats.errors > 0 || stats.state.to_ascii_lowercase().contains("error") {
             *row = row.clone().style(theme.error);
         }
     }

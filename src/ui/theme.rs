@@ -35,6 +35,9 @@ pub struct Theme {
     pub changing: Style,
     pub failed: Style,
     pub unknown: Style,
+    /// Data whose last fetch failed: never its healthy colour. The words
+    /// `⚠ stale` next to it say the same without colour.
+    pub stale: Style,
 }
 
 impl Theme {
@@ -63,6 +66,9 @@ impl Theme {
             changing: Style::default().fg(Color::Yellow),
             failed: bold.fg(Color::Red),
             unknown: Style::default().fg(Color::Magenta),
+            stale: Style::default()
+                .fg(Color::DarkGray)
+                .add_modifier(Modifier::ITALIC),
         }
     }
 
@@ -94,6 +100,7 @@ impl Theme {
             changing: none,
             failed: bold,
             unknown: none,
+            stale: none,
         }
     }
 

@@ -340,10 +340,18 @@ impl Door {
 
     /// The status of task `identifier` in moto.
     pub async fn task_status(&self, identifier: &str) -> String {
+        // Filtered by id: moto is shared, and past its first page of 100
+        // tasks an unfiltered describe would not list this one.
+        let filter = aws_sdk_databasemigration::types::Filter::builder()
+            .name("replication-task-id")
+            .values(identifier)
+            .build()
+            .unwrap();
         let out = self
             .dms()
             .await
             .describe_replication_tasks()
+            .filters(filter)
             .send()
             .await
             .expect("describe tasks in moto");

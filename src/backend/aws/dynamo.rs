@@ -79,6 +79,8 @@ pub struct DynamoAppMap {
     region: String,
     endpoint: String,
     shape: OnceCell<KeyShape>,
+    /// To name the account in "table not found".
+    identity: Option<std::sync::Arc<dyn crate::backend::Identity>>,
 }
 
 impl DynamoAppMap {
@@ -91,7 +93,38 @@ impl DynamoAppMap {
             region,
             endpoint,
             shape: OnceCell::new(),
+            identity: None,
         }
+    }
+
+    /// Lets "table not found" name the account it looked in.
+    pub fn with_identity(mut self, identity: std::sync::Arc<dyn crate::backend::Identity>) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// A missing table, said with where it was looked for (account,
+    /// region, endpoint) and to check those before creating one: a fresh
+    /// appmap on the wrong account mid-cutover would send every site to
+    /// whatever `setup appmap` loads.
+    async fn missing_table(&self, e: BackendError) -> BackendError {
+        if !matches!(e, BackendError::NotFound(_)) {
+            return e;
+        }
+        let account = match &self.identity {
+            Some(identity) => match identity.caller().await {
+                Ok(who) => format!("account {}", who.account),
+                Err(e) => format!("an account STS would not name ({e})"),
+            },
+            None => "the account of the credentials in use".to_string(),
+        };
+        BackendError::NotFound(format!(
+            "appmap table {} not found in {account}, region {}, endpoint {}: check that these are the ones you mean \
+             (profile and credentials, the config's region, AWS_ENDPOINT_URL) before creating anything; \
+             creating a fresh appmap on the wrong account or region mid-cutover is dangerous. \
+             Only when they are right: dms-cockpit setup appmap",
+            self.table, self.region, self.endpoint
+        ))
     }
 
     /// Builds the client from `sdk` and names its endpoint in messages.
@@ -136,7 +169,11 @@ impl DynamoAppMap {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(|e| self.map_err(&e, "dynamodb:DescribeTable"))?;
+            .map_err(|e| self.map_err(&e, "dynamodb:DescribeTable"));
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return Err(self.missing_table(e).await),
+        };
         let table = out.table().ok_or_else(|| {
             BackendError::Malformed(format!(
                 "DynamoDB described appmap table {} without a table description",
@@ -451,7 +488,11 @@ impl AppMapStore for DynamoAppMap {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| self.map_err(&e, "dynamodb:Scan"))?;
+                .map_err(|e| self.map_err(&e, "dynamodb:Scan"));
+            let out = match out {
+                Ok(out) => out,
+                Err(e) => return Err(self.missing_table(e).await),
+            };
             for raw in out.items() {
                 items.push(item_from_raw(raw).map_err(|e| {
                     BackendError::Malformed(format!("appmap table {}: {e}", self.table))

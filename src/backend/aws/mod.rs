@@ -13,6 +13,7 @@ pub mod dms_admin;
 pub mod dynamo;
 pub mod retry;
 pub mod secrets;
+pub mod sts;
 
 use std::error::Error as StdError;
 
