@@ -69,6 +69,9 @@ pub enum Command {
     /// Start or stop a DMS task
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Print a task's log (CloudWatch Logs, or the lab's); --follow keeps
+    /// printing new lines
+    Logs(LogsArgs),
     /// Point a site at the other database (conditional appmap write)
     Flip(FlipArgs),
     /// Create the appmap, the DMS resources or the database objects
@@ -211,6 +214,27 @@ pub enum TaskCommand {
     Start(TaskStartArgs),
     /// Stop a task (asks first; --yes to skip)
     Stop(TaskStopArgs),
+    /// Reload single tables of a running task (ReloadTables): data-reload,
+    /// or --validate-only
+    ReloadTables(TaskReloadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TaskReloadArgs {
+    #[arg(value_parser = parse_role)]
+    pub task: TaskRole,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// A table to reload, as schema.table; repeat for more
+    #[arg(long = "table", value_name = "SCHEMA.TABLE", required = true, value_parser = parse_table)]
+    pub tables: Vec<crate::backend::TableRef>,
+    /// Only validate the tables again (needs a task with validation on);
+    /// no row changes
+    #[arg(long)]
+    pub validate_only: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -270,6 +294,26 @@ pub struct TaskStopArgs {
     pub guard: GuardArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[arg(value_parser = parse_role)]
+    pub task: TaskRole,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How far back to start, e.g. 10m, 2h
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub since: Duration,
+    /// Keep printing new lines until interrupted
+    #[arg(long)]
+    pub follow: bool,
+    /// Only lines containing TEXT (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// One JSON object a line: at, severity, text, id
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -417,6 +461,10 @@ fn parse_role(s: &str) -> Result<TaskRole, String> {
         "backward" => Ok(TaskRole::Backward),
         _ => Err(format!("unknown task `{s}`: expected forward or backward")),
     }
+}
+
+fn parse_table(s: &str) -> Result<crate::backend::TableRef, String> {
+    crate::backend::TableRef::parse(s)
 }
 
 fn parse_db(s: &str) -> Result<DbSide, String> {

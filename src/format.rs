@@ -167,7 +167,7 @@ pub fn progress(progress: &TaskProgress) -> String {
 
 /// The sum of every counter over `tables`, as one row named `total`; its
 /// last update is the newest of theirs.
-pub fn totals(tables: &[TableStats]) -> TableStats {
+pub fn totals<'a>(tables: impl IntoIterator<Item = &'a TableStats>) -> TableStats {
     let mut sum = TableStats {
         table: "total".to_string(),
         ..TableStats::default()
@@ -284,6 +284,7 @@ mod tests {
             errors: 2,
             validation_state: "Not enabled".into(),
             last_update: at,
+            more: Default::default(),
         }
     }
 

@@ -54,6 +54,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Heartbeat(args)) => commands::heartbeat::run(global, args).await,
         Some(Command::Task(TaskCommand::Start(args))) => commands::task::start(global, args).await,
         Some(Command::Task(TaskCommand::Stop(args))) => commands::task::stop(global, args).await,
+        Some(Command::Logs(args)) => commands::logs::run(global, args).await,
+        Some(Command::Task(TaskCommand::ReloadTables(args))) => {
+            commands::reload::run(global, args).await
+        }
         Some(Command::Flip(args)) => commands::flip::run(global, args).await,
         Some(Command::Init(args)) => commands::init::run(args).await,
         Some(Command::Lag(args)) => commands::lag::run(global, args).await,

@@ -4,11 +4,13 @@
 use chrono::{DateTime, TimeZone, Utc};
 use dms_cockpit::app::keymap::{Key, action_for};
 use dms_cockpit::app::{
-    Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings,
+    Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
 };
+use dms_cockpit::backend::logs::{LogBatch, LogLine, Severity};
 use dms_cockpit::backend::{
-    AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site,
-    StartRequest, StartType, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb,
+    ReloadOption, Site, StartRequest, StartType, TableRef, TableStats, TaskProgress, TaskRole,
+    TaskSnapshot, TaskStatus,
 };
 
 fn now() -> DateTime<Utc> {
@@ -969,6 +971,138 @@ fn first_full_load_start_asks_and_names_a_target_heartbeat_table_with_rows() {
     );
 }
 
+/// Feeds `keys` through the keymap, as the runtime does.
+fn press(app: &mut App, keys: &[Key]) {
+    for key in keys {
+        if let Some(action) = action_for(app, *key) {
+            app.update(now(), action);
+        }
+    }
+}
+
+fn typed(text: &str) -> Vec<Key> {
+    text.chars().map(Key::Char).collect()
+}
+
+fn shown(app: &App) -> Vec<String> {
+    app.visible_tables(app.selected)
+        .iter()
+        .map(|t| t.table.clone())
+        .collect()
+}
+
+#[test]
+fn slash_filters_the_tables_enter_keeps_it_and_esc_clears_it() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('/')]);
+    assert_eq!(app.popup, Some(Popup::Filter));
+    // Keys that act elsewhere (q quits, s starts) are text while typing.
+    press(&mut app, &typed("qst2"));
+    assert!(!app.should_quit);
+    assert_eq!(app.table_view.filter, "qst2");
+    press(
+        &mut app,
+        &[
+            Key::Backspace,
+            Key::Backspace,
+            Key::Backspace,
+            Key::Backspace,
+        ],
+    );
+    press(&mut app, &typed("T2"));
+    assert_eq!(
+        shown(&app),
+        [
+            "t2", "t20", "t21", "t22", "t23", "t24", "t25", "t26", "t27", "t28", "t29"
+        ]
+    );
+    press(&mut app, &[Key::Enter]);
+    assert_eq!(
+        app.popup, None,
+        "Enter keeps the filter and closes the prompt"
+    );
+    assert_eq!(app.table_view.filter, "T2");
+    // Scrolling is bounded by the filtered list.
+    press(&mut app, &[Key::Char('G')]);
+    assert_eq!(app.scroll.tasks.forward, 10);
+    // The filter applies to both tasks.
+    press(&mut app, &[Key::Char('2')]);
+    assert_eq!(shown(&app).len(), 11);
+    press(&mut app, &[Key::Char('/'), Key::Esc]);
+    assert_eq!(app.table_view.filter, "");
+    assert_eq!(shown(&app).len(), 30);
+}
+
+#[test]
+fn o_cycles_the_sort_and_errors_first_puts_trouble_on_top() {
+    let mut app = app();
+    let mut t = tables();
+    t[5].inserts = 50; // t5: most changes
+    t[7].state = "Table error".into();
+    t[9].validation_state = "Suspended records".into();
+    t[3].more.validation_failed_records = 1;
+    t[4].last_update = Some(now());
+    app.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(t)));
+    assert_eq!(app.table_view.sort, TableSort::Name);
+    assert_eq!(&shown(&app)[..3], ["t0", "t1", "t10"]);
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::Trouble);
+    assert_eq!(&shown(&app)[..4], ["t7", "t9", "t3", "t0"]);
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::Changes);
+    assert_eq!(shown(&app)[0], "t5");
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::LastUpdate);
+    assert_eq!(shown(&app)[0], "t4");
+    press(&mut app, &[Key::Char('o')]);
+    assert_eq!(app.table_view.sort, TableSort::Name);
+}
+
+#[test]
+fn enter_opens_the_detail_of_the_table_under_the_cursor() {
+    let mut cockpit = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut cockpit, &[Key::Char('j'), Key::Char('j'), Key::Enter]);
+    let key = TableKey {
+        role: TaskRole::Forward,
+        schema: "customer_orders".into(),
+        table: "t10".into(), // sorted by name: t0, t1, t10
+    };
+    assert_eq!(cockpit.popup, Some(Popup::TableDetail(key.clone())));
+    assert_eq!(cockpit.detail_key(), Some(&key));
+    // Keys that would act on the main screen do nothing under the detail.
+    press(&mut cockpit, &[Key::Char('s'), Key::Char('x')]);
+    assert_eq!(cockpit.popup, Some(Popup::TableDetail(key)));
+    assert!(cockpit.busy.is_empty());
+    press(&mut cockpit, &[Key::Esc]);
+    assert_eq!(cockpit.popup, None);
+
+    // Enter on another panel is not a table's detail.
+    cockpit.focus = Focus::Log;
+    assert_ne!(
+        action_for(&cockpit, Key::Enter),
+        Some(Action::OpenTableDetail)
+    );
+
+    // No table to show: said, not silently ignored.
+    let mut empty = app();
+    empty.update(now(), Action::OpenTableDetail);
+    assert_eq!(empty.popup, None);
+    let (level, text) = last_log(&empty);
+    assert_eq!(level, LogLevel::Error);
+    assert!(text.contains("no table statistics yet"), "{text}");
+    let mut filtered = with_tasks(app(), TaskStatus::Running, true);
+    filtered.table_view.filter = "zzz".into();
+    filtered.update(now(), Action::OpenTableDetail);
+    assert!(last_log(&filtered).1.contains("matches the filter `zzz`"));
+}
+
 /// Issue 8, item 2: a task's status and its table statistics are separate
 /// calls; a failing statistics call is a failure of its own (what status
 /// and the header report), and the status is shown without waiting for it.
@@ -1271,6 +1405,248 @@ fn zero_source_latency_next_to_a_missing_heartbeat_is_suspicious() {
         .written(DbSide::A, row, now() - chrono::Duration::seconds(10));
     assert!(app.latency_suspicious(TaskRole::Forward));
     assert!(!app.latency_suspicious(TaskRole::Backward));
+}
+
+#[test]
+fn data_reload_of_a_table_goes_only_once_its_name_is_typed() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('j'), Key::Char('L')]); // t1
+    let Some(Popup::Confirm(Pending::ReloadTables { tables, option, .. })) = &app.popup else {
+        panic!("no confirmation: {:?}", app.popup)
+    };
+    assert_eq!(tables, &[TableRef::parse("customer_orders.t1").unwrap()]);
+    assert_eq!(*option, ReloadOption::DataReload);
+    // `y` is text here, and a wrong name does nothing on Enter.
+    press(&mut app, &[Key::Char('y'), Key::Enter]);
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))), "still asking");
+    assert!(app.busy.is_empty());
+    press(&mut app, &[Key::Backspace]);
+    press(&mut app, &typed("t1"));
+    let sent: Vec<Command> = match action_for(&app, Key::Enter) {
+        Some(action) => app.update(now(), action),
+        None => panic!("Enter does nothing"),
+    };
+    assert_eq!(
+        sent,
+        [Command::ReloadTables(
+            TaskRole::Forward,
+            vec![TableRef::parse("customer_orders.t1").unwrap()],
+            ReloadOption::DataReload
+        )]
+    );
+    assert_eq!(app.popup, None);
+    assert!(app.busy.contains(&Busy::ReloadTables(TaskRole::Forward)));
+    // The answer ends it and refreshes the task.
+    let after = app.update(
+        now(),
+        Msg::TablesReloaded(
+            TaskRole::Forward,
+            vec![TableRef::parse("customer_orders.t1").unwrap()],
+            ReloadOption::DataReload,
+            Ok(()),
+        ),
+    );
+    assert!(app.busy.is_empty());
+    // Audited like every mutation (issue 10).
+    let audited = after.iter().find_map(|c| match c {
+        Command::Audit(r) => Some(r.request.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        audited.as_deref(),
+        Some("data-reload of customer_orders.t1 (forward task)")
+    );
+    let after = effects(after);
+    assert_eq!(
+        after,
+        [
+            Command::FetchTask(TaskRole::Forward),
+            Command::FetchTables(TaskRole::Forward)
+        ]
+    );
+    assert_eq!(
+        last_log(&app),
+        (
+            LogLevel::Success,
+            "forward task: data-reload of customer_orders.t1 accepted".into()
+        )
+    );
+}
+
+#[test]
+fn reload_is_refused_when_dms_would_refuse_it() {
+    // Not running: refused before asking.
+    let mut stopped = with_tasks(app(), TaskStatus::Stopped, true);
+    press(&mut stopped, &[Key::Char('L')]);
+    assert_eq!(stopped.popup, None);
+    assert!(last_log(&stopped).1.contains("needs a running task"));
+    // validate-only on a task that does not validate.
+    let mut running = with_tasks(app(), TaskStatus::Running, true);
+    for role in TaskRole::ALL {
+        let mut t = tables();
+        for s in &mut t {
+            s.validation_state = "Not enabled".into();
+        }
+        running.update(now(), Msg::Tables(role, Ok(t)));
+    }
+    press(&mut running, &[Key::Char('V')]);
+    assert_eq!(running.popup, None);
+    assert!(last_log(&running).1.contains("validation is not enabled"));
+    // From the detail, V asks y/n when the task validates.
+    let mut validating = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut validating, &[Key::Enter, Key::Char('V')]);
+    assert!(matches!(
+        validating.popup,
+        Some(Popup::Confirm(Pending::ReloadTables {
+            option: ReloadOption::ValidateOnly,
+            ..
+        }))
+    ));
+    press(&mut validating, &[Key::Char('y')]);
+    assert!(
+        validating
+            .busy
+            .contains(&Busy::ReloadTables(TaskRole::Forward))
+    );
+    // Read-only refuses.
+    let mut ro = App::new(mode(true), databases(), Settings::default(), now());
+    ro = with_tasks(ro, TaskStatus::Running, true);
+    press(&mut ro, &[Key::Char('L')]);
+    assert_eq!(ro.popup, None);
+    assert!(last_log(&ro).1.contains("read-only"));
+}
+
+fn log_line(id: &str, secs: i64, text: &str) -> LogLine {
+    LogLine {
+        id: id.into(),
+        at: now() + chrono::Duration::seconds(secs),
+        severity: Severity::of_message(text),
+        text: text.into(),
+    }
+}
+
+fn batch(lines: Vec<LogLine>) -> LogBatch {
+    LogBatch {
+        source: "dms-tasks-ri / dms-task-FWD".into(),
+        lines,
+    }
+}
+
+#[test]
+fn l_opens_the_log_of_the_selected_task_and_follows_it_on_ticks() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('2')]);
+    let Some(action) = action_for(&app, Key::Char('l')) else {
+        panic!("l does nothing")
+    };
+    let first = app.update(now(), action);
+    assert_eq!(app.popup, Some(Popup::Logs));
+    let [Command::FetchLogs(TaskRole::Backward, query)] = first.as_slice() else {
+        panic!("{first:?}")
+    };
+    assert_eq!(query.since, now() - chrono::Duration::minutes(60));
+    // No second read while the first is out.
+    let tick = app.update(now(), Msg::Tick);
+    assert!(
+        !tick.iter().any(|c| matches!(c, Command::FetchLogs(..))),
+        "{tick:?}"
+    );
+    let lines = vec![
+        log_line("1", 1, "2026-11-27T12:00:01 [TASK_MANAGER    ]I:  running"),
+        log_line(
+            "2",
+            2,
+            "2026-11-27T12:00:02 [TARGET_LOAD     ]E:  Load failed",
+        ),
+        log_line("3", 2, "2026-11-27T12:00:02 [SOURCE_CAPTURE  ]W:  slow"),
+    ];
+    app.update(
+        now(),
+        Msg::Logs(TaskRole::Backward, query.clone(), Ok(batch(lines))),
+    );
+    let view = app.logs_view.as_ref().unwrap();
+    assert_eq!(view.lines.len(), 3);
+    assert_eq!(view.source.as_deref(), Some("dms-tasks-ri / dms-task-FWD"));
+    // The next tick follows on after the last line.
+    let tick = app.update(now(), Msg::Tick);
+    let next = tick
+        .iter()
+        .find_map(|c| match c {
+            Command::FetchLogs(TaskRole::Backward, q) => Some(q.clone()),
+            _ => None,
+        })
+        .expect("a follow-up read");
+    assert_eq!(next.since, now() + chrono::Duration::seconds(2));
+    assert_eq!(next.seen_at_since.len(), 2);
+    // An answer to an old query (a view closed and reopened) is dropped.
+    app.update(
+        now(),
+        Msg::Logs(TaskRole::Backward, query.clone(), Ok(batch(vec![]))),
+    );
+    assert!(
+        app.logs_view.as_ref().unwrap().loading,
+        "still waiting for its own answer"
+    );
+    // An error keeps the lines.
+    app.update(
+        now(),
+        Msg::Logs(
+            TaskRole::Backward,
+            next,
+            Err(BackendError::NotFound("no log".into())),
+        ),
+    );
+    let view = app.logs_view.as_ref().unwrap();
+    assert_eq!(view.lines.len(), 3);
+    assert_eq!(view.error.as_deref(), Some("no log"));
+    press(&mut app, &[Key::Esc]);
+    assert_eq!((app.popup.clone(), app.logs_view.is_none()), (None, true));
+}
+
+#[test]
+fn the_log_view_filters_by_severity_searches_and_scrolls_back() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('l')]);
+    let query = app.logs_view.as_ref().unwrap().query.clone();
+    let lines = (0..30)
+        .map(|i| {
+            let sev = match i % 3 {
+                0 => "E",
+                1 => "W",
+                _ => "I",
+            };
+            log_line(
+                &i.to_string(),
+                i,
+                &format!("2026-11-27T12:00:00 [TASK_MANAGER    ]{sev}:  line {i}"),
+            )
+        })
+        .collect();
+    app.update(now(), Msg::Logs(TaskRole::Forward, query, Ok(batch(lines))));
+    let shown = |app: &App| app.logs_view.as_ref().unwrap().shown().len();
+    assert_eq!(shown(&app), 30);
+    press(&mut app, &[Key::Char('e')]);
+    assert_eq!(shown(&app), 20, "warnings and errors");
+    press(&mut app, &[Key::Char('e')]);
+    assert_eq!(shown(&app), 10, "errors only");
+    press(&mut app, &[Key::Char('e')]);
+    // Search: `/` then text; keys are text while typing (q does not quit).
+    press(&mut app, &[Key::Char('/')]);
+    press(&mut app, &typed("LINE 2q"));
+    assert!(!app.should_quit);
+    press(&mut app, &[Key::Backspace, Key::Enter]);
+    assert_eq!(shown(&app), 11, "line 2 and line 20..29");
+    // Scroll back and follow again.
+    let view = |app: &App| app.logs_view.clone().unwrap();
+    assert_eq!(view(&app).cursor(), Some(10));
+    press(&mut app, &[Key::Char('k'), Key::Char('k')]);
+    assert_eq!(view(&app).cursor(), Some(8));
+    assert_eq!(view(&app).scroll, Some(8));
+    press(&mut app, &[Key::Char('G')]);
+    assert_eq!(view(&app).scroll, None, "following again");
+    // Esc in the search clears it.
+    press(&mut app, &[Key::Char('/'), Key::Esc]);
+    assert_eq!(shown(&app), 30);
 }
 
 fn appmap_at(app: &mut App, at: DateTime<Utc>, a: DbSide) {
@@ -1792,4 +2168,63 @@ fn a_lag_tick_redraws_only_when_the_lag_panel_changes() {
     assert!(app.take_redraw(), "a→b is not replicating now");
     app.update(now() + past + ms(1000), Msg::LagTick);
     assert!(app.take_redraw(), "missing for one second longer");
+}
+
+#[test]
+fn y_copies_what_is_selected_and_says_what() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    // A table row (the cursor's: t1).
+    press(&mut app, &[Key::Char('j')]);
+    let Some(action) = action_for(&app, Key::Char('y')) else {
+        panic!("y does nothing")
+    };
+    let cmds = app.update(now(), action);
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        text.starts_with("forward customer_orders.t1 state="),
+        "{text}"
+    );
+    let (level, said) = last_log(&app);
+    assert_eq!(level, LogLevel::Success);
+    assert!(
+        said.starts_with("copied the row of customer_orders.t1 to the clipboard"),
+        "{said}"
+    );
+    // The detail: the whole of it.
+    press(&mut app, &[Key::Enter]);
+    let cmds = app.update(now(), Action::Copy);
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        text.starts_with("customer_orders.t1 (forward task)\nstate: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("validation records: 0 pending · 0 failed · 0 suspended"),
+        "{text}"
+    );
+    press(&mut app, &[Key::Esc]);
+    // An event log entry, in full.
+    app.focus = Focus::Log;
+    app.push_log(
+        now(),
+        LogLevel::Error,
+        "a long failure message that the panel cuts",
+    );
+    let cmds = app.update(now(), Action::Copy);
+    assert!(
+        matches!(cmds.as_slice(), [Command::Copy(t)] if t.ends_with("✖ a long failure message that the panel cuts")),
+        "{cmds:?}"
+    );
+    // In a confirmation y still confirms; it never copies.
+    app.focus = Focus::Tasks;
+    press(&mut app, &[Key::Char('x')]);
+    assert_eq!(action_for(&app, Key::Char('y')), Some(Action::Confirm));
+    // Nothing selected: said.
+    let mut empty = self::app();
+    assert!(empty.update(now(), Action::Copy).is_empty());
+    assert!(last_log(&empty).1.contains("nothing to copy"));
 }

@@ -184,3 +184,147 @@ fn sigterm_quits_and_restores_the_terminal() {
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }
+
+/// The line of the screen that contains `needle`, if any.
+fn row_of<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.contains(needle))
+}
+
+#[test]
+#[ignore = "needs tmux; run bash tests/run-all.sh"]
+fn table_filter_sort_and_detail_on_the_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        &wrapped(&format!(
+            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
+            dir.path().join("lab").display(),
+            dir.path().join("l.log").display()
+        )),
+        100,
+        30,
+    );
+    t.wait_text("LAB");
+    // Start the forward task (its first full load asks) and let the full
+    // load finish: three tables.
+    t.keys(&["1", "s"]);
+    t.wait_text("y / n");
+    t.keys(&["y"]);
+    t.wait_for("the full load to finish", |s| {
+        s.contains("● running") && s.contains("3 loaded")
+    });
+    t.wait_for("three table rows", |s| {
+        ["heartbeat", "customers", "orders"]
+            .iter()
+            .all(|n| row_of(s, &format!(" {n} ")).is_some_and(|r| r.contains("completed")))
+    });
+
+    // `/ord` Enter: only orders is left, and the title says why.
+    t.keys(&["/", "o", "r", "d"]);
+    t.wait_text("/ord▏");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the filtered list", |s| {
+        s.contains("· /ord") && !s.contains("/ord▏") && s.contains("Σ 1 of 3 tables")
+    });
+    assert!(row_of(&screen, " orders ").is_some(), "{screen}");
+    assert!(row_of(&screen, " customers ").is_none(), "{screen}");
+
+    // Enter on the row: the detail of customer_orders.orders, live from
+    // the lab, saying what the lab simulates.
+    t.keys(&["Enter"]);
+    let detail = t.wait_text("table detail");
+    for expected in [
+        "customer_orders.orders · forward task lab-forward",
+        "5 rows · 0 error rows",
+        "changes applied",
+        "validation records",
+        "lab: the simulated DMS copies customer_orders.orders",
+    ] {
+        assert!(detail.contains(expected), "missing {expected:?}:\n{detail}");
+    }
+    t.keys(&["Escape"]);
+    t.wait_for("the detail to close", |s| !s.contains("table detail"));
+
+    // Esc in the filter prompt clears it; `o` sorts by errors first.
+    t.keys(&["/", "Escape"]);
+    t.wait_text("Σ 3 tables");
+    t.keys(&["o"]);
+    t.wait_text("sort: errors first");
+    t.keys(&["o", "o"]);
+    t.wait_text("sort: last update");
+
+    t.keys(&["q"]);
+    let screen = t.wait_text("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+/// `y` writes OSC 52 to the terminal: the pane's raw output (tmux
+/// `pipe-pane`) holds exactly `ESC ] 52 ; c ; base64(text) BEL` for the
+/// text tmux (with `set-clipboard on`) put in its paste buffer, and that
+/// text is the table's detail.
+#[test]
+#[ignore = "needs tmux; run bash tests/run-all.sh"]
+fn y_copies_the_table_detail_with_osc_52() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.out");
+    let t = Tmux::start(
+        &wrapped(&format!(
+            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
+            dir.path().join("lab").display(),
+            dir.path().join("l.log").display()
+        )),
+        100,
+        30,
+    );
+    let tmux = |args: &[&str]| {
+        let o = std::process::Command::new("tmux")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    tmux(&["set-option", "-s", "set-clipboard", "on"]);
+    tmux(&[
+        "pipe-pane",
+        "-o",
+        "-t",
+        &t.session,
+        &format!("cat >> {}", raw.display()),
+    ]);
+    t.wait_text("LAB");
+    t.keys(&["1", "s"]);
+    t.wait_text("y / n");
+    t.keys(&["y"]);
+    t.wait_for("the full load", |s| s.contains("3 loaded"));
+    t.keys(&["Enter"]);
+    t.wait_text("table detail");
+    t.keys(&["y"]);
+    t.wait_text("to the clipboard");
+    let copied = tmux(&["show-buffer"]);
+    assert!(
+        copied.starts_with("customer_orders.customers (forward task)\nstate: "),
+        "tmux's buffer: {copied:?}"
+    );
+    let expected = dms_cockpit::runtime::clipboard::osc52(&copied);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let bytes = std::fs::read(&raw).unwrap_or_default();
+        if bytes
+            .windows(expected.len())
+            .any(|w| w == expected.as_slice())
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the raw output lacks the exact OSC 52 sequence for {copied:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    t.keys(&["Escape", "q"]);
+    t.wait_text("EXIT=");
+}

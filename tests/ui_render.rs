@@ -6,11 +6,12 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
 use dms_cockpit::app::{
-    Action, App, Busy, Focus, LogLevel, Panel, Pending, Popup, Replicas, Settings,
+    Action, App, Busy, Focus, LogLevel, Panel, Pending, Popup, Replicas, Settings, TableKey,
+    TableSort,
 };
 use dms_cockpit::backend::{
-    AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, Site, TableStats,
-    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, ReloadOption, Site,
+    TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 use dms_cockpit::format;
 use dms_cockpit::ui::{Theme, render_to_buffer, render_to_string};
@@ -66,6 +67,7 @@ fn stats(table: &str, full: i64, ins: i64, upd: i64, del: i64, at: i64) -> Table
         errors: 0,
         validation_state: "Not enabled".into(),
         last_update: Some(ago(at)),
+        more: Default::default(),
     }
 }
 
@@ -623,7 +625,9 @@ fn plain_theme_draws_no_colour_at_all() {
 #[test]
 fn scrolled_panels_show_later_rows_and_say_so() {
     let mut app = sized(app_with_data(), 80, 24);
-    app.scroll.tasks.forward = 2;
+    // The cursor on the last table (sorted by name: customers, heartbeat,
+    // order_items, orders) scrolls the first two away.
+    app.scroll.tasks.forward = 3;
     app.scroll.heartbeats.a = 1;
     app.scroll.log = Some(app.log.len() - 2);
     let text = screen(&app, 80, 24);
@@ -741,6 +745,136 @@ fn lag_panel_shows_each_direction_in_words() {
     assert!(plain.contains("✖ not replicating"));
 }
 
+/// A forward task whose tables went wrong in the ways the marks tell
+/// apart: an error, suspended validation, failed validation, one loading.
+fn troubled_app() -> App {
+    let mut app = sized(app_with_data(), 80, 24);
+    let mut tables = forward_tables();
+    tables[0].state = "Table error".into(); // customers
+    tables[1].validation_state = "Suspended records".into(); // orders
+    tables[1].more.validation_suspended_records = 4;
+    tables[2].validation_state = "Mismatched records".into(); // order_items
+    tables[2].more.validation_failed_records = 2;
+    tables[3].state = "Full load".into(); // heartbeat
+    app.tables.forward.set(ago(2), Ok(tables));
+    app
+}
+
+#[test]
+fn errored_and_suspended_tables_are_marked_without_colour() {
+    let app = sized(troubled_app(), 100, 40);
+    let text = render_to_string(&app, &Theme::plain(), 100, 40);
+    assert!(
+        line_with(&text, "customers").starts_with("✖ customers"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "orders ").starts_with("‖ orders"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "order_items").starts_with("≠ order_items"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "heartbeat ").starts_with("… heartbeat"),
+        "{text}"
+    );
+    // The cursor row (the first: the tasks panel has focus) is reversed,
+    // which needs no colour either.
+    let buffer = render_to_buffer(&app, &Theme::plain(), 100, 40);
+    let row = text.lines().position(|l| l.contains("customers")).unwrap() as u16;
+    let cell = &buffer[(3, row)];
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+        "cursor row not reversed: {cell:?}"
+    );
+}
+
+#[test]
+fn filter_and_sort_narrow_the_list_and_show_in_the_title() {
+    let mut app = troubled_app();
+    app.table_view.filter = "ORDER".into();
+    app.table_view.sort = TableSort::Changes;
+    app.popup = Some(Popup::Filter);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("/ORDER▏"), "{text}");
+    assert!(text.contains("sort: most changes"), "{text}");
+    assert!(text.contains("Σ 2 of 4 tables"), "{text}");
+    assert!(!text.contains("customers"), "{text}");
+    let items = text.find("order_items").expect("order_items shown");
+    let orders = text.find("orders ").expect("orders shown");
+    assert!(items < orders, "most changes first:\n{text}");
+    insta::assert_snapshot!(text);
+
+    app.table_view.filter = "nothing-like-this".into();
+    app.popup = None;
+    let none = screen(&app, 80, 24);
+    assert!(none.contains("no table matches the filter"), "{none}");
+    assert!(none.contains("· /nothing-like-this"), "{none}");
+}
+
+#[test]
+fn table_detail_shows_every_statistic_and_what_the_lab_simulates() {
+    let mut app = troubled_app();
+    let mut tables = app.tables.forward.data.clone().unwrap();
+    let t = &mut tables[1]; // orders
+    t.errors = 0;
+    t.more = TableStatsMore {
+        applied_inserts: Some(1_200),
+        applied_updates: Some(388),
+        applied_deletes: Some(12),
+        applied_ddls: Some(0),
+        full_load_condtnl_chk_failed_rows: 3,
+        full_load_start: Some(ago(1790)),
+        full_load_end: Some(ago(1750)),
+        full_load_reloaded: Some(true),
+        validation_pending_records: 7,
+        validation_failed_records: 2,
+        validation_suspended_records: 4,
+        validation_state_details: Some("4 records suspended: no unique key".into()),
+        resync_state: None,
+        resync_rows_attempted: None,
+        resync_rows_succeeded: None,
+        resync_rows_failed: None,
+        resync_progress: None,
+        simulated: Some("lab: the simulated DMS copies this table from site a to site b".into()),
+    };
+    app.tables.forward.set(ago(2), Ok(tables));
+    app.popup = Some(Popup::TableDetail(TableKey {
+        role: TaskRole::Forward,
+        schema: "customer_orders".into(),
+        table: "orders".into(),
+    }));
+    let text = screen(&app, 100, 30);
+    for expected in [
+        "customer_orders.orders · forward task lab-forward · db a → db b",
+        "‖ Table completed (validation suspended)",
+        "250,000 rows · 0 error rows · 3 failed the condition check",
+        "yes: loaded again by a table reload",
+        "1,204 inserts · 388 updates · 12 deletes · 0 DDLs",
+        "1,200 inserts · 388 updates · 12 deletes · 0 DDLs",
+        "Suspended records",
+        "7 pending · 2 failed · 4 suspended",
+        "4 records suspended: no unique key",
+        "2025-06-01 12:00:27 (3s ago)",
+        "lab: the simulated DMS copies",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+
+    // A table that left the statistics says so instead of showing old numbers.
+    let mut gone = app.tables.forward.data.clone().unwrap();
+    gone.remove(1);
+    app.tables.forward.set(ago(1), Ok(gone));
+    let text = screen(&app, 100, 30);
+    assert!(
+        text.contains("is no longer in the forward task's table statistics"),
+        "{text}"
+    );
+}
+
 /// `g` on the log shows the oldest entry at the top of a full view, and
 /// the view never runs past the newest entry at the bottom.
 #[test]
@@ -777,6 +911,95 @@ fn log_scrolled_to_the_oldest_fills_the_view_downwards() {
         .last()
         .unwrap();
     assert!(last_log_line.contains("heartbeat 1000007"), "{text}");
+}
+
+#[test]
+fn data_reload_confirmation_names_task_tables_and_target_rows_and_asks_for_the_name() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.popup = Some(Popup::Confirm(Pending::ReloadTables {
+        role: TaskRole::Forward,
+        tables: vec![TableRef::parse("customer_orders.orders").unwrap()],
+        option: ReloadOption::DataReload,
+        typed: "ord".into(),
+    }));
+    let text = screen(&app, 80, 24);
+    for expected in [
+        "Reload 1 table of the forward task lab-forward",
+        "customer_orders.orders",
+        "rows that exist only in db b are lost",
+        "Type orders and press Enter",
+        "> ord▏",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+    let Some(Popup::Confirm(Pending::ReloadTables { typed, .. })) = &mut app.popup else {
+        unreachable!()
+    };
+    *typed = "customers".into();
+    assert!(screen(&app, 80, 24).contains("✖ does not match"));
+}
+
+#[test]
+fn logs_view_marks_severities_by_letter_and_says_where_it_reads() {
+    use dms_cockpit::app::logs::LogsView;
+    use dms_cockpit::backend::logs::{LogLine, Severity};
+    let mut app = sized(app_with_data(), 80, 24);
+    let mut view = LogsView::new(TaskRole::Forward, now());
+    view.source = Some("dms-tasks-ri / dms-task-FWD".into());
+    view.fetched_at = Some(ago(1));
+    for (i, text) in [
+        "2025-06-01T11:59:00 [TASK_MANAGER    ]I:  Task 'lab-forward' running",
+        "2025-06-01T11:59:10 [SOURCE_CAPTURE  ]W:  Source latency 12 seconds",
+        "2025-06-01T11:59:20 [TARGET_LOAD     ]E:  Failed to load table 'customer_orders'.'orders'",
+    ]
+    .iter()
+    .enumerate()
+    {
+        view.lines.push(LogLine {
+            id: i.to_string(),
+            at: ago(70 - 10 * i as i64),
+            severity: Severity::of_message(text),
+            text: (*text).into(),
+        });
+    }
+    app.logs_view = Some(view);
+    app.popup = Some(Popup::Logs);
+    let text = screen(&app, 80, 24);
+    for expected in [
+        "task log · forward task lab-forward",
+        "dms-tasks-ri / dms-task-FWD",
+        "following",
+        "11:59:20 I: TASK_MANAGER Task 'lab-forward' running",
+        "W: SOURCE_CAPTURE Source latency 12 seconds",
+        "E: TARGET_LOAD Failed to load table",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+    // The error line is red in colour, and still says E: without it.
+    let plain = render_to_string(&app, &Theme::plain(), 80, 24);
+    assert!(plain.contains("E: TARGET_LOAD"), "{plain}");
+}
+
+#[test]
+fn the_footer_says_what_was_copied_for_a_while() {
+    let mut app = sized(app_with_data(), 80, 24);
+    app.last_copy = Some((
+        ago(3),
+        "copied the row of customer_orders.orders to the clipboard (98 characters, OSC 52)".into(),
+    ));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("✓ copied the row of customer_orders.orders"),
+        "{text}"
+    );
+    assert!(text.contains("?:help"), "the keys stay: {text}");
+    app.last_copy = Some((ago(11), "copied something".into()));
+    assert!(
+        !screen(&app, 80, 24).contains("copied something"),
+        "gone after 10 s"
+    );
 }
 
 /// Issue 8, item 11: the header says which AWS account, before the rest.

@@ -67,6 +67,7 @@ pub fn tables(n: usize) -> Vec<TableStats> {
                 errors: i64::from(i % 97 == 0),
                 validation_state: "Not enabled".into(),
                 last_update: Some(ago((i64_ * 17) % 3_600)),
+                more: Default::default(),
             }
         })
         .collect()

@@ -32,12 +32,33 @@ pub enum Action {
     /// The second, explicit key that lets a confirmation with failed
     /// checks go ahead (`!`); the confirm key alone never does.
     Override,
-    /// A character typed into a confirmation (the reload's task id).
-    Type(char),
-    Backspace,
     Cancel,
     Refresh,
     /// Turns automatic heartbeats (the lag meter) on or off.
     ToggleLag,
     Resize(u16, u16),
+    /// `/`: start typing the table filter.
+    FilterStart,
+    /// A character typed into the text being edited (the filter, the
+    /// table name a data-reload asks for, or the task id a reload-target
+    /// asks for).
+    Type(char),
+    Backspace,
+    /// Enter: keep the filter, or confirm a typed table name.
+    Submit,
+    /// Esc: drop the filter.
+    FilterClear,
+    /// `o`: the next table sort.
+    CycleSort,
+    /// Enter on a table row: its detail.
+    OpenTableDetail,
+    /// `L` / `V`: reload (or only validate again) the table under the
+    /// cursor or in the detail; asks first.
+    ReloadTable(crate::backend::ReloadOption),
+    /// `l`: the selected task's log (and `l`/Esc closes it).
+    OpenLogs,
+    /// `e` in the logs view: all, warnings and errors, errors only.
+    CycleSeverity,
+    /// `y` outside a prompt: copy the selected thing (OSC 52).
+    Copy,
 }

@@ -354,5 +354,36 @@ pub fn for_pending(app: &App, pending: &super::state::Pending) -> Checklist {
         Pending::Reload(role) => start(app, *role, StartType::ReloadTarget),
         Pending::Start(role, request) => start(app, *role, request.start_type),
         Pending::Flip { site, to, .. } => flip(app, *site, *to),
+        Pending::ReloadTables {
+            role,
+            tables,
+            option,
+            ..
+        } => reload_tables(*role, tables, *option),
+    }
+}
+
+/// Reload (or validate again) single tables of `role`'s task: what it does,
+/// as notes (the typed table name is the data-reload's own guard).
+pub fn reload_tables(
+    role: TaskRole,
+    tables: &[crate::backend::TableRef],
+    option: crate::backend::ReloadOption,
+) -> Checklist {
+    let names: Vec<String> = tables.iter().map(ToString::to_string).collect();
+    let names = names.join(", ");
+    let note = match option {
+        crate::backend::ReloadOption::DataReload => format!(
+            "{names} in database {} is loaded again from database {}",
+            role.target(),
+            role.source()
+        ),
+        crate::backend::ReloadOption::ValidateOnly => {
+            format!("{names} is validated again; no data changes")
+        }
+    };
+    Checklist {
+        action: format!("{option} of {names} ({role} task)"),
+        items: vec![Item::note(note)],
     }
 }

@@ -4,7 +4,7 @@
 //! library.
 
 use super::{Action, App, Focus, Pending, Popup};
-use crate::backend::{Site, TaskRole};
+use crate::backend::{ReloadOption, Site, TaskRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -50,11 +50,31 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "flip a site's mapping (asks a/b, then y/n)"),
     ("r", "refresh everything now"),
     ("h", "automatic heartbeats on/off: lag a→b and b→a"),
-    ("Enter", "event log: the focused entry's full text"),
+    (
+        "Enter",
+        "table row: all its statistics; event log: entry in full",
+    ),
     ("e", "full text of the focused panel's errors (log: entry)"),
     (
+        "/  o",
+        "filter tables by name (Esc clears) / cycle their sort",
+    ),
+    (
+        "l",
+        "the selected task's log: follows; e severity, / search",
+    ),
+    ("y", "copy the selected row, log line or detail (OSC 52)"),
+    (
+        "L  V",
+        "reload the table (type its name) / validate it again",
+    ),
+    (
+        "✖ ‖ ≠ …",
+        "table marks: error, suspended, failed validation, loading",
+    ),
+    (
         "y  n Esc  !",
-        "prompt: confirm / cancel / override failed checks",
+        "in a prompt: confirm / cancel / override failed checks",
     ),
 ];
 
@@ -77,6 +97,56 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('a') | Key::Char('A') => Some(Action::FlipChoose(Site::A)),
             Key::Char('b') | Key::Char('B') => Some(Action::FlipChoose(Site::B)),
             Key::Esc | Key::Char('n') => Some(Action::Cancel),
+            _ => None,
+        },
+        Some(Popup::Filter) => match key {
+            Key::Char(c) => Some(Action::Type(c)),
+            Key::Backspace => Some(Action::Backspace),
+            Key::Enter => Some(Action::Submit),
+            Key::Esc => Some(Action::FilterClear),
+            _ => None,
+        },
+        Some(Popup::Logs) if app.logs_view.as_ref().is_some_and(|v| v.searching) => match key {
+            Key::Char(c) => Some(Action::Type(c)),
+            Key::Backspace => Some(Action::Backspace),
+            Key::Enter => Some(Action::Submit),
+            Key::Esc => Some(Action::Cancel),
+            _ => None,
+        },
+        Some(Popup::Logs) => match key {
+            Key::Esc => Some(Action::Cancel),
+            Key::Char('l') => Some(Action::OpenLogs),
+            Key::Char('q') => Some(Action::Quit),
+            Key::Char('j') | Key::Down => Some(Action::ScrollDown),
+            Key::Char('k') | Key::Up => Some(Action::ScrollUp),
+            Key::PageDown => Some(Action::PageDown),
+            Key::PageUp => Some(Action::PageUp),
+            Key::Char('g') | Key::Home => Some(Action::ScrollTop),
+            Key::Char('G') | Key::End => Some(Action::ScrollBottom),
+            Key::Char('e') => Some(Action::CycleSeverity),
+            Key::Char('y') => Some(Action::Copy),
+            Key::Char('/') => Some(Action::FilterStart),
+            Key::Char('r') => Some(Action::Refresh),
+            _ => None,
+        },
+        Some(Popup::TableDetail(_)) => match key {
+            Key::Esc | Key::Enter => Some(Action::Cancel),
+            Key::Char('q') => Some(Action::Quit),
+            Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
+            Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
+            Key::Char('y') => Some(Action::Copy),
+            _ => None,
+        },
+        // A data-reload is confirmed by typing the table's name: every
+        // character is text, Enter submits it.
+        Some(Popup::Confirm(Pending::ReloadTables {
+            option: ReloadOption::DataReload,
+            ..
+        })) => match key {
+            Key::Char(c) => Some(Action::Type(c)),
+            Key::Backspace => Some(Action::Backspace),
+            Key::Enter => Some(Action::Submit),
+            Key::Esc => Some(Action::Cancel),
             _ => None,
         },
         Some(Popup::Detail { .. }) => match key {
@@ -118,6 +188,13 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('f') => Some(Action::FlipPrompt),
             Key::Char('r') => Some(Action::Refresh),
             Key::Char('h') => Some(Action::ToggleLag),
+            Key::Char('/') => Some(Action::FilterStart),
+            Key::Char('l') => Some(Action::OpenLogs),
+            Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
+            Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
+            Key::Char('o') => Some(Action::CycleSort),
+            Key::Char('y') => Some(Action::Copy),
+            Key::Enter if app.focus == Focus::Tasks => Some(Action::OpenTableDetail),
             // Enter elsewhere is another panel's (a table row's detail).
             Key::Enter if app.focus == Focus::Log => Some(Action::OpenDetail),
             Key::Char('e') => Some(Action::OpenDetail),

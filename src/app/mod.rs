@@ -6,17 +6,22 @@
 pub mod action;
 pub mod audit;
 pub mod checklist;
+pub mod copy;
 pub mod guard;
 pub mod keymap;
 pub mod lag;
 mod lag_update;
+pub mod logs;
 pub mod msg;
 mod observe;
 pub mod outcome;
 mod redraw;
+pub mod reload;
 pub mod state;
+pub mod tables;
 pub mod update;
 
 pub use action::Action;
 pub use msg::{Command, Input, Msg};
 pub use state::*;
+pub use tables::{TableKey, TableMark, TableSort, TableView};

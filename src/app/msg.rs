@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use super::Action;
+use crate::backend::logs::{LogBatch, LogQuery};
 use crate::backend::ops::{Mutation, Reread};
 use crate::backend::{
-    AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, Site, StartRequest, TableStats,
-    TaskRole, TaskSnapshot,
+    AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, ReloadOption, Site,
+    StartRequest, TableRef, TableStats, TaskRole, TaskSnapshot,
 };
 
 /// A result or a clock tick, carrying its data: the app never reads state a
@@ -45,6 +46,16 @@ pub enum Msg {
         DbSide,
         Result<(Vec<HeartbeatRow>, DateTime<Utc>), BackendError>,
     ),
+    TablesReloaded(
+        TaskRole,
+        Vec<TableRef>,
+        ReloadOption,
+        Result<(), BackendError>,
+    ),
+    /// A copy was written to the terminal (the event log already says so).
+    Copied,
+    /// Log lines read for the query that asked for them.
+    Logs(TaskRole, LogQuery, Result<LogBatch, BackendError>),
     /// The appmap re-read before a confirmed flip whose data was old.
     FlipReread(Site, Result<Vec<AppMapItem>, BackendError>),
     /// What reading back a change with an unknown outcome found.
@@ -95,6 +106,11 @@ pub enum Command {
     LagWrite(Site),
     /// Look for these heartbeat ids in a database.
     LagLook(DbSide, Vec<i64>),
+    ReloadTables(TaskRole, Vec<TableRef>, ReloadOption),
+    FetchLogs(TaskRole, LogQuery),
+    /// Put this text on the clipboard: the runtime writes it to the
+    /// terminal as OSC 52 (no backend involved).
+    Copy(String),
     /// Read the appmap afresh before flipping `site`: the confirmed item
     /// was older than one refresh interval.
     RereadForFlip(Site),

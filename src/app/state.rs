@@ -120,6 +120,14 @@ pub enum Pending {
     /// A start that prepares (empties) the target tables: the first start
     /// of a full-load task.
     Start(TaskRole, crate::backend::StartRequest),
+    /// `ReloadTables` of `tables`; a data-reload needs the table's name
+    /// typed into `typed` before it goes.
+    ReloadTables {
+        role: TaskRole,
+        tables: Vec<crate::backend::TableRef>,
+        option: crate::backend::ReloadOption,
+        typed: String,
+    },
     Flip {
         site: Site,
         /// The item the operator sees: the flip is conditional on it. It
@@ -151,6 +159,13 @@ pub struct ConfirmInput {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     Help,
+    /// Typing the table filter (`/`): keys edit it, Enter keeps it, Esc
+    /// clears it.
+    Filter,
+    /// The full statistics of one table (Enter on its row).
+    TableDetail(super::tables::TableKey),
+    /// The logs view; its state is `App::logs_view`.
+    Logs,
     /// "Flip which site? a / b".
     ChooseFlipSite,
     Confirm(Pending),
@@ -169,6 +184,7 @@ pub enum Busy {
     Stop(TaskRole),
     Heartbeat(Site),
     Flip(Site),
+    ReloadTables(TaskRole),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +204,7 @@ pub struct LogEntry {
 /// Per-panel scroll offsets (first visible row).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scroll {
+    /// The cursor row of each task's table list (filtered and sorted).
     pub tasks: PerTask<usize>,
     pub heartbeats: PerDb<usize>,
     pub appmap: usize,
@@ -266,6 +283,13 @@ pub struct App {
     /// Input into the open confirmation.
     pub confirm_input: ConfirmInput,
     pub scroll: Scroll,
+    /// Filter and sort of the table lists.
+    pub table_view: super::tables::TableView,
+    /// The open logs view, if any.
+    pub logs_view: Option<super::logs::LogsView>,
+    /// When and what `y` last copied: the footer says it for a while, so
+    /// it shows over the detail and the logs view too.
+    pub last_copy: Option<(DateTime<Utc>, String)>,
     pub busy: BTreeSet<Busy>,
     /// Actions sent and not answered yet: what the audit line will say.
     pub audit_pending: std::collections::BTreeMap<Busy, PendingAudit>,
@@ -323,6 +347,9 @@ impl App {
             popup: None,
             confirm_input: ConfirmInput::default(),
             scroll: Scroll::default(),
+            table_view: Default::default(),
+            logs_view: None,
+            last_copy: None,
             busy: BTreeSet::new(),
             audit_pending: Default::default(),
             lag,

@@ -68,6 +68,15 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Command> {
+        if action == Action::Copy {
+            return self.copy_selected();
+        }
+        if let Some(commands) = self.on_logs_action(action) {
+            return commands;
+        }
+        if let Some(commands) = self.on_table_action(action) {
+            return commands;
+        }
         match action {
             Action::Quit => {
                 self.should_quit = true;
@@ -501,6 +510,7 @@ impl App {
             Pending::Stop(role) => Busy::Stop(*role),
             Pending::Reload(role) | Pending::Start(role, _) => Busy::Start(*role),
             Pending::Flip { site, .. } => Busy::Flip(*site),
+            Pending::ReloadTables { role, .. } => Busy::ReloadTables(*role),
         };
         if !self.busy.contains(&busy) {
             self.audit_sent(busy, list, overridden);
@@ -521,6 +531,12 @@ impl App {
                 }
                 self.log_in_flight(Busy::Start(role));
             }
+            Pending::ReloadTables {
+                role,
+                tables,
+                option,
+                typed,
+            } => return self.confirm_reload(role, tables, option, typed),
             Pending::Flip { site, seen, to, .. } => return self.flip_confirmed(site, seen, to),
         }
         vec![]
@@ -529,7 +545,13 @@ impl App {
     fn on_msg(&mut self, msg: Msg) -> Vec<Command> {
         let now = self.now;
         match msg {
-            Msg::Tick => return self.poll_all(),
+            Msg::Tick => {
+                let mut commands = self.poll_all();
+                commands.extend(self.poll_logs());
+                return commands;
+            }
+            Msg::Logs(role, query, result) => return self.on_logs(role, query, result),
+            Msg::Copied => {}
             Msg::Task(role, result) => {
                 let before = std::mem::take(&mut self.tasks[role]);
                 let result = result.map_err(|e| e.to_string());
@@ -662,6 +684,9 @@ impl App {
                 };
                 commands.extend(self.next_heartbeat(site));
                 return commands;
+            }
+            Msg::TablesReloaded(role, tables, option, result) => {
+                return self.on_tables_reloaded(role, &tables, option, result);
             }
             Msg::Flipped(site, result) => {
                 self.busy.remove(&Busy::Flip(site));
@@ -861,12 +886,13 @@ impl App {
 
     /// Says that `busy` is still pending, so a repeated key is not
     /// silently swallowed.
-    fn log_in_flight(&mut self, busy: Busy) {
+    pub(super) fn log_in_flight(&mut self, busy: Busy) {
         let what = match busy {
             Busy::Start(role) => format!("the {role} task's start"),
             Busy::Stop(role) => format!("the {role} task's stop"),
             Busy::Heartbeat(site) => format!("a heartbeat as {site}"),
             Busy::Flip(site) => format!("the flip of {site}"),
+            Busy::ReloadTables(role) => format!("the {role} task's table reload"),
         };
         self.log_info(format!(
             "{what} is already in flight: wait for its answer (the event log shows it)"
@@ -876,7 +902,7 @@ impl App {
     /// Reads the task's status and, separately, its table statistics,
     /// each unless already in flight (statistics also not while the
     /// endpoint is known not to implement them).
-    fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
+    pub(super) fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
         let mut commands = Vec::new();
         if !self.tasks[role].loading {
             self.tasks[role].loading = true;
@@ -923,7 +949,7 @@ impl App {
     /// Rows in the focused table, which bounds its scroll offset.
     fn focused_len(&self) -> usize {
         match self.focus {
-            Focus::Tasks => self.tables[self.selected].data.as_ref().map_or(0, Vec::len),
+            Focus::Tasks => self.visible_tables(self.selected).len(),
             Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
             Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),

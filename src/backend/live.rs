@@ -51,7 +51,12 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
             store: OnceCell::new(),
         }) as Arc<dyn HeartbeatStore>
     });
+    let logs = Arc::new(aws::logs::CloudWatchTaskLogs::from_sdk_config(
+        &sdk,
+        config.tasks.clone(),
+    ));
     Ok(Backends {
+        logs,
         mode: ModeInfo {
             name: "LIVE".into(),
             description: format!(

@@ -5,12 +5,15 @@
 pub mod aws;
 pub mod heartbeat_sql;
 pub mod live;
+pub mod logs;
 pub mod model;
 pub mod ops;
 pub mod oracle;
 pub mod pair;
 pub mod postgres;
+pub mod reload;
 pub mod routing;
+pub mod validation;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,7 @@ use async_trait::async_trait;
 
 pub use model::*;
 pub use pair::{PerDb, PerTask};
+pub use reload::{ReloadOption, TableRef};
 
 /// What went wrong in a backend call, already phrased for a person: the
 /// message says what failed and, where it can, what to do about it.
@@ -73,6 +77,14 @@ pub trait Replication: Send + Sync {
     async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>>;
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()>;
     async fn stop(&self, role: TaskRole) -> BackendResult<()>;
+    /// `ReloadTables`: loads `tables` of a running task again from its
+    /// source, or only validates them again.
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> BackendResult<()>;
 }
 
 /// The appmap: which database each application site writes to.
@@ -148,6 +160,8 @@ pub struct Backends {
     pub replication: Arc<dyn Replication>,
     pub appmap: Arc<dyn AppMapStore>,
     pub heartbeats: PerDb<Arc<dyn HeartbeatStore>>,
+    /// Both tasks' logs.
+    pub logs: Arc<dyn logs::TaskLogs>,
     /// The two configured databases, to match appmap items against.
     pub databases: PerDb<DatabaseRef>,
     /// Each call's time limit.

@@ -252,6 +252,40 @@ pub struct TableStats {
     pub errors: i64,
     pub validation_state: String,
     pub last_update: Option<DateTime<Utc>>,
+    /// Everything else `DescribeTableStatistics` reports, for the table
+    /// detail view (flattened into the same JSON object).
+    #[serde(flatten)]
+    pub more: TableStatsMore,
+}
+
+/// The rest of a `TableStatistics` row: what the statistics table has no
+/// column for but the table detail shows. Counters DMS may omit are
+/// `Option`, so "not reported" never reads as zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableStatsMore {
+    pub applied_inserts: Option<i64>,
+    pub applied_updates: Option<i64>,
+    pub applied_deletes: Option<i64>,
+    pub applied_ddls: Option<i64>,
+    /// `FullLoadCondtnlChkFailedRows`: rows skipped by a full-load filter
+    /// condition check.
+    pub full_load_condtnl_chk_failed_rows: i64,
+    pub full_load_start: Option<DateTime<Utc>>,
+    pub full_load_end: Option<DateTime<Utc>>,
+    /// True when the table was reloaded, false when loaded by a full load.
+    pub full_load_reloaded: Option<bool>,
+    pub validation_pending_records: i64,
+    pub validation_failed_records: i64,
+    pub validation_suspended_records: i64,
+    pub validation_state_details: Option<String>,
+    pub resync_state: Option<String>,
+    pub resync_rows_attempted: Option<i64>,
+    pub resync_rows_succeeded: Option<i64>,
+    pub resync_rows_failed: Option<i64>,
+    pub resync_progress: Option<f64>,
+    /// What the lab simulates for this table (absent on real DMS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulated: Option<String>,
 }
 
 /// A task's status and progress (`DescribeReplicationTasks`). Its table

@@ -9,6 +9,20 @@ use super::Failure;
 /// does not ask; with no terminal on stdin it refuses (exit 2) and says to
 /// pass `--yes`.
 pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
+    ask(question, "[y/N]", yes, |answer| {
+        matches!(answer, "y" | "Y" | "yes" | "YES")
+    })
+}
+
+/// Asks `question`, shows `prompt` after it, and returns whether `accept`
+/// takes the (trimmed) answer. `yes` skips the question; with no terminal
+/// on stdin it refuses (exit 2) and says to pass `--yes`.
+pub fn ask(
+    question: &str,
+    prompt: &str,
+    yes: bool,
+    accept: impl Fn(&str) -> bool,
+) -> Result<bool, Failure> {
     if yes {
         return Ok(true);
     }
@@ -18,12 +32,12 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
             "{question} needs a confirmation and stdin is not a terminal: pass --yes to confirm"
         )));
     }
-    eprint!("{question} [y/N] ");
+    eprint!("{question} {prompt} ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     stdin
         .lock()
         .read_line(&mut answer)
         .map_err(|e| Failure::BadInput(format!("cannot read the answer: {e}")))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+    Ok(accept(answer.trim()))
 }

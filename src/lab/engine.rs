@@ -27,8 +27,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::dms::{Dms, TABLE_BEFORE_LOAD, TABLE_COMPLETED, TABLE_FULL_LOAD, TaskRow, task_id};
-use super::schema::{TABLES, TableSpec, table};
+use super::schema::{SCHEMA, TABLES, TableSpec, table};
 use super::{clock, db_error};
+use crate::backend::logs::Severity;
 use crate::backend::{BackendError, BackendResult, StartType, TaskRole, TaskStatus};
 
 /// Changes applied per tick and task: bounds how long one tick holds the
@@ -70,6 +71,13 @@ impl Dms {
                 // Busy files or a closing pool: try again next tick.
                 BackendError::Unavailable(msg) => {
                     tracing::warn!(task = task_id(role), "lab engine will retry: {msg}");
+                    self.log(
+                        role,
+                        Severity::Warning,
+                        "TASK_MANAGER",
+                        &format!("Will retry: {msg}"),
+                    )
+                    .await;
                 }
                 other => {
                     tracing::error!(task = task_id(role), "lab task failed: {other}");
@@ -120,6 +128,16 @@ impl Dms {
         .execute(&self.control)
         .await
         .map_err(|e| db_error(&format!("starting {}", task.id), e))?;
+        self.log(
+            task.role,
+            Severity::Info,
+            "TASK_MANAGER",
+            &format!(
+                "Task '{}' running ({start}, {})",
+                task.id, task.migration_type
+            ),
+        )
+        .await;
         Ok(())
     }
 
@@ -182,6 +200,13 @@ impl Dms {
         .execute(&self.control)
         .await
         .map_err(|e| db_error(&format!("stopping {}", task.id), e))?;
+        self.log(
+            task.role,
+            Severity::Info,
+            "TASK_MANAGER",
+            &format!("Task '{}' stopped (stop reason NORMAL)", task.id),
+        )
+        .await;
         Ok(())
     }
 
@@ -197,6 +222,13 @@ impl Dms {
         .execute(&self.control)
         .await
         .map_err(|e| db_error(&format!("recording the failure of {}", task_id(role)), e))?;
+        self.log(
+            role,
+            Severity::Error,
+            "TASK_MANAGER",
+            &format!("Task '{}' failed: {message}", task_id(role)),
+        )
+        .await;
         Ok(())
     }
 
@@ -223,7 +255,15 @@ impl Dms {
             // Two ticks per table, so the screen can show it loading.
             Some((spec, state)) if state == TABLE_BEFORE_LOAD => {
                 self.set_table_state(task, spec, TABLE_BEFORE_LOAD, TABLE_FULL_LOAD)
-                    .await
+                    .await?;
+                self.log(
+                    task.role,
+                    Severity::Info,
+                    "SOURCE_UNLOAD",
+                    &format!("Unload of table '{SCHEMA}'.'{}' started", spec.name),
+                )
+                .await;
+                Ok(())
             }
             Some((spec, _)) => self.load_table(task, spec).await,
             None => self.apply_changes(task).await,
@@ -238,7 +278,8 @@ impl Dms {
         to: &str,
     ) -> BackendResult<()> {
         sqlx::query(
-            "UPDATE awsdms_apply_tables SET state = ?4, last_update = ?5
+            "UPDATE awsdms_apply_tables SET state = ?4, last_update = ?5,
+               load_started = CASE WHEN ?4 = 'Full load' THEN ?5 ELSE load_started END
              WHERE task = ?1 AND tbl = ?2 AND state = ?3",
         )
         .bind(&task.id)
@@ -303,7 +344,19 @@ impl Dms {
         .await
         .map_err(err)?;
         set_loopback(&mut tx, None).await.map_err(err)?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        self.log(
+            task.role,
+            Severity::Info,
+            "TARGET_LOAD",
+            &format!(
+                "Load finished for table '{SCHEMA}'.'{}'. {} rows received",
+                spec.name,
+                rows.len()
+            ),
+        )
+        .await;
+        Ok(())
     }
 
     /// Applies the next batch of the source's change log, in order, in one

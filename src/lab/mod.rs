@@ -17,6 +17,8 @@ mod datadir;
 mod dms;
 mod engine;
 mod error;
+mod logs;
+mod reload;
 mod schema;
 mod site;
 mod traffic;
@@ -190,6 +192,9 @@ impl Lab {
             }),
             appmap: Arc::new(appmap::LabAppMap {
                 pool: self.control.clone(),
+            }),
+            logs: Arc::new(logs::LabTaskLogs {
+                control: self.control.clone(),
             }),
             heartbeats,
             databases: Lab::databases(),

@@ -11,7 +11,7 @@ use crate::backend::DbSide;
 
 /// Format of the lab files; a directory written with another version is
 /// refused instead of being migrated or overwritten.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 /// The `lab_meta.format` value that tells a lab file from any other SQLite file.
 pub(crate) const FORMAT_NAME: &str = "dms-cockpit-lab";
 /// The schema name table statistics report, as in the original setup.
@@ -178,6 +178,8 @@ CREATE TABLE awsdms_apply_tables (
     errors INTEGER NOT NULL DEFAULT 0,
     last_update TEXT,
     loaded_at TEXT,
+    load_started TEXT,
+    reloaded INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (task, tbl)
 );
 ";
@@ -255,6 +257,14 @@ CREATE TABLE tasks (
     full_load_start TEXT,
     run_ms_before INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE task_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL,
+    at TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX task_log_by_time ON task_log (task, at);
 CREATE TABLE appmap (
     site TEXT PRIMARY KEY,
     dbengine TEXT NOT NULL,

@@ -68,6 +68,8 @@ impl Executor {
 /// Runs one command to its message. Public so headless code and tests can
 /// run the exact same mapping without a terminal.
 pub async fn run(backends: &Backends, context: &Context, command: Command) -> Msg {
+    use crate::backend::ops::with_timeout;
+    let limit = backends.timeout;
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
@@ -121,6 +123,30 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .await
                 .map(|rows| (rows, chrono::Utc::now())),
         ),
+        Command::ReloadTables(role, tables, option) => {
+            let result = with_timeout(
+                limit,
+                backends.replication.reload_tables(role, &tables, option),
+            )
+            .await;
+            Msg::TablesReloaded(role, tables, option, result)
+        }
+        // The event loop copies itself, between frames; this arm serves
+        // callers without a loop, so a copy is never silently dropped.
+        Command::Copy(text) => {
+            super::clipboard::copy(&text);
+            Msg::Copied
+        }
+        Command::FetchLogs(role, query) => {
+            let result = with_timeout(
+                limit,
+                backends
+                    .logs
+                    .read(role, &query, crate::app::logs::LOG_BATCH),
+            )
+            .await;
+            Msg::Logs(role, query, result)
+        }
         Command::Flip(site, seen) => Msg::Flipped(
             site,
             backends
@@ -145,6 +171,8 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::HeartbeatInserted(_, Err(e))
         | Msg::Flipped(_, Err(e))
         | Msg::Reread(_, Err(e))
+        | Msg::TablesReloaded(_, _, _, Err(e))
+        | Msg::Logs(_, _, Err(e))
         | Msg::LagWritten(_, Err(e))
         | Msg::LagSeen(_, Err(e))
         | Msg::Latency(_, Err(e)) => e,

@@ -2,6 +2,7 @@
 //! backend results), and the spawned backend calls. `app` decides, `ui`
 //! draws, this module only connects them.
 
+pub mod clipboard;
 pub mod events;
 pub mod executor;
 pub mod terminal;
@@ -10,7 +11,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 
 use crate::app::keymap::action_for;
-use crate::app::{Action, App, Input, Msg};
+use crate::app::{Action, App, Command, Input, Msg};
 use crate::backend::Backends;
 use crate::ui::{self, Theme};
 use events::Event;
@@ -115,7 +116,11 @@ fn handle(app: &mut App, executor: &executor::Executor, event: Event) -> anyhow:
         Event::Panicked(what) => anyhow::bail!("{what} panicked; see the log file for details"),
     };
     for command in app.update(Utc::now(), input) {
-        executor.spawn(command);
+        match command {
+            // The clipboard is the terminal's: written here, not spawned.
+            Command::Copy(text) => clipboard::copy(&text),
+            other => executor.spawn(other),
+        }
     }
     Ok(())
 }

@@ -50,8 +50,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn busy_text(app: &App) -> Option<String> {
+    let copied = app
+        .last_copy
+        .as_ref()
+        .filter(|(at, _)| (app.now - *at).num_seconds() < crate::app::copy::COPY_NOTICE_SECS)
+        .map(|(_, said)| format!("✓ {said}"));
     if app.busy.is_empty() {
-        return None;
+        return copied;
     }
     let what: Vec<String> = app
         .busy
@@ -64,7 +69,12 @@ fn busy_text(app: &App) -> Option<String> {
                 n => format!("heartbeat as {site} (+{n} queued)"),
             },
             Busy::Flip(site) => format!("flipping {site}"),
+            Busy::ReloadTables(role) => format!("reloading tables of the {role} task"),
         })
         .collect();
-    Some(format!("◌ in flight: {}", what.join(", ")))
+    let busy = format!("◌ in flight: {}", what.join(", "));
+    Some(match copied {
+        Some(c) => format!("{c} · {busy}"),
+        None => busy,
+    })
 }

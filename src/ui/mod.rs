@@ -15,7 +15,9 @@ mod heartbeats;
 mod help;
 mod lag;
 mod log;
+mod logs;
 mod popup;
+mod table_detail;
 mod tasks;
 mod theme;
 
@@ -57,8 +59,16 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     header::draw(frame, header_area, app, theme);
     draw_body(frame, body, app, theme);
     footer::draw(frame, footer_area, app, theme);
+    if let (Some(crate::app::Popup::Logs), Some(view)) = (&app.popup, &app.logs_view) {
+        logs::draw(frame, body, app, view, theme);
+    }
     match &app.popup {
         Some(crate::app::Popup::Help) => help::draw(frame, area, theme),
+        // The filter is typed into the tasks panel's title.
+        Some(crate::app::Popup::Filter | crate::app::Popup::Logs) => {}
+        Some(crate::app::Popup::TableDetail(key)) => {
+            table_detail::draw(frame, area, app, key, theme)
+        }
         Some(p) => popup::draw(frame, area, app, p, theme),
         None => {}
     }

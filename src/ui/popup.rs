@@ -9,8 +9,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::{Theme, wrap};
-use crate::app::{App, Pending, Popup, checklist};
-use crate::backend::{Site, TaskRole, routing};
+use crate::app::{App, Pending, Popup, checklist, reload};
+use crate::backend::{ReloadOption, Site, TaskRole, routing};
 use crate::format;
 
 /// Widest a popup gets, so its lines stay easy to read on a big screen.
@@ -31,7 +31,7 @@ pub(super) fn para(text: impl Into<String>, style: Style) -> Para {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, popup: &Popup, theme: &Theme) {
     let (title, paras) = match popup {
-        Popup::Help => return,
+        Popup::Help | Popup::Filter | Popup::TableDetail(_) | Popup::Logs => return,
         Popup::ChooseFlipSite => ("flip a site", choose_site(app, theme)),
         Popup::Confirm(pending) => ("confirm", confirm(app, pending, theme)),
         Popup::Detail { title, text } => {
@@ -224,6 +224,57 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
                 theme.warn,
             ),
         ],
+        Pending::ReloadTables {
+            role,
+            tables,
+            option,
+            typed,
+        } => {
+            let task_id = app.tasks[*role]
+                .data
+                .as_ref()
+                .map_or_else(|| format!("({role})"), |t| t.id.clone());
+            let mut paras: Vec<Para> = reload::reload_question(
+                *role,
+                &task_id,
+                tables,
+                *option,
+                &app.databases[role.source()],
+                &app.databases[role.target()],
+            )
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let style = match (i, option) {
+                    (0, _) => theme.title,
+                    (_, ReloadOption::DataReload) => theme.warn,
+                    _ => Style::default(),
+                };
+                para(text, style)
+            })
+            .collect();
+            paras.push(blank());
+            match option {
+                ReloadOption::DataReload => {
+                    let name = reload::name_to_type(tables);
+                    paras.push(para(
+                        format!("Type {name} and press Enter to reload · Esc cancels"),
+                        theme.key,
+                    ));
+                    let mark = if typed.is_empty() || typed.trim() == name {
+                        ""
+                    } else if name.starts_with(typed.as_str()) {
+                        "  …"
+                    } else {
+                        "  ✖ does not match"
+                    };
+                    paras.push(para(format!("> {typed}▏{mark}"), theme.title));
+                }
+                // Its key line follows the checklist, as for every prompt.
+                ReloadOption::ValidateOnly => {}
+            }
+            paras
+        }
         Pending::Flip {
             site,
             seen,
@@ -290,6 +341,10 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
             ));
             "Enter"
         }
+        Pending::ReloadTables {
+            option: ReloadOption::DataReload,
+            ..
+        } => "Enter",
         _ => "y",
     };
     let failed = list.failed().len();

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Table};
 
 use super::{Theme, WIDE, is_focused, notice_height, notice_lines, panel_block, wrap_error};
-use crate::app::{App, Focus};
+use crate::app::{App, Focus, Popup, TableMark, TableSort};
 use crate::backend::{TableStats, TaskRole, TaskSnapshot};
 use crate::format;
 
@@ -33,6 +33,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     title.push(Span::styled(" · 1/2 selects", theme.dim));
+    let view = &app.table_view;
+    if app.popup == Some(Popup::Filter) {
+        title.push(Span::raw(" · "));
+        title.push(Span::styled(format!("/{}▏", view.filter), theme.key));
+    } else if !view.filter.is_empty() {
+        title.push(Span::raw(format!(" · /{}", view.filter)));
+    }
+    if view.sort != TableSort::Name {
+        title.push(Span::raw(format!(" · sort: {}", view.sort.label())));
+    }
     let block = panel_block(title, is_focused(app, Focus::Tasks), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -321,29 +331,39 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         }
         _ => area,
     };
-    let all: &[TableStats] = tables.data.as_deref().unwrap_or_default();
-    // The totals row never scrolls away: rows get what header and totals leave.
+    let every: &[TableStats] = tables.data.as_deref().unwrap_or_default();
+    let all = app.visible_tables(role);
+    let everything = every.len();
+    // The totals row never scrolls away: rows get what header and totals
+    // leave. The window follows the cursor.
     let visible = usize::from(area.height.saturating_sub(2));
-    let offset = app.scroll.tasks[role].min(all.len().saturating_sub(visible));
+    let cursor = app.scroll.tasks[role].min(all.len().saturating_sub(1));
+    let offset = (cursor + 1).saturating_sub(visible.max(1));
     let shown = &all[offset.min(all.len())..(offset + visible).min(all.len())];
+    let show_cursor = app.focus == Focus::Tasks && app.selected == role;
 
     // One schema for every table (the usual case) is said once, in the
     // header, which leaves the names their room.
-    let common_schema = all
+    let common_schema = every
         .first()
         .map(|t| t.schema.clone())
-        .filter(|s| !s.is_empty() && all.iter().all(|t| &t.schema == s));
+        .filter(|s| !s.is_empty() && every.iter().all(|t| &t.schema == s));
     let name_header = match &common_schema {
         Some(schema) => format!("{schema}.table"),
         None => "schema.table".to_string(),
     };
-    let mut total_name = format!("Σ {} tables", all.len());
+    let mut total_name = if all.len() == everything {
+        format!("Σ {} tables", all.len())
+    } else {
+        format!("Σ {} of {everything} tables", all.len())
+    };
     if shown.is_empty() && !all.is_empty() {
         total_name.push_str(", 0 shown");
     } else if shown.len() < all.len() {
         total_name.push_str(&format!(", {}-{} shown", offset + 1, offset + shown.len()));
     }
     let headers = [
+        "",
         name_header.as_str(),
         "state",
         "loaded",
@@ -357,15 +377,24 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     ];
     let mut rows: Vec<Vec<String>> = shown
         .iter()
-        .map(|t| cells(app, t, common_schema.is_none()))
+        .map(|t| {
+            let mut row = vec![TableMark::of(t).symbol().to_string()];
+            row.extend(cells(app, t, common_schema.is_none()));
+            row
+        })
         .collect();
     if all.is_empty() {
         let mut empty = vec![String::new(); headers.len()];
-        empty[0] = "no table statistics yet".to_string();
+        empty[1] = if everything == 0 {
+            "no table statistics yet".to_string()
+        } else {
+            "no table matches the filter".to_string()
+        };
         rows.push(empty);
     }
-    let mut total_cells = cells(app, &format::totals(all), false);
-    total_cells[0] = total_name;
+    let mut total_cells = vec![String::new()];
+    total_cells.extend(cells(app, &format::totals(all.iter().copied()), false));
+    total_cells[1] = total_name;
 
     // Numbers and the time take exactly the room their widest value needs;
     // the name gets what it needs from the rest, within reason, and the
@@ -378,23 +407,25 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
             .max()
             .unwrap_or(0) as u16
     };
-    let fixed: u16 = (2..=7).map(width_of).sum::<u16>() + width_of(9) + 9;
-    let state_w = width_of(1).min(12);
+    // Ten gaps between eleven columns, and the one-cell mark.
+    let fixed: u16 = (3..=8).map(width_of).sum::<u16>() + width_of(10) + 10 + 1;
+    let state_w = width_of(2).min(12);
     let room = area.width.saturating_sub(fixed + state_w);
-    let name_w = width_of(0).min(room.saturating_sub(7)).max(room / 2);
+    let name_w = width_of(1).min(room.saturating_sub(5)).max(room / 2);
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(name_w),
         Constraint::Length(state_w),
-        Constraint::Length(width_of(2)),
         Constraint::Length(width_of(3)),
         Constraint::Length(width_of(4)),
         Constraint::Length(width_of(5)),
         Constraint::Length(width_of(6)),
         Constraint::Length(width_of(7)),
+        Constraint::Length(width_of(8)),
         Constraint::Fill(1),
-        Constraint::Length(width_of(9)),
+        Constraint::Length(width_of(10)),
     ];
-    let numeric = |i: usize| (2..=7).contains(&i);
+    let numeric = |i: usize| (3..=8).contains(&i);
     let to_row = |values: &[String]| {
         Row::new(values.iter().enumerate().map(|(i, v)| {
             let line = Line::raw(v.clone());
@@ -410,10 +441,12 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     // The statistics are stale when their own read failed, and so is
     // anything shown for a task whose status can no longer be read.
     let stale = app.tables[role].is_stale() || app.tasks[role].is_stale();
-    for (row, stats) in table_rows.iter_mut().zip(shown) {
-        if stale {
+    for (i, (row, stats)) in table_rows.iter_mut().zip(shown).enumerate() {
+        if show_cursor && offset + i == cursor {
+            *row = row.clone().style(theme.selected);
+        } else if stale {
             *row = row.clone().style(theme.stale);
-        } else if stats.errors > 0 || stats.state.to_ascii_lowercase().contains("error") {
+        } else if TableMark::of(stats).is_trouble() {
             *row = row.clone().style(theme.error);
         }
     }

@@ -21,7 +21,8 @@ use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::error::SdkError;
 use aws_sdk_databasemigration::operation::describe_table_statistics::DescribeTableStatisticsError;
 use aws_sdk_databasemigration::types::{
-    Filter, ReplicationTask, ReplicationTaskStats, StartReplicationTaskTypeValue, TableStatistics,
+    Filter, ReloadOptionValue, ReplicationTask, ReplicationTaskStats,
+    StartReplicationTaskTypeValue, TableStatistics, TableToReload,
 };
 
 use super::retry::UnimplementedIsFinal;
@@ -30,8 +31,8 @@ use super::{
     to_chrono,
 };
 use crate::backend::{
-    BackendError, BackendResult, PerTask, Replication, StartRequest, StartType, TableStats,
-    TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    BackendError, BackendResult, PerTask, ReloadOption, Replication, StartRequest, StartType,
+    TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
 
 /// `DescribeTableStatistics` allows at most 500 rows a page.
@@ -331,6 +332,47 @@ impl Replication for DmsReplication {
         }
     }
 
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> BackendResult<()> {
+        let arn = self.task_arn(role).await?;
+        let to_reload = tables
+            .iter()
+            .map(|t| {
+                TableToReload::builder()
+                    .schema_name(&t.schema)
+                    .table_name(&t.table)
+                    .build()
+                    .map_err(|e| BackendError::Other(format!("cannot name table {t}: {e}")))
+            })
+            .collect::<BackendResult<Vec<_>>>()?;
+        let reload_option = match option {
+            ReloadOption::DataReload => ReloadOptionValue::DataReload,
+            ReloadOption::ValidateOnly => ReloadOptionValue::ValidateOnly,
+        };
+        let result = self
+            .client
+            .reload_tables()
+            .replication_task_arn(arn)
+            .set_tables_to_reload(Some(to_reload))
+            .reload_option(reload_option)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match self.map_err(&e, role, "dms:ReloadTables") {
+                // DMS only reloads tables of a running task.
+                BackendError::InvalidState(msg) => Err(BackendError::InvalidState(format!(
+                    "{msg}: ReloadTables needs the task to be running; start or resume it first"
+                ))),
+                other => Err(other),
+            },
+        }
+    }
+
     async fn stop(&self, role: TaskRole) -> BackendResult<()> {
         let arn = self.task_arn(role).await?;
         let result = self
@@ -385,6 +427,26 @@ fn table_stats(t: &TableStatistics) -> TableStats {
         errors: t.full_load_error_rows(),
         validation_state: t.validation_state().unwrap_or_default().to_string(),
         last_update: t.last_update_time().and_then(to_chrono),
+        more: TableStatsMore {
+            applied_inserts: t.applied_inserts(),
+            applied_updates: t.applied_updates(),
+            applied_deletes: t.applied_deletes(),
+            applied_ddls: t.applied_ddls(),
+            full_load_condtnl_chk_failed_rows: t.full_load_condtnl_chk_failed_rows(),
+            full_load_start: t.full_load_start_time().and_then(to_chrono),
+            full_load_end: t.full_load_end_time().and_then(to_chrono),
+            full_load_reloaded: t.full_load_reloaded(),
+            validation_pending_records: t.validation_pending_records(),
+            validation_failed_records: t.validation_failed_records(),
+            validation_suspended_records: t.validation_suspended_records(),
+            validation_state_details: t.validation_state_details().map(str::to_string),
+            resync_state: t.resync_state().map(str::to_string),
+            resync_rows_attempted: t.resync_rows_attempted(),
+            resync_rows_succeeded: t.resync_rows_succeeded(),
+            resync_rows_failed: t.resync_rows_failed(),
+            resync_progress: t.resync_progress(),
+            simulated: None,
+        },
     }
 }
 

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod dms;
 pub mod dms_admin;
 pub mod dynamo;
+pub mod logs;
 pub mod pair_setup;
 pub mod retry;
 pub mod secrets;

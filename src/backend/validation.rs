@@ -1,0 +1,190 @@
+//! Validation failures: what DMS records, on the task's target, about rows
+//! that did not match. DMS writes them to `awsdms_validation_failures_v1`
+//! in the control schema (task settings `ControlTablesSettings.ControlSchema`;
+//! on a PostgreSQL target `public` unless set), with quoted upper-case
+//! columns (`"TASK_NAME"`, `"TABLE_OWNER"`, `"TABLE_NAME"`, `"FAILURE_TIME"`,
+//! `"KEY_TYPE"`, `"KEY"`, `"FAILURE_TYPE"`, `"DETAILS"`). `TASK_NAME` is the
+//! task's resource id, the last part of its ARN, not its identifier. See
+//! the DMS user guide, "AWS DMS data validation" (troubleshooting) and
+//! "Control table task settings".
+//!
+//! This module reads that table on PostgreSQL and sums it up per table and
+//! failure type, with the latest failing keys.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use sqlx::postgres::PgPool;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{BackendError, BackendResult};
+
+/// The table DMS writes validation failures to.
+pub const FAILURES_TABLE: &str = "awsdms_validation_failures_v1";
+/// The control schema on a PostgreSQL target when the settings name none.
+pub const PG_DEFAULT_CONTROL_SCHEMA: &str = "public";
+
+/// One failing row as DMS recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationFailure {
+    pub schema: String,
+    pub table: String,
+    pub at: DateTime<Utc>,
+    pub key_type: String,
+    pub key: String,
+    /// `RECORD_DIFF`, `MISSING_SOURCE`, `MISSING_TARGET`, …
+    pub failure_type: String,
+    pub details: String,
+}
+
+/// A task's validation failures: counts per `schema.table` and failure
+/// type, and the latest failures (newest first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ValidationSummary {
+    /// `schema.table` → failure type → count.
+    pub counts: BTreeMap<String, BTreeMap<String, i64>>,
+    pub latest: Vec<ValidationFailure>,
+    /// False when the table does not exist: the task never validated.
+    pub table_exists: bool,
+}
+
+impl ValidationSummary {
+    /// Every failure of the task.
+    pub fn total(&self) -> i64 {
+        self.counts.values().flat_map(|m| m.values()).sum()
+    }
+}
+
+/// The control schema from the task settings JSON (`ControlTablesSettings
+/// .ControlSchema`), else PostgreSQL's default.
+pub fn control_schema(settings: Option<&str>) -> String {
+    settings
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .and_then(|v| {
+            v["ControlTablesSettings"]["ControlSchema"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| PG_DEFAULT_CONTROL_SCHEMA.to_string())
+}
+
+/// `"schema"`, refusing what is not a plain identifier (the name goes into
+/// SQL text, where a bind parameter cannot stand for it).
+fn quoted_schema(schema: &str) -> BackendResult<String> {
+    let plain = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if plain {
+        Ok(format!("\"{schema}\""))
+    } else {
+        Err(BackendError::Other(format!(
+            "control schema `{schema}` is not a plain identifier (letters, digits, _ and $, at most 63): check ControlTablesSettings.ControlSchema"
+        )))
+    }
+}
+
+/// Reads the validation failures of the task whose resource id is
+/// `task_name` from `schema` on a PostgreSQL target: counts of all of
+/// them, and the newest `latest` rows.
+pub async fn read_pg(
+    pool: &PgPool,
+    schema: &str,
+    task_name: &str,
+    latest: i64,
+) -> BackendResult<ValidationSummary> {
+    let quoted = quoted_schema(schema)?;
+    let err = |e: sqlx::Error| {
+        BackendError::Other(format!(
+            "reading {schema}.{FAILURES_TABLE} on the target: {e}"
+        ))
+    };
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables
+                        WHERE table_schema = $1 AND table_name = $2)",
+    )
+    .bind(schema)
+    .bind(FAILURES_TABLE)
+    .fetch_one(pool)
+    .await
+    .map_err(err)?;
+    if !exists {
+        return Ok(ValidationSummary::default());
+    }
+    let mut summary = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
+    let counts = sqlx::query(AssertSqlSafe(format!(
+        r#"SELECT "TABLE_OWNER", "TABLE_NAME", "FAILURE_TYPE", COUNT(*) AS n
+           FROM {quoted}.{FAILURES_TABLE} WHERE "TASK_NAME" = $1
+           GROUP BY 1, 2, 3"#
+    )))
+    .bind(task_name)
+    .fetch_all(pool)
+    .await
+    .map_err(err)?;
+    for r in &counts {
+        let owner: String = r.get(0);
+        let table: String = r.get(1);
+        let kind: String = r.get(2);
+        let n: i64 = r.get(3);
+        summary
+            .counts
+            .entry(format!("{owner}.{table}"))
+            .or_default()
+            .insert(kind, n);
+    }
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        r#"SELECT "TABLE_OWNER", "TABLE_NAME", "FAILURE_TIME", "KEY_TYPE", "KEY",
+                  "FAILURE_TYPE", "DETAILS"
+           FROM {quoted}.{FAILURES_TABLE} WHERE "TASK_NAME" = $1
+           ORDER BY "FAILURE_TIME" DESC LIMIT $2"#
+    )))
+    .bind(task_name)
+    .bind(latest)
+    .fetch_all(pool)
+    .await
+    .map_err(err)?;
+    for r in &rows {
+        let at: NaiveDateTime = r.get(2);
+        summary.latest.push(ValidationFailure {
+            schema: r.get(0),
+            table: r.get(1),
+            at: at.and_utc(),
+            key_type: r.get(3),
+            key: r.get(4),
+            failure_type: r.get(5),
+            details: r.get(6),
+        });
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_control_schema_comes_from_the_settings_or_is_public() {
+        assert_eq!(control_schema(None), "public");
+        assert_eq!(control_schema(Some("{}")), "public");
+        assert_eq!(
+            control_schema(Some(
+                r#"{"ControlTablesSettings":{"ControlSchema":"dmslogs"}}"#
+            )),
+            "dmslogs"
+        );
+    }
+
+    #[test]
+    fn only_plain_schema_names_reach_the_sql() {
+        assert_eq!(quoted_schema("public").unwrap(), "\"public\"");
+        for bad in ["", "a\"b", "x; drop table y", "a.b"] {
+            assert!(quoted_schema(bad).is_err(), "{bad}");
+        }
+    }
+}

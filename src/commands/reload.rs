@@ -1,0 +1,74 @@
+//! `dms-cockpit task reload-tables forward|backward --table schema.table
+//! [--table …] [--validate-only] [--yes]`: the TUI's `L` / `V` for scripts,
+//! with the same guardrail and the same words (`app::reload`). A
+//! data-reload asks for the table names to be typed, as the TUI does;
+//! `--yes` skips the question, and without a terminal it refuses.
+
+use super::confirm::{ask, confirm};
+use super::connect;
+use super::{Failure, Outcome};
+use crate::app::{guard, reload};
+use crate::backend::ReloadOption;
+use crate::backend::ops::with_timeout;
+use crate::cli::{GlobalArgs, TaskReloadArgs};
+
+pub async fn run(global: &GlobalArgs, args: &TaskReloadArgs) -> Outcome {
+    let connected = connect::target(global, &args.target).await?;
+    let result = run_on(&connected, args).await;
+    connected.close().await;
+    result
+}
+
+async fn run_on(connected: &connect::Connected, args: &TaskReloadArgs) -> Outcome {
+    let backends = &connected.backends;
+    let role = args.task;
+    let option = if args.validate_only {
+        ReloadOption::ValidateOnly
+    } else {
+        ReloadOption::DataReload
+    };
+    guard::check_writable(&backends.mode, "reload a table").map_err(Failure::BadInput)?;
+    let task = backends.describe_task(role).await?;
+    // Statistics that cannot be read do not stop the reload: DMS checks
+    // the tables itself.
+    let stats = backends.task_tables(role).await.ok();
+    reload::check_reload(&task, stats.as_deref(), &args.tables, option).map_err(Failure::Failed)?;
+    let question = reload::reload_question(
+        role,
+        &task.id,
+        &args.tables,
+        option,
+        &backends.databases[role.source()],
+        &backends.databases[role.target()],
+    )
+    .join("\n");
+    let go = match option {
+        ReloadOption::ValidateOnly => confirm(&question, args.yes)?,
+        ReloadOption::DataReload => {
+            let expected = reload::name_to_type(&args.tables);
+            ask(
+                &question,
+                &format!("\nType {expected} to confirm:"),
+                args.yes,
+                |a| a == expected,
+            )?
+        }
+    };
+    if !go {
+        return Err(Failure::Failed("cancelled: nothing was changed".into()));
+    }
+    with_timeout(
+        backends.timeout,
+        backends
+            .replication
+            .reload_tables(role, &args.tables, option),
+    )
+    .await?;
+    let names: Vec<String> = args.tables.iter().map(ToString::to_string).collect();
+    println!(
+        "{role} task {}: {option} of {} accepted",
+        task.id,
+        names.join(", ")
+    );
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The lab's table-level DMS features for real, through the same ports the
+//! cockpit uses: `ReloadTables` copies a table again (and the statistics
+//! say so), with DMS's refusals; the headless `task reload-tables` on a lab
+//! directory. No server needed.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use dms_cockpit::backend::{
+    BackendError, Backends, DbSide, ReloadOption, StartRequest, StartType, TableRef, TableStats,
+    TaskRole, TaskSnapshot, TaskStatus,
+};
+use dms_cockpit::lab::{Lab, LabOptions};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+async fn open(dir: &Path) -> (Lab, Backends) {
+    let lab = Lab::open(LabOptions {
+        data_dir: dir.to_path_buf(),
+        traffic: None,
+        transition_delay: Duration::from_millis(50),
+        apply_interval: Duration::from_millis(20),
+        apply_delay: Duration::ZERO,
+    })
+    .await
+    .expect("lab opens");
+    let backends = lab.backends(Duration::from_secs(5), false);
+    (lab, backends)
+}
+
+async fn until<T, Fut: Future<Output = Option<T>>>(
+    what: &str,
+    mut probe: impl FnMut() -> Fut,
+) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn snapshot(b: &Backends) -> TaskSnapshot {
+    b.describe_task(TaskRole::Forward).await.expect("describe")
+}
+
+async fn tables(b: &Backends) -> Vec<TableStats> {
+    b.task_tables(TaskRole::Forward)
+        .await
+        .expect("table statistics")
+}
+
+/// Starts the forward task and waits for its full load to finish.
+async fn loaded_forward(b: &Backends) -> TaskSnapshot {
+    b.replication
+        .start(
+            TaskRole::Forward,
+            StartRequest {
+                start_type: StartType::StartReplication,
+                cdc_start_time: None,
+            },
+        )
+        .await
+        .expect("start");
+    until("the full load", || async {
+        let s = snapshot(b).await;
+        (s.status == TaskStatus::Running && s.progress.full_load_percent == Some(100)).then_some(s)
+    })
+    .await
+}
+
+fn customers() -> TableRef {
+    TableRef::parse("customer_orders.customers").unwrap()
+}
+
+async fn customers_in_b(lab: &Lab) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+        .fetch_one(lab.site(DbSide::B))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn data_reload_copies_the_table_again_and_the_statistics_show_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    loaded_forward(&b).await;
+    let first = tables(&b).await;
+    let before = first.iter().find(|t| t.table == "customers").unwrap();
+    assert_eq!(before.full_load_rows, 4);
+    assert_eq!(before.more.full_load_reloaded, Some(false));
+    assert!(before.more.full_load_start.is_some() && before.more.full_load_end.is_some());
+
+    // The target drifts: two rows lost in database b (as a bad manual fix
+    // would do; the backward task is not running, so nothing flows back).
+    sqlx::query("DELETE FROM customers WHERE customer_id IN (1, 2)")
+        .execute(lab.site(DbSide::B))
+        .await
+        .unwrap();
+    assert_eq!(customers_in_b(&lab).await, 2);
+
+    b.replication
+        .reload_tables(TaskRole::Forward, &[customers()], ReloadOption::DataReload)
+        .await
+        .expect("reload accepted");
+    let after = until("the reload to finish", || async {
+        let t = tables(&b)
+            .await
+            .into_iter()
+            .find(|t| t.table == "customers")?;
+        (t.state == "Table completed" && t.more.full_load_reloaded == Some(true)).then_some(t)
+    })
+    .await;
+    assert_eq!(customers_in_b(&lab).await, 4, "the table was copied again");
+    assert_eq!(after.full_load_rows, 4);
+    assert!(after.more.full_load_end > before.more.full_load_end);
+    // The other tables were not reloaded.
+    let all = tables(&b).await;
+    let orders = all.iter().find(|t| t.table == "orders").unwrap();
+    assert_eq!(orders.more.full_load_reloaded, Some(false));
+
+    // Change capture goes on after the reload, exactly once.
+    sqlx::query(
+        "INSERT INTO customers (customer_id, name, email, site, updated_at)
+         VALUES (9, 'Barbara Liskov', NULL, 'SITEA', '2024-01-01T00:00:00Z')",
+    )
+    .execute(lab.site(DbSide::A))
+    .await
+    .unwrap();
+    until("the insert to arrive", || async {
+        (customers_in_b(&lab).await == 5).then_some(())
+    })
+    .await;
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn reload_is_refused_as_dms_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    let err = b
+        .replication
+        .reload_tables(TaskRole::Forward, &[customers()], ReloadOption::DataReload)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BackendError::InvalidState(m) if m.contains("is ready") && m.contains("needs the task to be running")),
+        "{err:?}"
+    );
+    loaded_forward(&b).await;
+    let unknown = TableRef::parse("customer_orders.invoices").unwrap();
+    let err = b
+        .replication
+        .reload_tables(TaskRole::Forward, &[unknown], ReloadOption::DataReload)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BackendError::NotFound(m) if m.contains("no table customer_orders.invoices") && m.contains("customer_orders.orders")),
+        "{err:?}"
+    );
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn headless_reload_tables_on_a_lab_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lab");
+    {
+        let (lab, b) = open(&data).await;
+        loaded_forward(&b).await;
+        lab.shutdown().await;
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+            .args(["task", "reload-tables"])
+            .args(args)
+            .args(["--lab", "--data-dir"])
+            .arg(&data)
+            .arg("--log-file")
+            .arg(dir.path().join("l.log"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // No terminal and no --yes: refused, saying what would happen.
+    let o = run(&["forward", "--table", "customer_orders.customers"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("customer_orders.customers") && err.contains("pass --yes"),
+        "{err}"
+    );
+    // A bad table name is bad input.
+    let o = run(&["forward", "--table", "customers", "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected schema.table"));
+    // validate-only on a task that does not validate: refused, named.
+    let o = run(&[
+        "forward",
+        "--table",
+        "customer_orders.customers",
+        "--validate-only",
+        "--yes",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("validation is not enabled"), "{err}");
+    // --yes: accepted, and the lab copies the table again.
+    let o = run(&["forward", "--table", "customer_orders.customers", "--yes"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("data-reload of customer_orders.customers accepted"),
+        "{out}"
+    );
+    let (lab, b) = open(&data).await;
+    until("the headless reload to be carried out", || async {
+        tables(&b)
+            .await
+            .iter()
+            .find(|t| t.table == "customers" && t.more.full_load_reloaded == Some(true))
+            .map(|_| ())
+    })
+    .await;
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_lab_writes_its_task_log_through_the_port() {
+    use dms_cockpit::backend::logs::{LogQuery, Severity};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    let since = LogQuery::from(chrono::Utc::now() - chrono::Duration::minutes(1));
+    loaded_forward(&b).await;
+    b.replication.stop(TaskRole::Forward).await.unwrap();
+    let lines = until("the stop to be logged", || async {
+        let batch = b.logs.read(TaskRole::Forward, &since, 100).await.unwrap();
+        batch
+            .lines
+            .iter()
+            .any(|l| l.text.contains("stopped"))
+            .then_some(batch.lines)
+    })
+    .await;
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    for expected in [
+        "Task 'lab-forward' running (start-replication",
+        "Load finished for table 'customer_orders'.'customers'. 4 rows received",
+        "Load finished for table 'customer_orders'.'orders'. 5 rows received",
+        "Task 'lab-forward' stopped",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(expected)),
+            "missing {expected:?} in {texts:#?}"
+        );
+    }
+    assert!(
+        lines.iter().all(|l| l.severity == Severity::Info),
+        "{texts:#?}"
+    );
+    // Reading on after the last line gives nothing again.
+    let next = since.after(&lines);
+    assert!(
+        b.logs
+            .read(TaskRole::Forward, &next, 100)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+    // The backward task has a log of its own.
+    assert!(
+        b.logs
+            .read(TaskRole::Backward, &since, 100)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+    lab.shutdown().await;
+
+    // Headless: the same lines from the lab directory, as JSON.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+        .args([
+            "logs",
+            "forward",
+            "--lab",
+            "--json",
+            "--grep",
+            "LOAD FINISHED",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--log-file")
+        .arg(std::env::temp_dir().join(format!("dmsc-logs-{}.log", std::process::id())))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "one per table: {out}");
+    assert!(
+        rows.iter()
+            .all(|r| r["severity"] == "info"
+                && r["text"].as_str().unwrap().contains("Load finished"))
+    );
+}
