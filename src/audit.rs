@@ -32,29 +32,24 @@ pub fn os_user() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-/// One audit line as written.
+/// One audit line as written: the record (with the AWS identity the app
+/// read from STS) and the OS user.
 #[derive(Debug, Serialize)]
 struct Line<'a> {
     #[serde(flatten)]
     record: &'a AuditRecord,
     os_user: Option<String>,
-    aws_identity: Option<&'a str>,
 }
 
 /// An audit log file.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     pub path: PathBuf,
-    /// The AWS caller identity (ARN), when it is known.
-    pub aws_identity: Option<String>,
 }
 
 impl AuditLog {
     pub fn new(path: impl Into<PathBuf>) -> AuditLog {
-        AuditLog {
-            path: path.into(),
-            aws_identity: None,
-        }
+        AuditLog { path: path.into() }
     }
 
     /// Appends `record` as one line; the error names the file.
@@ -62,7 +57,6 @@ impl AuditLog {
         let line = Line {
             record,
             os_user: os_user(),
-            aws_identity: self.aws_identity.as_deref(),
         };
         let mut text = serde_json::to_string(&line)
             .map_err(|e| format!("cannot encode an audit line: {e}"))?;

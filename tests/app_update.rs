@@ -2228,3 +2228,32 @@ fn y_copies_what_is_selected_and_says_what() {
     assert!(empty.update(now(), Action::Copy).is_empty());
     assert!(last_log(&empty).1.contains("nothing to copy"));
 }
+
+/// The audit line names who the AWS credentials belong to, as STS said
+/// (the header's identity); unknown (null) until it has been read.
+#[test]
+fn an_audit_line_carries_the_sts_caller_identity() {
+    let audit_of = |cmds: Vec<Command>| {
+        cmds.into_iter()
+            .find_map(|c| match c {
+                Command::Audit(r) => Some(r),
+                _ => None,
+            })
+            .expect("an audit line")
+    };
+    let mut app = with_tasks(app(), TaskStatus::Stopped, true);
+    let record = audit_of(app.update(now(), Action::StopSelected));
+    assert_eq!(record.aws_identity, None, "not read yet");
+    app.update(
+        now(),
+        Msg::Identity(Ok(dms_cockpit::backend::CallerIdentity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/ops".into(),
+        })),
+    );
+    let record = audit_of(app.update(now(), Action::StopSelected));
+    assert_eq!(
+        record.aws_identity.as_deref(),
+        Some("arn:aws:iam::123456789012:user/ops")
+    );
+}

@@ -349,8 +349,25 @@ async fn setup_sql_then_heartbeats_follow_the_appmap_through_a_flip() {
         expected_item(&door, "SITEB", 'b')
     );
 
-    let flip = door.ok(&["flip", "SITEB", "--yes", "--force"]);
+    let audit_path = door.dir.path().join("audit.jsonl");
+    let audit_arg = audit_path.to_str().unwrap();
+    let flip = door.ok(&[
+        "flip",
+        "SITEB",
+        "--yes",
+        "--force",
+        "--audit-log",
+        audit_arg,
+    ]);
     assert!(flip.stdout.contains("SITEB now writes to db a"), "{flip}");
+    // Its audit line names the AWS caller STS returned (moto's user).
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(line["result"], "forced", "{audit}");
+    assert_eq!(
+        line["aws_identity"], "arn:aws:sts::123456789012:user/moto",
+        "{audit}"
+    );
     let mut moved = expected_item(&door, "SITEB", 'a');
     let after = query_site(&door, "SITEB").await;
     // The flip may record who did it and when; the mapping is what counts.

@@ -44,6 +44,9 @@ pub struct AuditRecord {
     /// Each task's `RecoveryCheckpoint` as last described, so either task
     /// can be restarted from an exact CDC position.
     pub checkpoints: PerTask<Option<String>>,
+    /// Who the AWS credentials belong to (STS `GetCallerIdentity` ARN, as
+    /// the header shows it); `None` in the lab or while it is not known.
+    pub aws_identity: Option<String>,
 }
 
 impl AuditRecord {
@@ -70,6 +73,7 @@ impl AuditRecord {
                     .as_ref()
                     .and_then(|t| t.recovery_checkpoint.clone())
             }),
+            aws_identity: app.identity.data.as_ref().map(|i| i.arn.clone()),
         }
     }
 
