@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::connect::{self, Connected};
 use super::{Failure, Outcome};
 use crate::app::{App, Panel, Settings};
+use crate::backend::validation::ValidationSummary;
 use crate::backend::{
     Backends, DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
@@ -56,6 +57,23 @@ pub struct TaskJson {
     /// (e.g. an emulator without `DescribeTableStatistics`, or a task state
     /// in which AWS refuses it); also in `errors` as `tasks.<role>.tables`.
     pub tables_error: Option<String>,
+    /// DMS validation failures on the task's target
+    /// (`awsdms_validation_failures_v1`): one entry per table and failure
+    /// type, empty when the task never validated or nothing failed; null
+    /// when they could not be read (then in `errors` as
+    /// `tasks.<role>.validation`).
+    pub validation_failures: Option<Vec<ValidationCountJson>>,
+    /// The newest failing rows (keys), newest first.
+    pub validation_latest: Vec<crate::backend::validation::ValidationFailure>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ValidationCountJson {
+    /// `schema.table`.
+    pub table: String,
+    /// `RECORD_DIFF`, `MISSING_SOURCE`, `MISSING_TARGET`, …
+    pub failure_type: String,
+    pub count: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,8 +106,8 @@ pub struct IdentityJson {
 
 #[derive(Debug, Serialize)]
 pub struct ErrorJson {
-    /// `tasks.forward`, `tasks.forward.tables`, `tasks.backward`,
-    /// `tasks.backward.tables`, `heartbeats.a`, `heartbeats.b`,
+    /// `tasks.forward`, `tasks.forward.tables`, `tasks.forward.validation`,
+    /// `tasks.backward`, `tasks.backward.tables`, `tasks.backward.validation`, `heartbeats.a`, `heartbeats.b`,
     /// `heartbeats.a.replicated`, `heartbeats.b.replicated`, `appmap`.
     pub which: String,
     pub message: String,
@@ -160,7 +178,7 @@ impl Snapshot {
             app.tasks[role]
                 .data
                 .as_ref()
-                .map(|t| task_json(t, &app.tables[role]))
+                .map(|t| task_json(t, &app.tables[role], &app.validation[role]))
         });
         let heartbeats = PerDb::new(|db| {
             let panel = &app.heartbeats[db];
@@ -224,7 +242,11 @@ impl Snapshot {
     }
 }
 
-fn task_json(t: &TaskSnapshot, tables: &Panel<Vec<TableStats>>) -> TaskJson {
+fn task_json(
+    t: &TaskSnapshot,
+    tables: &Panel<Vec<TableStats>>,
+    validation: &Panel<ValidationSummary>,
+) -> TaskJson {
     TaskJson {
         id: t.id.clone(),
         arn: t.arn.clone(),
@@ -236,6 +258,23 @@ fn task_json(t: &TaskSnapshot, tables: &Panel<Vec<TableStats>>) -> TaskJson {
         start_date: t.start_date.map(format::rfc3339),
         tables: tables.data.clone().unwrap_or_default(),
         tables_error: tables.error.clone(),
+        validation_failures: validation.data.as_ref().map(|v| {
+            v.counts
+                .iter()
+                .flat_map(|(table, kinds)| {
+                    kinds.iter().map(|(kind, n)| ValidationCountJson {
+                        table: table.clone(),
+                        failure_type: kind.clone(),
+                        count: *n,
+                    })
+                })
+                .collect()
+        }),
+        validation_latest: validation
+            .data
+            .as_ref()
+            .map(|v| v.latest.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -306,6 +345,13 @@ pub fn text(app: &App) -> String {
                 s.ddls,
                 s.errors
             );
+        }
+        let validation = &app.validation[role];
+        if let Some(e) = &validation.error {
+            let _ = writeln!(out, "  ✖ validation failures unavailable: {e}");
+        }
+        if let Some(line) = validation.data.as_ref().and_then(format::validation_line) {
+            let _ = writeln!(out, "  {line}");
         }
     }
     for db in DbSide::ALL {
