@@ -1856,3 +1856,92 @@ fn y_copies_what_is_selected_and_says_what() {
     assert!(empty.update(now(), Action::Copy).is_empty());
     assert!(last_log(&empty).1.contains("nothing to copy"));
 }
+
+/// Issue 12: the table detail shows the table's DMS validation failures,
+/// read (on the task's target) when the detail opens and with every read
+/// of the task while it stays open.
+#[test]
+fn the_table_detail_reads_the_tables_validation_failures() {
+    use dms_cockpit::app::tables::validation_lines;
+    use dms_cockpit::backend::validation::{ValidationFailure, ValidationSummary};
+    let mut cockpit = with_tasks(app(), TaskStatus::Running, true);
+    // The task read already asked for them; that answer comes back empty.
+    cockpit.update(
+        now(),
+        Msg::Validation(TaskRole::Forward, Ok(ValidationSummary::default())),
+    );
+    press(&mut cockpit, &[Key::Char('j'), Key::Char('j')]);
+    let asked = cockpit.update(now(), Action::OpenTableDetail);
+    let arn = "arn:aws:dms:us-east-1:1:task:forward".to_string();
+    assert_eq!(
+        asked,
+        vec![Command::FetchValidation(TaskRole::Forward, arn.clone())]
+    );
+    let key = cockpit.detail_key().cloned().expect("the detail is open");
+    assert_eq!(
+        validation_lines(&cockpit, &key),
+        Some(vec!["none".to_string()])
+    );
+
+    let mut found = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
+    found.counts.insert(
+        "customer_orders.t10".into(),
+        [
+            ("MISSING_TARGET".to_string(), 1),
+            ("RECORD_DIFF".to_string(), 2),
+        ]
+        .into(),
+    );
+    found.counts.insert(
+        "customer_orders.t0".into(),
+        [("RECORD_DIFF".to_string(), 9)].into(),
+    );
+    for (table, key) in [("t10", "{\"id\": 10}"), ("t0", "{\"id\": 0}")] {
+        found.latest.push(ValidationFailure {
+            schema: "customer_orders".into(),
+            table: table.into(),
+            at: now(),
+            key_type: "Row".into(),
+            key: key.into(),
+            failure_type: "RECORD_DIFF".into(),
+            details: "differs".into(),
+        });
+    }
+    cockpit.update(now(), Msg::Validation(TaskRole::Forward, Ok(found)));
+    assert_eq!(
+        validation_lines(&cockpit, &key).unwrap(),
+        [
+            "MISSING_TARGET 1",
+            "RECORD_DIFF 2",
+            "2026-11-27T12:00:00Z RECORD_DIFF Row {\"id\": 10}"
+        ],
+        "only this table's counts and keys"
+    );
+    // The next read of the task (the refresh) reads them again.
+    let next = cockpit.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    assert_eq!(next, vec![Command::FetchValidation(TaskRole::Forward, arn)]);
+    // A failed read is said in the detail and is a failure of its own.
+    cockpit.update(
+        now(),
+        Msg::Validation(
+            TaskRole::Forward,
+            Err(BackendError::Other("database b refused".into())),
+        ),
+    );
+    assert!(validation_lines(&cockpit, &key).unwrap()[0].contains("database b refused"));
+    assert!(
+        cockpit
+            .failures()
+            .iter()
+            .any(|f| f.which == "tasks.forward.validation")
+    );
+}
