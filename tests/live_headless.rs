@@ -7,6 +7,8 @@
 
 #[path = "support/live.rs"]
 mod live;
+#[path = "support/validation_table.rs"]
+mod validation_table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -902,20 +904,7 @@ async fn status_shows_the_validation_failures_read_on_each_tasks_target() {
 
     // The forward task's target is b.
     let b = door.pool('b').await;
-    sqlx::query(
-        r#"CREATE TABLE public.awsdms_validation_failures_v1 (
-             "TASK_NAME" varchar(128) NOT NULL,
-             "TABLE_OWNER" varchar(128) NOT NULL,
-             "TABLE_NAME" varchar(128) NOT NULL,
-             "FAILURE_TIME" timestamp NOT NULL,
-             "KEY_TYPE" varchar(128) NOT NULL,
-             "KEY" varchar(7800) NOT NULL,
-             "FAILURE_TYPE" varchar(128) NOT NULL,
-             "DETAILS" varchar(7800) NOT NULL)"#,
-    )
-    .execute(&b)
-    .await
-    .unwrap();
+    validation_table::create(&b, "public").await;
     for (task, table, at, kind, key) in [
         (
             resource_id.as_str(),
@@ -939,20 +928,7 @@ async fn status_shows_the_validation_failures_read_on_each_tasks_target() {
             "{\"order_id\": 3}",
         ),
     ] {
-        sqlx::query(
-            r#"INSERT INTO public.awsdms_validation_failures_v1
-               ("TASK_NAME", "TABLE_OWNER", "TABLE_NAME", "FAILURE_TIME", "KEY_TYPE", "KEY",
-                "FAILURE_TYPE", "DETAILS")
-               VALUES ($1, 'customer_orders', $2, $3::timestamp, 'Row', $4, $5, 'differs')"#,
-        )
-        .bind(task)
-        .bind(table)
-        .bind(at)
-        .bind(key)
-        .bind(kind)
-        .execute(&b)
-        .await
-        .unwrap();
+        validation_table::insert(&b, task, table, at, kind, key).await;
     }
     let r = door.run(&["status", "--json"]);
     let json: Value = serde_json::from_str(&r.stdout).expect("status --json is JSON");
