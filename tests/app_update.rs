@@ -1945,3 +1945,40 @@ fn the_table_detail_reads_the_tables_validation_failures() {
             .any(|f| f.which == "tasks.forward.validation")
     );
 }
+
+/// A target whose validation failures cannot be read (an Oracle target)
+/// is unknown, not an outage: no `errors` entry, no failed status, and
+/// `status --json` says why instead of claiming an empty list.
+#[test]
+fn validation_failures_unavailable_on_a_target_are_unknown_not_an_error() {
+    use dms_cockpit::backend::validation::ValidationSummary;
+    use dms_cockpit::commands::status::Snapshot;
+    let mut cockpit = with_tasks(app(), TaskStatus::Running, true);
+    let why = "not read: implemented for PostgreSQL targets only; database a is Oracle";
+    cockpit.update(
+        now(),
+        Msg::Validation(
+            TaskRole::Backward,
+            Ok(ValidationSummary {
+                unavailable: Some(why.to_string()),
+                ..ValidationSummary::default()
+            }),
+        ),
+    );
+    assert!(
+        !cockpit
+            .failures()
+            .iter()
+            .any(|f| f.which.contains("validation")),
+        "{:?}",
+        cockpit.failures()
+    );
+    let json = serde_json::to_value(Snapshot::from_app(&cockpit)).unwrap();
+    let backward = &json["tasks"]["backward"];
+    assert!(backward["validation_failures"].is_null(), "{backward}");
+    assert_eq!(backward["validation_unavailable"], why);
+    assert!(
+        dms_cockpit::commands::status::text(&cockpit).contains(why),
+        "the text status says it too"
+    );
+}

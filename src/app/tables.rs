@@ -311,6 +311,9 @@ pub fn validation_lines(app: &super::App, key: &TableKey) -> Option<Vec<String>>
         return Some(vec![format!("✖ could not be read: {e}")]);
     }
     let v = panel.data.as_ref()?;
+    if let Some(why) = &v.unavailable {
+        return Some(vec![why.clone()]);
+    }
     let Some(kinds) = v.counts.get(&key.name()) else {
         return Some(vec!["none".to_string()]);
     };

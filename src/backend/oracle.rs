@@ -158,10 +158,13 @@ impl HeartbeatStore for OracleHeartbeat {
         _task_name: &str,
         _latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
-        Err(BackendError::Unsupported(format!(
-            "reading DMS validation failures (awsdms_validation_failures_v1) is implemented for PostgreSQL targets only; database {} is Oracle",
-            self.inner.opts.side
-        )))
+        Ok(super::validation::ValidationSummary {
+            unavailable: Some(format!(
+                "not read: reading DMS validation failures (awsdms_validation_failures_v1) is implemented for PostgreSQL targets only; database {} is Oracle",
+                self.inner.opts.side
+            )),
+            ..Default::default()
+        })
     }
 
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {

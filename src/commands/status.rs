@@ -65,6 +65,9 @@ pub struct TaskJson {
     pub validation_failures: Option<Vec<ValidationCountJson>>,
     /// The newest failing rows (keys), newest first.
     pub validation_latest: Vec<crate::backend::validation::ValidationFailure>,
+    /// Why the failures were not read on this kind of target (then
+    /// `validation_failures` is null, but this is no `errors` entry).
+    pub validation_unavailable: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -258,23 +261,28 @@ fn task_json(
         start_date: t.start_date.map(format::rfc3339),
         tables: tables.data.clone().unwrap_or_default(),
         tables_error: tables.error.clone(),
-        validation_failures: validation.data.as_ref().map(|v| {
-            v.counts
-                .iter()
-                .flat_map(|(table, kinds)| {
-                    kinds.iter().map(|(kind, n)| ValidationCountJson {
-                        table: table.clone(),
-                        failure_type: kind.clone(),
-                        count: *n,
+        validation_failures: validation
+            .data
+            .as_ref()
+            .filter(|v| v.unavailable.is_none())
+            .map(|v| {
+                v.counts
+                    .iter()
+                    .flat_map(|(table, kinds)| {
+                        kinds.iter().map(|(kind, n)| ValidationCountJson {
+                            table: table.clone(),
+                            failure_type: kind.clone(),
+                            count: *n,
+                        })
                     })
-                })
-                .collect()
-        }),
+                    .collect()
+            }),
         validation_latest: validation
             .data
             .as_ref()
             .map(|v| v.latest.clone())
             .unwrap_or_default(),
+        validation_unavailable: validation.data.as_ref().and_then(|v| v.unavailable.clone()),
     }
 }
 
@@ -349,6 +357,13 @@ pub fn text(app: &App) -> String {
         let validation = &app.validation[role];
         if let Some(e) = &validation.error {
             let _ = writeln!(out, "  ✖ validation failures unavailable: {e}");
+        }
+        if let Some(why) = validation
+            .data
+            .as_ref()
+            .and_then(|v| v.unavailable.as_ref())
+        {
+            let _ = writeln!(out, "  · validation failures {why}");
         }
         if let Some(line) = validation.data.as_ref().and_then(format::validation_line) {
             let _ = writeln!(out, "  {line}");
