@@ -262,6 +262,29 @@ pub fn log_symbol(level: LogLevel) -> &'static str {
     }
 }
 
+/// One short line on a task's validation failures (total, per type, per
+/// table), or `None` when nothing failed: shared by `status` and the TUI.
+pub fn validation_line(v: &crate::backend::validation::ValidationSummary) -> Option<String> {
+    let total = v.total();
+    if total == 0 {
+        return None;
+    }
+    let mut per_type: std::collections::BTreeMap<&str, i64> = Default::default();
+    for kinds in v.counts.values() {
+        for (kind, n) in kinds {
+            *per_type.entry(kind.as_str()).or_default() += n;
+        }
+    }
+    let types: Vec<String> = per_type.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let tables: Vec<&str> = v.counts.keys().map(String::as_str).collect();
+    Some(format!(
+        "✖ validation failures: {} ({}) in {}",
+        thousands(total),
+        types.join(", "),
+        tables.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

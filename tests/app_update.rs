@@ -2257,3 +2257,129 @@ fn an_audit_line_carries_the_sts_caller_identity() {
         Some("arn:aws:iam::123456789012:user/ops")
     );
 }
+
+/// Issue 12: the table detail shows the table's DMS validation failures,
+/// read (on the task's target) when the detail opens and with every read
+/// of the task while it stays open.
+#[test]
+fn the_table_detail_reads_the_tables_validation_failures() {
+    use dms_cockpit::app::tables::validation_lines;
+    use dms_cockpit::backend::validation::{ValidationFailure, ValidationSummary};
+    let mut cockpit = with_tasks(app(), TaskStatus::Running, true);
+    // The task read already asked for them; that answer comes back empty.
+    cockpit.update(
+        now(),
+        Msg::Validation(TaskRole::Forward, Ok(ValidationSummary::default())),
+    );
+    press(&mut cockpit, &[Key::Char('j'), Key::Char('j')]);
+    let asked = cockpit.update(now(), Action::OpenTableDetail);
+    let arn = "arn:aws:dms:us-east-1:1:task:forward".to_string();
+    assert_eq!(
+        asked,
+        vec![Command::FetchValidation(TaskRole::Forward, arn.clone())]
+    );
+    let key = cockpit.detail_key().cloned().expect("the detail is open");
+    assert_eq!(
+        validation_lines(&cockpit, &key),
+        Some(vec!["none".to_string()])
+    );
+
+    let mut found = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
+    found.counts.insert(
+        "customer_orders.t10".into(),
+        [
+            ("MISSING_TARGET".to_string(), 1),
+            ("RECORD_DIFF".to_string(), 2),
+        ]
+        .into(),
+    );
+    found.counts.insert(
+        "customer_orders.t0".into(),
+        [("RECORD_DIFF".to_string(), 9)].into(),
+    );
+    for (table, key) in [("t10", "{\"id\": 10}"), ("t0", "{\"id\": 0}")] {
+        found.latest.push(ValidationFailure {
+            schema: "customer_orders".into(),
+            table: table.into(),
+            at: now(),
+            key_type: "Row".into(),
+            key: key.into(),
+            failure_type: "RECORD_DIFF".into(),
+            details: "differs".into(),
+        });
+    }
+    cockpit.update(now(), Msg::Validation(TaskRole::Forward, Ok(found)));
+    assert_eq!(
+        validation_lines(&cockpit, &key).unwrap(),
+        [
+            "MISSING_TARGET 1",
+            "RECORD_DIFF 2",
+            "2026-11-27T12:00:00Z RECORD_DIFF Row {\"id\": 10}"
+        ],
+        "only this table's counts and keys"
+    );
+    // The next read of the task (the refresh) reads them again.
+    let next = cockpit.update(
+        now(),
+        Msg::Task(
+            TaskRole::Forward,
+            Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
+        ),
+    );
+    assert_eq!(next, vec![Command::FetchValidation(TaskRole::Forward, arn)]);
+    // A failed read is said in the detail and is a failure of its own.
+    cockpit.update(
+        now(),
+        Msg::Validation(
+            TaskRole::Forward,
+            Err(BackendError::Other("database b refused".into())),
+        ),
+    );
+    assert!(validation_lines(&cockpit, &key).unwrap()[0].contains("database b refused"));
+    assert!(
+        cockpit
+            .failures()
+            .iter()
+            .any(|f| f.which == "tasks.forward.validation")
+    );
+}
+
+/// A target whose validation failures cannot be read (an Oracle target)
+/// is unknown, not an outage: no `errors` entry, no failed status, and
+/// `status --json` says why instead of claiming an empty list.
+#[test]
+fn validation_failures_unavailable_on_a_target_are_unknown_not_an_error() {
+    use dms_cockpit::backend::validation::ValidationSummary;
+    use dms_cockpit::commands::status::Snapshot;
+    let mut cockpit = with_tasks(app(), TaskStatus::Running, true);
+    let why = "not read: implemented for PostgreSQL targets only; database a is Oracle";
+    cockpit.update(
+        now(),
+        Msg::Validation(
+            TaskRole::Backward,
+            Ok(ValidationSummary {
+                unavailable: Some(why.to_string()),
+                ..ValidationSummary::default()
+            }),
+        ),
+    );
+    assert!(
+        !cockpit
+            .failures()
+            .iter()
+            .any(|f| f.which.contains("validation")),
+        "{:?}",
+        cockpit.failures()
+    );
+    let json = serde_json::to_value(Snapshot::from_app(&cockpit)).unwrap();
+    let backward = &json["tasks"]["backward"];
+    assert!(backward["validation_failures"].is_null(), "{backward}");
+    assert_eq!(backward["validation_unavailable"], why);
+    assert!(
+        dms_cockpit::commands::status::text(&cockpit).contains(why),
+        "the text status says it too"
+    );
+}

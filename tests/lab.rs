@@ -614,14 +614,12 @@ async fn an_apply_error_fails_the_task_and_resume_retries_it_once() {
          BEGIN SELECT RAISE(ABORT, 'boom is refused here'); END",
     )
     .await;
+    // One statement, so both rows reach the task in one batch (two
+    // statements let the engine apply the good row on its own first).
     exec(
         a,
-        "INSERT INTO customers VALUES (700, 'fine', NULL, 'SITEA', 'now')",
-    )
-    .await;
-    exec(
-        a,
-        "INSERT INTO customers VALUES (701, 'boom', NULL, 'SITEA', 'now')",
+        "INSERT INTO customers VALUES (700, 'fine', NULL, 'SITEA', 'now'),
+                                      (701, 'boom', NULL, 'SITEA', 'now')",
     )
     .await;
     let failed = wait_status(&b, TaskRole::Forward, TaskStatus::Failed).await;

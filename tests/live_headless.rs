@@ -7,6 +7,8 @@
 
 #[path = "support/live.rs"]
 mod live;
+#[path = "support/validation_table.rs"]
+mod validation_table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -650,22 +652,24 @@ async fn an_unreachable_database_fails_the_heartbeat_naming_host_and_port() {
         .iter()
         .map(|e| e["which"].as_str().unwrap())
         .collect();
-    // b itself, and the question "is a's row in b?" (moto also lacks the
-    // table statistics of both tasks).
+    // b itself, the question "is a's row in b?", and the forward task's
+    // validation failures, read on b (moto also lacks the table statistics
+    // of both tasks).
     assert_eq!(
         which,
         BTreeSet::from([
             "heartbeats.b",
             "heartbeats.a.replicated",
+            "tasks.forward.validation",
             "tasks.forward.tables",
             "tasks.backward.tables"
         ]),
         "{s}"
     );
-    for e in errors
-        .iter()
-        .filter(|e| e["which"].as_str().unwrap().starts_with("heartbeats"))
-    {
+    for e in errors.iter().filter(|e| {
+        let which = e["which"].as_str().unwrap();
+        which.starts_with("heartbeats") || which.ends_with(".validation")
+    }) {
         assert!(
             e["message"]
                 .as_str()
@@ -896,4 +900,112 @@ async fn status_names_the_account_and_where_a_missing_appmap_was_looked_for() {
         "not an error entry: {json}"
     );
     assert_eq!(out.status.code(), r.code, "the exit code does not change");
+}
+
+/// Issue 12, validation failures: `status` reads DMS's
+/// `awsdms_validation_failures_v1` on each task's target (created here the
+/// way DMS creates it on a PostgreSQL target), keyed by the task's resource
+/// id (the ARN's last part). Never validated: an empty list, no error.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and moto; run bash tests/run-all.sh"]
+async fn status_shows_the_validation_failures_read_on_each_tasks_target() {
+    let door = Door::new().await;
+    door.setup_all();
+    let before = door.run(&["status", "--json"]);
+    let json: Value = serde_json::from_str(&before.stdout).expect("status --json is JSON");
+    for role in ["forward", "backward"] {
+        let t = &json["tasks"][role];
+        assert_eq!(t["validation_failures"], Value::Array(vec![]), "{t}");
+        assert_eq!(t["validation_latest"], Value::Array(vec![]), "{t}");
+    }
+    let whiches: Vec<&str> = json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["which"].as_str().unwrap())
+        .collect();
+    assert!(
+        !whiches.iter().any(|w| w.ends_with(".validation")),
+        "{whiches:?}"
+    );
+    let arn = json["tasks"]["forward"]["arn"].as_str().unwrap();
+    let resource_id = arn.rsplit(':').next().unwrap().to_string();
+
+    // The forward task's target is b.
+    let b = door.pool('b').await;
+    validation_table::create(&b, "public").await;
+    for (task, table, at, kind, key) in [
+        (
+            resource_id.as_str(),
+            "orders",
+            "2026-11-27 10:00:01",
+            "RECORD_DIFF",
+            "{\"order_id\": 1}",
+        ),
+        (
+            resource_id.as_str(),
+            "orders",
+            "2026-11-27 10:00:02",
+            "MISSING_TARGET",
+            "{\"order_id\": 2}",
+        ),
+        (
+            "OTHERTASK",
+            "orders",
+            "2026-11-27 10:00:03",
+            "RECORD_DIFF",
+            "{\"order_id\": 3}",
+        ),
+    ] {
+        validation_table::insert(&b, task, table, at, kind, key).await;
+    }
+    let r = door.run(&["status", "--json"]);
+    let json: Value = serde_json::from_str(&r.stdout).expect("status --json is JSON");
+    let forward = &json["tasks"]["forward"];
+    let counts: BTreeSet<(String, String, i64)> = forward["validation_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["table"].as_str().unwrap().to_string(),
+                c["failure_type"].as_str().unwrap().to_string(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        BTreeSet::from([
+            ("customer_orders.orders".into(), "MISSING_TARGET".into(), 1),
+            ("customer_orders.orders".into(), "RECORD_DIFF".into(), 1),
+        ]),
+        "{r}"
+    );
+    let keys: Vec<&str> = forward["validation_latest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["{\"order_id\": 2}", "{\"order_id\": 1}"], "{r}");
+    // The backward task's target is a, where nothing was validated.
+    assert_eq!(
+        json["tasks"]["backward"]["validation_failures"],
+        Value::Array(vec![]),
+        "{r}"
+    );
+
+    let text = door.run(&["status"]);
+    assert!(
+        text.stdout.contains(
+            "✖ validation failures: 2 (MISSING_TARGET 1, RECORD_DIFF 1) in customer_orders.orders"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        text.stdout.matches("validation failures").count(),
+        1,
+        "{text}"
+    );
 }

@@ -366,7 +366,7 @@ async fn heartbeats_through_a_database_restart_are_each_written_once_and_counted
             "--count",
             "100",
             "--every",
-            "50ms",
+            "100ms",
             "--json",
         ])
         .stdin(std::process::Stdio::null())
@@ -392,7 +392,10 @@ async fn heartbeats_through_a_database_restart_are_each_written_once_and_counted
     assert!(written >= 3, "the heartbeat run never started writing");
     cluster.pg_stop();
     // Down for longer than an insert waits to connect (the door's 3 s
-    // timeout), so some attempts must fail rather than wait it out.
+    // timeout), so some attempts must fail rather than wait it out. Every
+    // 100ms (not the 50ms): refused attempts fail at once, so at
+    // 50ms the 4 s outage could use up the whole run and leave no attempt
+    // after the restart to show the recovery.
     std::thread::sleep(Duration::from_secs(4));
     cluster.pg_start();
     let out = child.wait_with_output().unwrap();

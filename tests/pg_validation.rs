@@ -8,22 +8,10 @@ mod pg;
 
 use dms_cockpit::backend::validation::{PG_DEFAULT_CONTROL_SCHEMA, read_pg};
 use pg::TestDb;
-use sqlx::{AssertSqlSafe, Executor};
+use sqlx::Executor;
 
-/// The DDL DMS uses for the table on a PostgreSQL target.
-fn dms_ddl(schema: &str) -> String {
-    format!(
-        r#"CREATE TABLE {schema}.awsdms_validation_failures_v1 (
-             "TASK_NAME" varchar(128) NOT NULL,
-             "TABLE_OWNER" varchar(128) NOT NULL,
-             "TABLE_NAME" varchar(128) NOT NULL,
-             "FAILURE_TIME" timestamp NOT NULL,
-             "KEY_TYPE" varchar(128) NOT NULL,
-             "KEY" varchar(7800) NOT NULL,
-             "FAILURE_TYPE" varchar(128) NOT NULL,
-             "DETAILS" varchar(7800) NOT NULL)"#
-    )
-}
+#[path = "support/validation_table.rs"]
+mod validation_table;
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (DMSC_TEST_PG_URL), run tests/run-all.sh"]
@@ -36,10 +24,7 @@ async fn counts_per_table_and_type_and_the_latest_keys_of_this_task_only() {
     assert!(!none.table_exists);
     assert_eq!(none.total(), 0);
 
-    db.pool
-        .execute(AssertSqlSafe(dms_ddl("public")))
-        .await
-        .unwrap();
+    validation_table::create(&db.pool, "public").await;
     let rows = [
         (
             "FWDRESOURCEID",
@@ -79,20 +64,7 @@ async fn counts_per_table_and_type_and_the_latest_keys_of_this_task_only() {
         ),
     ];
     for (task, table, at, kind, key) in rows {
-        sqlx::query(
-            r#"INSERT INTO public.awsdms_validation_failures_v1
-               ("TASK_NAME", "TABLE_OWNER", "TABLE_NAME", "FAILURE_TIME", "KEY_TYPE", "KEY",
-                "FAILURE_TYPE", "DETAILS")
-               VALUES ($1, 'customer_orders', $2, $3::timestamp, 'Row', $4, $5, 'amount_cents differs')"#,
-        )
-        .bind(task)
-        .bind(table)
-        .bind(at)
-        .bind(key)
-        .bind(kind)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+        validation_table::insert(&db.pool, task, table, at, kind, key).await;
     }
     let s = read_pg(&db.pool, "public", "FWDRESOURCEID", 2)
         .await
@@ -112,10 +84,7 @@ async fn counts_per_table_and_type_and_the_latest_keys_of_this_task_only() {
 
     // A control schema named in the settings is read there.
     db.pool.execute("CREATE SCHEMA dmslogs").await.unwrap();
-    db.pool
-        .execute(AssertSqlSafe(dms_ddl("dmslogs")))
-        .await
-        .unwrap();
+    validation_table::create(&db.pool, "dmslogs").await;
     let other = read_pg(&db.pool, "dmslogs", "FWDRESOURCEID", 5)
         .await
         .unwrap();

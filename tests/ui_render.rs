@@ -1266,3 +1266,58 @@ fn the_replicated_mark_is_never_cut() {
         .collect();
     assert!(right.contains("⇄ yes"), "{text}");
 }
+
+/// Issue 12: the table detail's validation failures section: counts per
+/// failure type and the newest failing keys of that table only.
+#[test]
+fn table_detail_shows_the_tables_validation_failures() {
+    use dms_cockpit::backend::validation::{ValidationFailure, ValidationSummary};
+    let mut app = troubled_app();
+    let mut found = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
+    found.counts.insert(
+        "customer_orders.orders".into(),
+        [
+            ("MISSING_TARGET".to_string(), 1),
+            ("RECORD_DIFF".to_string(), 2),
+        ]
+        .into(),
+    );
+    found.counts.insert(
+        "customer_orders.customers".into(),
+        [("RECORD_DIFF".to_string(), 5)].into(),
+    );
+    for (table, key) in [
+        ("orders", "{\"order_id\": 2}"),
+        ("customers", "{\"customer_id\": 9}"),
+    ] {
+        found.latest.push(ValidationFailure {
+            schema: "customer_orders".into(),
+            table: table.into(),
+            at: ago(30),
+            key_type: "Row".into(),
+            key: key.into(),
+            failure_type: "RECORD_DIFF".into(),
+            details: "amount_cents differs".into(),
+        });
+    }
+    app.validation.forward.set(ago(1), Ok(found));
+    app.popup = Some(Popup::TableDetail(TableKey {
+        role: TaskRole::Forward,
+        schema: "customer_orders".into(),
+        table: "orders".into(),
+    }));
+    let text = screen(&app, 100, 40);
+    for expected in [
+        "validation failures",
+        "MISSING_TARGET 1",
+        "RECORD_DIFF 2",
+        "RECORD_DIFF Row {\"order_id\": 2}",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("customer_id"), "another table's key: {text}");
+    insta::assert_snapshot!(text);
+}

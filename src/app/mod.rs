@@ -21,6 +21,9 @@ pub mod state;
 pub mod tables;
 pub mod update;
 
+/// How many of the newest validation failures (their keys) are read.
+pub const VALIDATION_LATEST: usize = 5;
+
 pub use action::Action;
 pub use msg::{Command, Input, Msg};
 pub use state::*;

@@ -19,6 +19,11 @@ pub enum Msg {
     Tick,
     Task(TaskRole, Result<TaskSnapshot, BackendError>),
     Tables(TaskRole, Result<Vec<TableStats>, BackendError>),
+    /// The task's validation failures, read on its target database.
+    Validation(
+        TaskRole,
+        Result<crate::backend::validation::ValidationSummary, BackendError>,
+    ),
     Heartbeats(DbSide, Result<Vec<HeartbeatRow>, BackendError>),
     /// What `db.other()` holds of the ids asked for (those shown for `db`).
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
@@ -87,6 +92,9 @@ impl From<Msg> for Input {
 pub enum Command {
     FetchTask(TaskRole),
     FetchTables(TaskRole),
+    /// Read the validation failures of the task with this ARN on its
+    /// target database (asked once the task's ARN is known).
+    FetchValidation(TaskRole, String),
     FetchHeartbeats(DbSide),
     /// Ask the other database of `DbSide` for exactly these ids (the rows
     /// shown for `DbSide`), to tell which are replicated.

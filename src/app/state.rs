@@ -263,6 +263,9 @@ pub struct App {
     /// `r` (asking again cannot change an emulator's answer, and real AWS
     /// never gives it).
     pub tables_unsupported: PerTask<bool>,
+    /// DMS validation failures of each task, read on its target database
+    /// after each read of the task (its ARN names the rows).
+    pub validation: PerTask<Panel<crate::backend::validation::ValidationSummary>>,
     pub heartbeats: PerDb<Panel<Vec<HeartbeatRow>>>,
     /// `replicas[db]`: the rows database `db.other()` holds with the ids
     /// shown for `db`, asked for after each read of `db`'s rows.
@@ -335,6 +338,7 @@ impl App {
             tasks: PerTask::default(),
             tables: PerTask::default(),
             tables_unsupported: PerTask::default(),
+            validation: PerTask::default(),
             heartbeats: PerDb::default(),
             replicas: PerDb::default(),
             appmap: Panel::default(),
@@ -421,6 +425,10 @@ impl App {
         for role in TaskRole::ALL {
             add(format!("tasks.{role}"), &self.tasks[role].error);
             add(format!("tasks.{role}.tables"), &self.tables[role].error);
+            add(
+                format!("tasks.{role}.validation"),
+                &self.validation[role].error,
+            );
         }
         for db in DbSide::ALL {
             add(format!("heartbeats.{db}"), &self.heartbeats[db].error);

@@ -274,7 +274,18 @@ impl App {
             Action::OpenTableDetail if self.popup.is_none() => {
                 let role = self.selected;
                 match self.cursor_table(role).map(|t| TableKey::of(role, t)) {
-                    Some(key) => self.popup = Some(Popup::TableDetail(key)),
+                    Some(key) => {
+                        self.popup = Some(Popup::TableDetail(key));
+                        // The detail shows the table's validation failures:
+                        // read them afresh now (each refresh reads them
+                        // again with the task).
+                        if let Some(arn) = self.tasks[role].data.as_ref().map(|t| t.arn.clone())
+                            && !self.validation[role].loading
+                        {
+                            self.validation[role].loading = true;
+                            return Some(vec![Command::FetchValidation(role, arn)]);
+                        }
+                    }
                     None if !self.table_view.filter.is_empty() => self.log_error(format!(
                         "no table of the {role} task matches the filter `{}`: press / and Esc to clear it",
                         self.table_view.filter
@@ -296,6 +307,38 @@ impl App {
         }
         Some(Vec::new())
     }
+}
+
+/// The table's DMS validation failures as lines for the detail: a count
+/// per failure type, then the newest failing keys of this table among the
+/// task's latest failures; `None` while they were never read.
+pub fn validation_lines(app: &super::App, key: &TableKey) -> Option<Vec<String>> {
+    let panel = &app.validation[key.role];
+    if let Some(e) = &panel.error {
+        return Some(vec![format!("✖ could not be read: {e}")]);
+    }
+    let v = panel.data.as_ref()?;
+    if let Some(why) = &v.unavailable {
+        return Some(vec![why.clone()]);
+    }
+    let Some(kinds) = v.counts.get(&key.name()) else {
+        return Some(vec!["none".to_string()]);
+    };
+    let mut lines: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    for f in v
+        .latest
+        .iter()
+        .filter(|f| f.schema == key.schema && f.table == key.table)
+    {
+        lines.push(format!(
+            "{} {} {} {}",
+            crate::format::rfc3339(f.at),
+            f.failure_type,
+            f.key_type,
+            f.key
+        ));
+    }
+    Some(lines)
 }
 
 /// Every statistic of one table as (label, value) lines: what the detail

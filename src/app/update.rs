@@ -563,8 +563,20 @@ impl App {
                 if let Ok(task) = &result {
                     self.observe_task(role, before.data.as_ref(), task);
                 }
+                let arn = result.as_ref().ok().map(|t| t.arn.clone());
                 self.tasks[role] = before;
                 self.tasks[role].set(now, result);
+                // The failures are keyed by the task's resource id: asked
+                // as soon as the task (its ARN) is known, beside the rest.
+                if let Some(arn) = arn
+                    && !self.validation[role].loading
+                {
+                    self.validation[role].loading = true;
+                    return vec![Command::FetchValidation(role, arn)];
+                }
+            }
+            Msg::Validation(role, result) => {
+                self.validation[role].set(now, result.map_err(|e| e.to_string()));
             }
             Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
             Msg::Tables(role, result) => {

@@ -203,6 +203,17 @@ impl HeartbeatStore for DeferredHeartbeat {
     async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>> {
         self.store().await?.by_ids(ids).await
     }
+
+    async fn validation_failures(
+        &self,
+        task_name: &str,
+        latest: usize,
+    ) -> BackendResult<super::validation::ValidationSummary> {
+        self.store()
+            .await?
+            .validation_failures(task_name, latest)
+            .await
+    }
 }
 
 /// Three quarters of the call's limit, for the adapter's own timeouts.

@@ -178,6 +178,25 @@ impl Backends {
             .map_err(|e| self.name_database(db, e))
     }
 
+    /// The validation failures of the `role` task, read on its target
+    /// database. `task_arn`'s last part is the resource id DMS writes as
+    /// `TASK_NAME`.
+    pub async fn validation_failures(
+        &self,
+        role: TaskRole,
+        task_arn: &str,
+        latest: usize,
+    ) -> BackendResult<super::validation::ValidationSummary> {
+        let db = role.target();
+        let task_name = task_arn.rsplit(':').next().unwrap_or(task_arn);
+        with_timeout(
+            self.timeout,
+            self.heartbeats[db].validation_failures(task_name, latest),
+        )
+        .await
+        .map_err(|e| self.name_database(db, e))
+    }
+
     /// A bare timeout says nothing about where: name the database.
     fn name_database(&self, db: DbSide, e: BackendError) -> BackendError {
         match e {

@@ -153,6 +153,20 @@ fn connect(opts: &OracleConnect) -> oracle::Result<Connection> {
 
 #[async_trait]
 impl HeartbeatStore for OracleHeartbeat {
+    async fn validation_failures(
+        &self,
+        _task_name: &str,
+        _latest: usize,
+    ) -> BackendResult<super::validation::ValidationSummary> {
+        Ok(super::validation::ValidationSummary {
+            unavailable: Some(format!(
+                "not read: reading DMS validation failures (awsdms_validation_failures_v1) is implemented for PostgreSQL targets only; database {} is Oracle",
+                self.inner.opts.side
+            )),
+            ..Default::default()
+        })
+    }
+
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         let raw = self

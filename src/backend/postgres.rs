@@ -286,6 +286,32 @@ impl PgHeartbeat {
 
 #[async_trait]
 impl HeartbeatStore for PgHeartbeat {
+    async fn validation_failures(
+        &self,
+        task_name: &str,
+        latest: usize,
+    ) -> BackendResult<super::validation::ValidationSummary> {
+        // DMS's default control schema on a PostgreSQL target; a task whose
+        // settings name another one is not followed yet (see the README).
+        let latest = i64::try_from(latest).unwrap_or(i64::MAX);
+        let call = async {
+            // Connect through the adapter first: a database that cannot be
+            // reached is named (host, port, why) as for the heartbeats.
+            drop(self.connection().await?);
+            super::validation::read_pg(
+                &self.pool,
+                super::validation::PG_DEFAULT_CONTROL_SCHEMA,
+                task_name,
+                latest,
+            )
+            .await
+        };
+        match tokio::time::timeout(self.call_limit(), call).await {
+            Ok(result) => result,
+            Err(_) => Err(BackendError::Timeout(self.call_limit())),
+        }
+    }
+
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
         // Built from checked names and a number: see `trusted`.
         let sql: Arc<str> = heartbeat_sql::pg_latest(&self.opts.names, n).into();

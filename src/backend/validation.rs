@@ -47,6 +47,10 @@ pub struct ValidationSummary {
     pub latest: Vec<ValidationFailure>,
     /// False when the table does not exist: the task never validated.
     pub table_exists: bool,
+    /// Set when this kind of target cannot be read for failures (an Oracle
+    /// target, for now): the failures are unknown, which is not an outage,
+    /// so it is no `errors` entry and does not fail `status`.
+    pub unavailable: Option<String>,
 }
 
 impl ValidationSummary {

@@ -23,6 +23,7 @@ use super::connect::{self, Connected};
 use super::{Failure, Outcome};
 use crate::app::lag::{DirectionReport, LagMeter, direction_arrow};
 use crate::app::{App, Panel, Settings};
+use crate::backend::validation::ValidationSummary;
 use crate::backend::{
     Backends, DbSide, PerDb, PerTask, TableStats, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
@@ -71,6 +72,17 @@ pub struct TaskJson {
     /// DMS's own latency (CloudWatch `CDCLatencySource`/`CDCLatencyTarget`,
     /// seconds, newest data point); null where there is none (the lab).
     pub cdc_latency: Option<CdcLatencyJson>,
+    /// DMS validation failures on the task's target
+    /// (`awsdms_validation_failures_v1`): one entry per table and failure
+    /// type, empty when the task never validated or nothing failed; null
+    /// when they could not be read (then in `errors` as
+    /// `tasks.<role>.validation`).
+    pub validation_failures: Option<Vec<ValidationCountJson>>,
+    /// The newest failing rows (keys), newest first.
+    pub validation_latest: Vec<crate::backend::validation::ValidationFailure>,
+    /// Why the failures were not read on this kind of target (then
+    /// `validation_failures` is null, but this is no `errors` entry).
+    pub validation_unavailable: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,6 +93,15 @@ pub struct CdcLatencyJson {
     /// 0 source latency while a heartbeat of this direction is missing:
     /// DMS reports 0 when it captures nothing, so this is not health.
     pub suspicious: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ValidationCountJson {
+    /// `schema.table`.
+    pub table: String,
+    /// `RECORD_DIFF`, `MISSING_SOURCE`, `MISSING_TARGET`, …
+    pub failure_type: String,
+    pub count: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,8 +134,8 @@ pub struct IdentityJson {
 
 #[derive(Debug, Serialize)]
 pub struct ErrorJson {
-    /// `tasks.forward`, `tasks.forward.tables`, `tasks.backward`,
-    /// `tasks.backward.tables`, `heartbeats.a`, `heartbeats.b`,
+    /// `tasks.forward`, `tasks.forward.tables`, `tasks.forward.validation`,
+    /// `tasks.backward`, `tasks.backward.tables`, `tasks.backward.validation`, `heartbeats.a`, `heartbeats.b`,
     /// `heartbeats.a.replicated`, `heartbeats.b.replicated`, `appmap`.
     pub which: String,
     pub message: String,
@@ -190,7 +211,7 @@ impl Snapshot {
             .collect();
         let tasks = PerTask::new(|role| {
             app.tasks[role].data.as_ref().map(|t| {
-                let mut json = task_json(t, &app.tables[role]);
+                let mut json = task_json(t, &app.tables[role], &app.validation[role]);
                 json.cdc_latency = app.latency[role].data.as_ref().map(|l| CdcLatencyJson {
                     source_s: l.source_s,
                     target_s: l.target_s,
@@ -266,7 +287,11 @@ impl Snapshot {
     }
 }
 
-fn task_json(t: &TaskSnapshot, tables: &Panel<Vec<TableStats>>) -> TaskJson {
+fn task_json(
+    t: &TaskSnapshot,
+    tables: &Panel<Vec<TableStats>>,
+    validation: &Panel<ValidationSummary>,
+) -> TaskJson {
     TaskJson {
         id: t.id.clone(),
         arn: t.arn.clone(),
@@ -279,6 +304,28 @@ fn task_json(t: &TaskSnapshot, tables: &Panel<Vec<TableStats>>) -> TaskJson {
         tables: tables.data.clone().unwrap_or_default(),
         tables_error: tables.error.clone(),
         cdc_latency: None,
+        validation_failures: validation
+            .data
+            .as_ref()
+            .filter(|v| v.unavailable.is_none())
+            .map(|v| {
+                v.counts
+                    .iter()
+                    .flat_map(|(table, kinds)| {
+                        kinds.iter().map(|(kind, n)| ValidationCountJson {
+                            table: table.clone(),
+                            failure_type: kind.clone(),
+                            count: *n,
+                        })
+                    })
+                    .collect()
+            }),
+        validation_latest: validation
+            .data
+            .as_ref()
+            .map(|v| v.latest.clone())
+            .unwrap_or_default(),
+        validation_unavailable: validation.data.as_ref().and_then(|v| v.unavailable.clone()),
     }
 }
 
@@ -349,6 +396,20 @@ pub fn text(app: &App) -> String {
                 s.ddls,
                 s.errors
             );
+        }
+        let validation = &app.validation[role];
+        if let Some(e) = &validation.error {
+            let _ = writeln!(out, "  ✖ validation failures unavailable: {e}");
+        }
+        if let Some(why) = validation
+            .data
+            .as_ref()
+            .and_then(|v| v.unavailable.as_ref())
+        {
+            let _ = writeln!(out, "  · validation failures {why}");
+        }
+        if let Some(line) = validation.data.as_ref().and_then(format::validation_line) {
+            let _ = writeln!(out, "  {line}");
         }
     }
     for db in DbSide::ALL {

@@ -32,6 +32,17 @@ impl LabHeartbeats {
 
 #[async_trait]
 impl HeartbeatStore for LabHeartbeats {
+    /// The lab's DMS emulator does not validate: no task ever wrote a
+    /// failure here, which is an empty summary (as on a real target whose
+    /// tasks never validated), not an error.
+    async fn validation_failures(
+        &self,
+        _task_name: &str,
+        _latest: usize,
+    ) -> BackendResult<crate::backend::validation::ValidationSummary> {
+        Ok(crate::backend::validation::ValidationSummary::default())
+    }
+
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
         let rows = sqlx::query(
             "SELECT heartbeat_id, last_update_dt, last_update_site FROM heartbeat

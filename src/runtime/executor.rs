@@ -73,6 +73,12 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
+        Command::FetchValidation(role, arn) => Msg::Validation(
+            role,
+            backends
+                .validation_failures(role, &arn, crate::app::VALIDATION_LATEST)
+                .await,
+        ),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
             db,
             backends.latest_heartbeats(db, context.heartbeat_rows).await,

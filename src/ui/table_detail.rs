@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph};
 
 use super::popup::centered;
 use super::{Theme, wrap};
-use crate::app::tables::detail_rows;
+use crate::app::tables::{detail_rows, validation_lines};
 use crate::app::{App, TableKey, TableMark};
 use crate::format;
 
@@ -70,6 +70,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, key: &TableKey, theme: &Th
                         Span::styled(format!("{head:<LABEL_WIDTH$} "), theme.dim),
                         Span::styled(part, style),
                     ]));
+                }
+            }
+            if let Some(found) = validation_lines(app, key) {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled("validation failures", theme.title));
+                for part in found {
+                    let style = if part == "none" { theme.dim } else { theme.error };
+                    for piece in wrap(&part, inner, 3) {
+                        lines.push(Line::styled(piece, style));
+                    }
                 }
             }
             if let Some(note) = &t.more.simulated {
