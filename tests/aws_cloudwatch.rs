@@ -47,7 +47,12 @@ for p in points:
         ]}])
 "#;
     let out = Command::new("python3")
-        .args(["-c", script, &moto_url(), &serde_json::to_string(&points).unwrap()])
+        .args([
+            "-c",
+            script,
+            &moto_url(),
+            &serde_json::to_string(&points).unwrap(),
+        ])
         .output()
         .expect("run python3 (boto3 comes with moto[server])");
     assert!(

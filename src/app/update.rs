@@ -64,6 +64,10 @@ impl App {
             self.identity.loading = true;
             commands.push(Command::FetchIdentity);
         }
+        if self.door_wanted && self.door.data.is_none() && !self.door.loading {
+            self.door.loading = true;
+            commands.push(Command::FetchDoor);
+        }
         commands
     }
 
@@ -107,6 +111,7 @@ impl App {
                 // the endpoint said it does not implement.
                 self.tables_unsupported = Default::default();
                 self.identity.data = None;
+                self.door.data = None;
                 return self.poll_all();
             }
             Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),
@@ -579,6 +584,7 @@ impl App {
                 self.validation[role].set(now, result.map_err(|e| e.to_string()));
             }
             Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
+            Msg::Door(result) => self.on_door(now, result),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {
                     self.tables_unsupported[role] = true;

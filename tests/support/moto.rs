@@ -56,8 +56,14 @@ pub async fn task_with(
         .unwrap();
     let mut endpoints = Vec::new();
     for (kind, engine) in [
-        (aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Source, "oracle"),
-        (aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Target, "postgres"),
+        (
+            aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Source,
+            "oracle",
+        ),
+        (
+            aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Target,
+            "postgres",
+        ),
     ] {
         endpoints.push(
             dms.create_endpoint()
@@ -97,4 +103,3 @@ pub async fn task_with(
         .unwrap();
     (instance_id, task_id, arn)
 }
-
