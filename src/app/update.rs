@@ -684,6 +684,7 @@ impl App {
                 Err(e) => self.log_error(outcome::reread_failed(&mutation, &e)),
             },
             Msg::HeartbeatInserted(site, result) => {
+                let audit = self.audit_heartbeat(site, &result);
                 let mut commands = match result {
                     Ok((db, row)) => {
                         self.log_ok(format!(
@@ -701,6 +702,7 @@ impl App {
                     }
                 };
                 commands.extend(self.next_heartbeat(site));
+                commands.insert(0, audit);
                 return commands;
             }
             Msg::TablesReloaded(role, tables, option, result) => {
