@@ -7,6 +7,7 @@ use dms_cockpit::app::{
     Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
 };
 use dms_cockpit::backend::logs::{LogBatch, LogLine, Severity};
+use dms_cockpit::backend::validation::FailuresOf;
 use dms_cockpit::backend::{
     AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb,
     ReloadOption, Site, StartRequest, StartType, TableRef, TableStats, TaskProgress, TaskRole,
@@ -62,6 +63,7 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
         last_failure: None,
         start_date: ran.then(now),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 
@@ -2258,6 +2260,37 @@ fn an_audit_line_carries_the_sts_caller_identity() {
     );
 }
 
+/// Issue 12: the validation failures are read in the control schema the
+/// task's settings name (`ControlTablesSettings.ControlSchema`, carried in
+/// the task snapshot), on the first read and when the detail opens.
+#[test]
+fn validation_failures_are_read_in_the_control_schema_of_the_tasks_settings() {
+    let mut cockpit = app();
+    let mut forward = task(TaskRole::Forward, TaskStatus::Running, true);
+    forward.control_schema = Some("dmsctl".into());
+    let asked = cockpit.update(now(), Msg::Task(TaskRole::Forward, Ok(forward)));
+    let of = FailuresOf {
+        task_arn: "arn:aws:dms:us-east-1:1:task:forward".into(),
+        control_schema: Some("dmsctl".into()),
+    };
+    assert_eq!(
+        asked,
+        vec![Command::FetchValidation(TaskRole::Forward, of.clone())]
+    );
+    cockpit.update(
+        now(),
+        Msg::Validation(
+            TaskRole::Forward,
+            Ok(dms_cockpit::backend::validation::ValidationSummary::default()),
+        ),
+    );
+    cockpit.update(now(), Msg::Tables(TaskRole::Forward, Ok(tables())));
+    assert_eq!(
+        cockpit.update(now(), Action::OpenTableDetail),
+        vec![Command::FetchValidation(TaskRole::Forward, of)]
+    );
+}
+
 /// Issue 12: the table detail shows the table's DMS validation failures,
 /// read (on the task's target) when the detail opens and with every read
 /// of the task while it stays open.
@@ -2273,10 +2306,13 @@ fn the_table_detail_reads_the_tables_validation_failures() {
     );
     press(&mut cockpit, &[Key::Char('j'), Key::Char('j')]);
     let asked = cockpit.update(now(), Action::OpenTableDetail);
-    let arn = "arn:aws:dms:us-east-1:1:task:forward".to_string();
+    let of = FailuresOf {
+        task_arn: "arn:aws:dms:us-east-1:1:task:forward".to_string(),
+        control_schema: None,
+    };
     assert_eq!(
         asked,
-        vec![Command::FetchValidation(TaskRole::Forward, arn.clone())]
+        vec![Command::FetchValidation(TaskRole::Forward, of.clone())]
     );
     let key = cockpit.detail_key().cloned().expect("the detail is open");
     assert_eq!(
@@ -2329,7 +2365,7 @@ fn the_table_detail_reads_the_tables_validation_failures() {
             Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
         ),
     );
-    assert_eq!(next, vec![Command::FetchValidation(TaskRole::Forward, arn)]);
+    assert_eq!(next, vec![Command::FetchValidation(TaskRole::Forward, of)]);
     // A failed read is said in the detail and is a failure of its own.
     cockpit.update(
         now(),

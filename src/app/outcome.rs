@@ -146,6 +146,7 @@ mod tests {
             last_failure: None,
             start_date: None,
             recovery_checkpoint: None,
+            control_schema: None,
         };
         let start = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
         let text = now_true(&start, &Reread::Task(Box::new(task)), &dbs);

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::state::{App, Focus, Popup};
 use super::{Action, Command};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{PerTask, TableStats, TaskRole};
 use crate::format;
 
@@ -279,11 +280,11 @@ impl App {
                         // The detail shows the table's validation failures:
                         // read them afresh now (each refresh reads them
                         // again with the task).
-                        if let Some(arn) = self.tasks[role].data.as_ref().map(|t| t.arn.clone())
+                        if let Some(of) = self.tasks[role].data.as_ref().map(FailuresOf::task)
                             && !self.validation[role].loading
                         {
                             self.validation[role].loading = true;
-                            return Some(vec![Command::FetchValidation(role, arn)]);
+                            return Some(vec![Command::FetchValidation(role, of)]);
                         }
                     }
                     None if !self.table_view.filter.is_empty() => self.log_error(format!(

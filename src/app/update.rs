@@ -8,6 +8,7 @@ use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
 use super::{checklist, guard};
 use crate::backend::ops::{Mutation, Reread};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
@@ -563,16 +564,17 @@ impl App {
                 if let Ok(task) = &result {
                     self.observe_task(role, before.data.as_ref(), task);
                 }
-                let arn = result.as_ref().ok().map(|t| t.arn.clone());
+                let of = result.as_ref().ok().map(FailuresOf::task);
                 self.tasks[role] = before;
                 self.tasks[role].set(now, result);
-                // The failures are keyed by the task's resource id: asked
-                // as soon as the task (its ARN) is known, beside the rest.
-                if let Some(arn) = arn
+                // The failures are keyed by the task's resource id and kept
+                // in the control schema its settings name: asked as soon as
+                // the task is described, beside the rest.
+                if let Some(of) = of
                     && !self.validation[role].loading
                 {
                     self.validation[role].loading = true;
-                    return vec![Command::FetchValidation(role, arn)];
+                    return vec![Command::FetchValidation(role, of)];
                 }
             }
             Msg::Validation(role, result) => {

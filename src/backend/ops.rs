@@ -179,19 +179,17 @@ impl Backends {
     }
 
     /// The validation failures of the `role` task, read on its target
-    /// database. `task_arn`'s last part is the resource id DMS writes as
-    /// `TASK_NAME`.
+    /// database, in the control schema its settings name.
     pub async fn validation_failures(
         &self,
         role: TaskRole,
-        task_arn: &str,
+        of: &super::validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
         let db = role.target();
-        let task_name = task_arn.rsplit(':').next().unwrap_or(task_arn);
         with_timeout(
             self.timeout,
-            self.heartbeats[db].validation_failures(task_name, latest),
+            self.heartbeats[db].validation_failures(of, latest),
         )
         .await
         .map_err(|e| self.name_database(db, e))

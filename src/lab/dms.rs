@@ -296,6 +296,7 @@ impl Dms {
             last_failure: task.last_failure,
             start_date: task.first_start,
             recovery_checkpoint: position.map(|p| format!("lab:{}:seq:{p}", role.source())),
+            control_schema: None,
         })
     }
 

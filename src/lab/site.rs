@@ -37,7 +37,7 @@ impl HeartbeatStore for LabHeartbeats {
     /// tasks never validated), not an error.
     async fn validation_failures(
         &self,
-        _task_name: &str,
+        _of: &crate::backend::validation::FailuresOf,
         _latest: usize,
     ) -> BackendResult<crate::backend::validation::ValidationSummary> {
         Ok(crate::backend::validation::ValidationSummary::default())

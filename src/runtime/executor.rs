@@ -73,10 +73,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
-        Command::FetchValidation(role, arn) => Msg::Validation(
+        Command::FetchValidation(role, of) => Msg::Validation(
             role,
             backends
-                .validation_failures(role, &arn, crate::app::VALIDATION_LATEST)
+                .validation_failures(role, &of, crate::app::VALIDATION_LATEST)
                 .await,
         ),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
