@@ -2010,7 +2010,7 @@ fn a_timed_out_start_is_outcome_unknown_and_read_back() {
         ),
     ));
     let mutation = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
-    assert_eq!(cmds, vec![Command::Reread(mutation)]);
+    assert_eq!(cmds, vec![Command::Reread(mutation.clone())]);
     let (_, text) = last_log(&app);
     assert!(text.contains("outcome unknown"), "{text}");
     assert!(!text.contains("failed"), "{text}");
@@ -2019,7 +2019,7 @@ fn a_timed_out_start_is_outcome_unknown_and_read_back() {
     let running = task(TaskRole::Forward, TaskStatus::Running, true);
     app.update(
         now(),
-        Msg::Reread(mutation, Ok(Reread::Task(Box::new(running)))),
+        Msg::Reread(mutation.clone(), Ok(Reread::Task(Box::new(running)))),
     );
     let (_, text) = last_log(&app);
     assert!(

@@ -321,3 +321,181 @@ async fn the_lab_writes_its_task_log_through_the_port() {
                 && r["text"].as_str().unwrap().contains("Load finished"))
     );
 }
+
+/// Accepts connections and holds them open without a byte in reply: a DMS
+/// endpoint whose answer never comes.
+async fn silent_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    port
+}
+
+/// The lab for everything but `ReloadTables`, which goes through the real
+/// DMS adapter and SDK client to an endpoint that never answers: the call
+/// is sent and its outcome cannot be known.
+struct ReloadToSilentDms {
+    lab: std::sync::Arc<dyn dms_cockpit::backend::Replication>,
+    dms: dms_cockpit::backend::aws::dms::DmsReplication,
+}
+
+#[async_trait::async_trait]
+impl dms_cockpit::backend::Replication for ReloadToSilentDms {
+    async fn describe(&self, role: TaskRole) -> Result<TaskSnapshot, BackendError> {
+        self.lab.describe(role).await
+    }
+    async fn table_stats(&self, role: TaskRole) -> Result<Vec<TableStats>, BackendError> {
+        self.lab.table_stats(role).await
+    }
+    async fn start(&self, role: TaskRole, request: StartRequest) -> Result<(), BackendError> {
+        self.lab.start(role, request).await
+    }
+    async fn stop(&self, role: TaskRole) -> Result<(), BackendError> {
+        self.lab.stop(role).await
+    }
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> Result<(), BackendError> {
+        self.dms.reload_tables(role, tables, option).await
+    }
+}
+
+/// Lab backends whose `ReloadTables` never gets an answer (1 s limit).
+async fn with_silent_reload(dir: &Path) -> (Lab, Backends) {
+    let (lab, mut b) = open(dir).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .endpoint_url(format!("http://127.0.0.1:{}", silent_server().await))
+        .credentials_provider(aws_sdk_databasemigration::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    let dms = dms_cockpit::backend::aws::dms::DmsReplication::from_sdk_config(
+        &sdk,
+        dms_cockpit::backend::PerTask::new(|role| {
+            format!("arn:aws:dms:eu-west-1:123456789012:task:{role}")
+        }),
+    );
+    b.replication = std::sync::Arc::new(ReloadToSilentDms {
+        lab: b.replication.clone(),
+        dms,
+    });
+    b.timeout = Duration::from_secs(1);
+    (lab, b)
+}
+
+/// Issue 12: a `ReloadTables` that timed out is "outcome unknown", never
+/// "failed"; the cockpit then reads the table statistics back at once and
+/// says what they show.
+#[tokio::test]
+async fn a_reload_that_timed_out_is_outcome_unknown_and_the_statistics_are_read_back() {
+    use dms_cockpit::app::{App, Command, Msg, Settings};
+    use dms_cockpit::backend::ops::Mutation;
+    use dms_cockpit::runtime::executor::{self, Context};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = with_silent_reload(dir.path()).await;
+    loaded_forward(&b).await;
+    let sent = Command::ReloadTables(
+        TaskRole::Forward,
+        vec![customers()],
+        ReloadOption::DataReload,
+    );
+    let context = Context {
+        operator: "test".into(),
+        heartbeat_rows: 5,
+        audit: None,
+    };
+    let answer = executor::run(&b, &context, sent).await;
+    let Msg::TablesReloaded(_, _, _, Err(e)) = &answer else {
+        panic!("expected a reload error, got {answer:?}");
+    };
+    assert!(
+        matches!(e, BackendError::OutcomeUnknown(m) if m.contains("ReloadTables") && m.contains("may or may not")),
+        "{e:?}"
+    );
+
+    let mut app = App::new(
+        b.mode.clone(),
+        b.databases.clone(),
+        Settings::default(),
+        chrono::Utc::now(),
+    );
+    let next = app.update(chrono::Utc::now(), answer);
+    let mutation = Mutation::ReloadTables(
+        TaskRole::Forward,
+        vec![customers()],
+        ReloadOption::DataReload,
+    );
+    assert!(
+        next.contains(&Command::Reread(mutation.clone())),
+        "{next:?}"
+    );
+    let said = &app.log.back().unwrap().text;
+    assert!(
+        said.contains("forward task: data-reload of customer_orders.customers: outcome unknown"),
+        "{said}"
+    );
+    assert!(!said.contains("failed"), "{said}");
+
+    let found = executor::run(&b, &context, Command::Reread(mutation)).await;
+    app.update(chrono::Utc::now(), found);
+    let said = &app.log.back().unwrap().text;
+    assert!(
+        said.contains("read back: customer_orders.customers is Table completed"),
+        "{said}"
+    );
+    assert!(
+        app.tables[TaskRole::Forward]
+            .data
+            .as_ref()
+            .is_some_and(|t| t.iter().any(|t| t.table == "customers")),
+        "the statistics read back are shown"
+    );
+    lab.shutdown().await;
+}
+
+/// Issue 12: headless `task reload-tables` whose call timed out says
+/// "outcome unknown" and what the statistics read back show, and exits 1.
+#[tokio::test]
+async fn headless_reload_that_timed_out_is_outcome_unknown_and_exit_1() {
+    use dms_cockpit::cli::{TargetArgs, TaskReloadArgs};
+    use dms_cockpit::commands::{Failure, reload};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = with_silent_reload(dir.path()).await;
+    loaded_forward(&b).await;
+    let args = TaskReloadArgs {
+        task: TaskRole::Forward,
+        target: TargetArgs {
+            lab: true,
+            data_dir: None,
+            apply_delay: None,
+        },
+        tables: vec![customers()],
+        validate_only: false,
+        yes: true,
+    };
+    let failure = reload::run_on(&b, &args).await.unwrap_err();
+    assert_eq!(failure.exit_code(), std::process::ExitCode::from(1));
+    let Failure::Failed(text) = &failure else {
+        panic!("expected a failure, got {failure:?}");
+    };
+    assert!(
+        text.contains("data-reload of customer_orders.customers: outcome unknown"),
+        "{text}"
+    );
+    assert!(
+        text.contains("read back: customer_orders.customers is Table completed"),
+        "{text}"
+    );
+    lab.shutdown().await;
+}

@@ -741,7 +741,11 @@ impl App {
 
     /// A change's call timed out after it was sent: say so (never
     /// "failed") and read back what is now true.
-    fn outcome_unknown(&mut self, mutation: Mutation, error: &BackendError) -> Vec<Command> {
+    pub(super) fn outcome_unknown(
+        &mut self,
+        mutation: Mutation,
+        error: &BackendError,
+    ) -> Vec<Command> {
         self.log_error(outcome::unknown(&mutation, error));
         vec![Command::Reread(mutation)]
     }
@@ -782,6 +786,11 @@ impl App {
                 let loading = self.appmap.loading;
                 self.appmap.set(now, Ok(items));
                 self.appmap.loading = loading;
+            }
+            Reread::Tables(role, stats) => {
+                let loading = self.tables[role].loading;
+                self.tables[role].set(now, Ok(stats));
+                self.tables[role].loading = loading;
             }
             Reread::Heartbeats(rows) => {
                 let mut commands = Vec::new();

@@ -100,10 +100,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Started(role, request, result)
         }
         Command::StopTask(role) => Msg::Stopped(role, backends.stop_task(role).await),
-        Command::Reread(mutation) => Msg::Reread(
-            mutation,
-            backends.reread(mutation, context.heartbeat_rows).await,
-        ),
+        Command::Reread(mutation) => {
+            let found = backends.reread(&mutation, context.heartbeat_rows).await;
+            Msg::Reread(mutation, found)
+        }
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
@@ -130,11 +130,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .map(|rows| (rows, chrono::Utc::now())),
         ),
         Command::ReloadTables(role, tables, option) => {
-            let result = with_timeout(
-                limit,
-                backends.replication.reload_tables(role, &tables, option),
-            )
-            .await;
+            let result = backends.reload_tables(role, &tables, option).await;
             Msg::TablesReloaded(role, tables, option, result)
         }
         // The event loop copies itself, between frames; this arm serves
