@@ -2231,6 +2231,67 @@ fn y_copies_what_is_selected_and_says_what() {
     assert!(last_log(&empty).1.contains("nothing to copy"));
 }
 
+/// Issue 12: `y` on the table detail copies all of it, the validation
+/// failures section included, in the order the detail shows them; checked
+/// on the OSC 52 payload that goes to the terminal.
+#[test]
+fn y_on_the_table_detail_copies_its_validation_failures_too() {
+    use base64::Engine as _;
+    use dms_cockpit::backend::validation::{ValidationFailure, ValidationSummary};
+    let mut app = with_tasks(self::app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('j'), Key::Enter]);
+    let key = app.detail_key().cloned().expect("the detail is open");
+    let mut found = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
+    found.counts.insert(
+        key.name(),
+        [
+            ("MISSING_TARGET".to_string(), 1),
+            ("RECORD_DIFF".to_string(), 2),
+        ]
+        .into(),
+    );
+    found.latest.push(ValidationFailure {
+        schema: key.schema.clone(),
+        table: key.table.clone(),
+        at: now(),
+        key_type: "Row".into(),
+        key: "{\"id\": 7}".into(),
+        failure_type: "RECORD_DIFF".into(),
+        details: "differs".into(),
+    });
+    app.update(now(), Msg::Validation(TaskRole::Forward, Ok(found)));
+    let cmds = app.update(now(), Action::Copy);
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let sent = dms_cockpit::runtime::clipboard::osc52(text);
+    let payload = sent
+        .strip_prefix(b"\x1b]52;c;")
+        .and_then(|p| p.strip_suffix(b"\x07"))
+        .expect("an OSC 52 clipboard sequence");
+    let copied = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        copied.starts_with(&format!("{} (forward task)\nstate: ", key.name())),
+        "{copied}"
+    );
+    assert!(
+        copied.contains(
+            "validation details: —\nresync: — · — attempted · — succeeded · — failed · — %\n\
+             validation failures:\n  MISSING_TARGET 1\n  RECORD_DIFF 2\n  \
+             2026-11-27T12:00:00Z RECORD_DIFF Row {\"id\": 7}\n"
+        ),
+        "{copied}"
+    );
+}
+
 /// The audit line names who the AWS credentials belong to, as STS said
 /// (the header's identity); unknown (null) until it has been read.
 #[test]

@@ -431,11 +431,25 @@ pub fn detail_rows(t: &TableStats, now: DateTime<Utc>) -> Vec<(&'static str, Str
     ]
 }
 
-/// The detail as plain text, one `label: value` a line: what `y` copies.
-pub fn detail_text(key: &TableKey, t: &TableStats, now: DateTime<Utc>) -> String {
+/// The detail as plain text, in the order the detail view draws it: one
+/// `label: value` a line, then the table's validation failures (the lines
+/// of [`validation_lines`], when they were read) and what the lab
+/// simulates. What `y` copies.
+pub fn detail_text(
+    key: &TableKey,
+    t: &TableStats,
+    now: DateTime<Utc>,
+    validation: Option<&[String]>,
+) -> String {
     let mut out = format!("{} ({} task)\n", key.name(), key.role);
     for (label, value) in detail_rows(t, now) {
         out.push_str(&format!("{label}: {value}\n"));
+    }
+    if let Some(lines) = validation {
+        out.push_str("validation failures:\n");
+        for line in lines {
+            out.push_str(&format!("  {line}\n"));
+        }
     }
     if let Some(note) = &t.more.simulated {
         out.push_str(note);
