@@ -40,7 +40,7 @@ if [ -z "$(pg_bin)" ] || ! command -v psql >/dev/null; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
 fi
-python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null || { log "installing moto[server]"; pip_install 'moto[server]>=5.2,<6'; }
+python3 -c 'import moto.server, flask, flask_cors, cbor2' 2>/dev/null || { log "installing moto[server] and cbor2"; pip_install 'moto[server]>=5.2,<6' 'cbor2>=5,<7'; }
 command -v aws >/dev/null || { log "installing the AWS CLI (awscli from PyPI)"; pip_install awscli; }
 if [ "$WHAT" = heartbeat ]; then
   python3 -c 'import psycopg2, boto3' 2>/dev/null || { log "installing psycopg2-binary"; pip_install psycopg2-binary boto3; }

@@ -417,6 +417,10 @@ pub struct InitArgs {
     /// List the replication tasks of the account and region (writes nothing)
     #[arg(long, conflicts_with_all = ["forward", "backward"])]
     pub list_tasks: bool,
+    /// List the pairs of tasks that mirror each other and ask which one to
+    /// write a config for (reads the answer from stdin)
+    #[arg(long, conflicts_with_all = ["forward", "backward", "list_tasks"])]
+    pub choose: bool,
     /// Write a config for this forward task (a -> b) ...
     #[arg(long, value_name = "ID", requires = "backward")]
     pub forward: Option<String>,

@@ -2,6 +2,7 @@
 //! confirmations, in-flight guards and errors. No terminal, no backend.
 
 use chrono::{DateTime, TimeZone, Utc};
+use dms_cockpit::app::audit::AuditResult;
 use dms_cockpit::app::keymap::{Key, action_for};
 use dms_cockpit::app::{
     Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
@@ -446,9 +447,18 @@ fn heartbeat_is_sent_once_while_in_flight() {
         now(),
         Msg::HeartbeatInserted(Site::A, Ok((DbSide::B, row.clone()))),
     );
+    let Some(Command::Audit(record)) = cmds.first() else {
+        panic!("a manual heartbeat is audited first: {cmds:?}")
+    };
+    assert_eq!(record.request, "heartbeat as SITEA");
+    assert_eq!(record.result, AuditResult::Confirmed);
     assert_eq!(
-        cmds,
-        vec![
+        record.message.as_deref(),
+        Some("inserted heartbeat 42 into database b")
+    );
+    assert_eq!(
+        cmds[1..],
+        [
             Command::FetchHeartbeats(DbSide::B),
             Command::InsertHeartbeat(Site::A)
         ]
@@ -1335,7 +1345,11 @@ fn a_a_gives_two_heartbeats_even_when_the_first_fails() {
         now(),
         Msg::HeartbeatInserted(Site::B, Err(BackendError::Other("refused".into()))),
     );
-    assert_eq!(cmds, vec![Command::InsertHeartbeat(Site::B)]);
+    let Some(Command::Audit(record)) = cmds.first() else {
+        panic!("a failed heartbeat is audited too: {cmds:?}")
+    };
+    assert_eq!(record.result, AuditResult::Failed);
+    assert_eq!(cmds[1..], [Command::InsertHeartbeat(Site::B)]);
     let cmds = app.update(now(), inserted(Site::B, 5));
     assert!(
         !cmds.contains(&Command::InsertHeartbeat(Site::B)),

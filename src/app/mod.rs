@@ -7,6 +7,7 @@ pub mod action;
 pub mod audit;
 pub mod checklist;
 pub mod copy;
+pub mod door;
 pub mod guard;
 pub mod keymap;
 pub mod lag;

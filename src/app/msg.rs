@@ -30,6 +30,8 @@ pub enum Msg {
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
     Identity(Result<CallerIdentity, BackendError>),
+    /// The door check's findings (`Command::FetchDoor`).
+    Door(Result<Vec<crate::doctor::Finding>, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
@@ -103,6 +105,8 @@ pub enum Command {
     FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
     FetchIdentity,
+    /// Read the pair and run the door check (once, and again on `r`).
+    FetchDoor,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),
     InsertHeartbeat(Site),

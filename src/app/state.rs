@@ -276,6 +276,11 @@ pub struct App {
     pub identity: Panel<CallerIdentity>,
     /// Whether there is an AWS identity to read (not in the lab).
     pub identity_wanted: bool,
+    /// The door check's findings for the header badge (empty: all rules
+    /// hold). Read once, again on `r`: task settings rarely change.
+    pub door: Panel<Vec<crate::doctor::Finding>>,
+    /// Whether to run the door check (the TUI; `status` does not).
+    pub door_wanted: bool,
     /// An appmap read under way when a flip answered may hold the pre-flip
     /// item: its result is dropped and the appmap read again.
     pub appmap_refetch: bool,
@@ -344,6 +349,8 @@ impl App {
             appmap: Panel::default(),
             identity: Panel::default(),
             identity_wanted: false,
+            door: Panel::default(),
+            door_wanted: false,
             appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,

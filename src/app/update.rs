@@ -65,6 +65,10 @@ impl App {
             self.identity.loading = true;
             commands.push(Command::FetchIdentity);
         }
+        if self.door_wanted && self.door.data.is_none() && !self.door.loading {
+            self.door.loading = true;
+            commands.push(Command::FetchDoor);
+        }
         commands
     }
 
@@ -108,6 +112,7 @@ impl App {
                 // the endpoint said it does not implement.
                 self.tables_unsupported = Default::default();
                 self.identity.data = None;
+                self.door.data = None;
                 return self.poll_all();
             }
             Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),
@@ -581,6 +586,7 @@ impl App {
                 self.validation[role].set(now, result.map_err(|e| e.to_string()));
             }
             Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
+            Msg::Door(result) => self.on_door(now, result),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {
                     self.tables_unsupported[role] = true;
@@ -680,6 +686,7 @@ impl App {
                 Err(e) => self.log_error(outcome::reread_failed(&mutation, &e)),
             },
             Msg::HeartbeatInserted(site, result) => {
+                let audit = self.audit_heartbeat(site, &result);
                 let mut commands = match result {
                     Ok((db, row)) => {
                         self.log_ok(format!(
@@ -697,6 +704,7 @@ impl App {
                     }
                 };
                 commands.extend(self.next_heartbeat(site));
+                commands.insert(0, audit);
                 return commands;
             }
             Msg::TablesReloaded(role, tables, option, result) => {

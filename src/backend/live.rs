@@ -77,6 +77,10 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
             aws::cloudwatch::CloudWatchLatency::from_sdk_config(&sdk, config.tasks.clone()),
         )),
         identity: Some(identity),
+        door: Arc::new(aws::pair_setup::AwsPair {
+            sdk: sdk.clone(),
+            config: config.clone(),
+        }),
     })
 }
 

@@ -145,6 +145,13 @@ pub trait Latency: Send + Sync {
     async fn cdc_latency(&self, role: TaskRole) -> BackendResult<CdcLatency>;
 }
 
+/// What the door check reads: the pair's task settings and endpoints
+/// (DMS for real backends, the lab's own pair in the lab).
+#[async_trait]
+pub trait PairReader: Send + Sync {
+    async fn pair(&self) -> BackendResult<crate::doctor::PairSetup>;
+}
+
 /// Who the AWS credentials belong to (STS `GetCallerIdentity`).
 #[async_trait]
 pub trait Identity: Send + Sync {
@@ -180,4 +187,6 @@ pub struct Backends {
     pub latency: Option<Arc<dyn Latency>>,
     /// The AWS caller identity; `None` where there is no AWS (the lab).
     pub identity: Option<Arc<dyn Identity>>,
+    /// The pair as the door check sees it (the TUI's door badge).
+    pub door: Arc<dyn PairReader>,
 }

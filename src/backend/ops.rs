@@ -165,6 +165,12 @@ impl Backends {
         with_timeout(self.timeout, self.replication.table_stats(role)).await
     }
 
+    /// The door check's findings for the pair (empty: every rule holds).
+    pub async fn door_check(&self) -> BackendResult<Vec<crate::doctor::Finding>> {
+        let pair = with_timeout(self.timeout * 4, self.door.pair()).await?;
+        Ok(crate::doctor::check(&pair))
+    }
+
     /// The AWS caller identity, when there is AWS.
     pub async fn caller_identity(&self) -> Option<BackendResult<CallerIdentity>> {
         let source = self.identity.as_ref()?;

@@ -201,6 +201,7 @@ impl Lab {
             timeout,
             latency: None,
             identity: None,
+            door: Arc::new(LabPair),
         }
     }
 
@@ -261,5 +262,16 @@ pub(crate) fn db_error(what: &str, e: sqlx::Error) -> BackendError {
             }
         }
         _ => BackendError::Other(format!("{what}: {e}")),
+    }
+}
+
+/// The door check's port in the lab: the lab's pair follows every rule
+/// (`doctor --lab --fixture RULE` shows each broken one).
+struct LabPair;
+
+#[async_trait::async_trait]
+impl crate::backend::PairReader for LabPair {
+    async fn pair(&self) -> crate::backend::BackendResult<crate::doctor::PairSetup> {
+        Ok(crate::doctor::lab::pair())
     }
 }

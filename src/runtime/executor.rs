@@ -88,6 +88,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Replicas(db, ids, result)
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
+        Command::FetchDoor => Msg::Door(backends.door_check().await),
         Command::FetchIdentity => {
             Msg::Identity(backends.caller_identity().await.unwrap_or_else(|| {
                 Err(crate::backend::BackendError::Other(
@@ -167,6 +168,7 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
         | Msg::Identity(Err(e))
+        | Msg::Door(Err(e))
         | Msg::FlipReread(_, Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))
