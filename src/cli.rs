@@ -156,6 +156,10 @@ pub struct LabArgs {
     /// (shows lag and outages)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub apply_delay: Option<Duration>,
+    /// Turn data validation on for this task of the lab (forward or
+    /// backward; repeat for both); it stays on for the data directory
+    #[arg(long = "validate", value_name = "TASK", value_parser = parse_role)]
+    pub validate: Vec<TaskRole>,
 }
 
 /// Where a headless command runs: the configured system, or the lab.
@@ -171,6 +175,10 @@ pub struct TargetArgs {
     /// written (with --lab)
     #[arg(long, value_name = "DURATION", requires = "lab", value_parser = parse_duration)]
     pub apply_delay: Option<Duration>,
+    /// Turn data validation on for this task of the lab (with --lab;
+    /// repeat for both); it stays on for the data directory
+    #[arg(long = "validate", value_name = "TASK", requires = "lab", value_parser = parse_role)]
+    pub validate: Vec<TaskRole>,
 }
 
 #[derive(Debug, Args)]

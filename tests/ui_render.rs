@@ -97,6 +97,7 @@ fn forward_task() -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(1800)),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 
@@ -126,6 +127,7 @@ fn backward_task() -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(1700)),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::Action;
 use crate::backend::logs::{LogBatch, LogQuery};
 use crate::backend::ops::{Mutation, Reread};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{
     AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, ReloadOption, Site,
     StartRequest, TableRef, TableStats, TaskRole, TaskSnapshot,
@@ -94,9 +95,10 @@ impl From<Msg> for Input {
 pub enum Command {
     FetchTask(TaskRole),
     FetchTables(TaskRole),
-    /// Read the validation failures of the task with this ARN on its
-    /// target database (asked once the task's ARN is known).
-    FetchValidation(TaskRole, String),
+    /// Read the validation failures of a task on its target database, in
+    /// the control schema its settings name (asked once the task is
+    /// described).
+    FetchValidation(TaskRole, FailuresOf),
     FetchHeartbeats(DbSide),
     /// Ask the other database of `DbSide` for exactly these ids (the rows
     /// shown for `DbSide`), to tell which are replicated.

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::state::{App, Focus, Popup};
 use super::{Action, Command};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{PerTask, TableStats, TaskRole};
 use crate::format;
 
@@ -308,11 +309,11 @@ impl App {
                         // The detail shows the table's validation failures:
                         // read them afresh now (each refresh reads them
                         // again with the task).
-                        if let Some(arn) = self.tasks[role].data.as_ref().map(|t| t.arn.clone())
+                        if let Some(of) = self.tasks[role].data.as_ref().map(FailuresOf::task)
                             && !self.validation[role].loading
                         {
                             self.validation[role].loading = true;
-                            return Some(vec![Command::FetchValidation(role, arn)]);
+                            return Some(vec![Command::FetchValidation(role, of)]);
                         }
                     }
                     None if !self.table_view.filter.is_empty() => self.log_error(format!(
@@ -459,11 +460,25 @@ pub fn detail_rows(t: &TableStats, now: DateTime<Utc>) -> Vec<(&'static str, Str
     ]
 }
 
-/// The detail as plain text, one `label: value` a line: what `y` copies.
-pub fn detail_text(key: &TableKey, t: &TableStats, now: DateTime<Utc>) -> String {
+/// The detail as plain text, in the order the detail view draws it: one
+/// `label: value` a line, then the table's validation failures (the lines
+/// of [`validation_lines`], when they were read) and what the lab
+/// simulates. What `y` copies.
+pub fn detail_text(
+    key: &TableKey,
+    t: &TableStats,
+    now: DateTime<Utc>,
+    validation: Option<&[String]>,
+) -> String {
     let mut out = format!("{} ({} task)\n", key.name(), key.role);
     for (label, value) in detail_rows(t, now) {
         out.push_str(&format!("{label}: {value}\n"));
+    }
+    if let Some(lines) = validation {
+        out.push_str("validation failures:\n");
+        for line in lines {
+            out.push_str(&format!("  {line}\n"));
+        }
     }
     if let Some(note) = &t.more.simulated {
         out.push_str(note);

@@ -8,6 +8,7 @@ use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
 use super::{checklist, guard};
 use crate::backend::ops::{Mutation, Reread};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
@@ -569,16 +570,17 @@ impl App {
                 if let Ok(task) = &result {
                     self.observe_task(role, before.data.as_ref(), task);
                 }
-                let arn = result.as_ref().ok().map(|t| t.arn.clone());
+                let of = result.as_ref().ok().map(FailuresOf::task);
                 self.tasks[role] = before;
                 self.tasks[role].set(now, result);
-                // The failures are keyed by the task's resource id: asked
-                // as soon as the task (its ARN) is known, beside the rest.
-                if let Some(arn) = arn
+                // The failures are keyed by the task's resource id and kept
+                // in the control schema its settings name: asked as soon as
+                // the task is described, beside the rest.
+                if let Some(of) = of
                     && !self.validation[role].loading
                 {
                     self.validation[role].loading = true;
-                    return vec![Command::FetchValidation(role, arn)];
+                    return vec![Command::FetchValidation(role, of)];
                 }
             }
             Msg::Validation(role, result) => {
@@ -748,7 +750,11 @@ impl App {
 
     /// A change's call timed out after it was sent: say so (never
     /// "failed") and read back what is now true.
-    fn outcome_unknown(&mut self, mutation: Mutation, error: &BackendError) -> Vec<Command> {
+    pub(super) fn outcome_unknown(
+        &mut self,
+        mutation: Mutation,
+        error: &BackendError,
+    ) -> Vec<Command> {
         self.log_error(outcome::unknown(&mutation, error));
         vec![Command::Reread(mutation)]
     }
@@ -789,6 +795,11 @@ impl App {
                 let loading = self.appmap.loading;
                 self.appmap.set(now, Ok(items));
                 self.appmap.loading = loading;
+            }
+            Reread::Tables(role, stats) => {
+                let loading = self.tables[role].loading;
+                self.tables[role].set(now, Ok(stats));
+                self.tables[role].loading = loading;
             }
             Reread::Heartbeats(rows) => {
                 let mut commands = Vec::new();

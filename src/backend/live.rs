@@ -210,13 +210,10 @@ impl HeartbeatStore for DeferredHeartbeat {
 
     async fn validation_failures(
         &self,
-        task_name: &str,
+        of: &super::validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
-        self.store()
-            .await?
-            .validation_failures(task_name, latest)
-            .await
+        self.store().await?.validation_failures(of, latest).await
     }
 }
 

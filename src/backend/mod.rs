@@ -117,12 +117,13 @@ pub trait HeartbeatStore: Send + Sync {
     /// on screen, instead of scanning its latest rows.
     async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>>;
     /// DMS's validation failures recorded on this database (as a task's
-    /// target) for the task whose resource id is `task_name`: counts per
-    /// table and type and the newest `latest` rows. A database where no
-    /// task ever validated gives an empty summary, not an error.
+    /// target) for the task `of` names (its resource id, in the control
+    /// schema its settings name): counts per table and type and the newest
+    /// `latest` rows. A database where no task ever validated gives an
+    /// empty summary, not an error.
     async fn validation_failures(
         &self,
-        task_name: &str,
+        of: &validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<validation::ValidationSummary>;
 }

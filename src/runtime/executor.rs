@@ -73,10 +73,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
-        Command::FetchValidation(role, arn) => Msg::Validation(
+        Command::FetchValidation(role, of) => Msg::Validation(
             role,
             backends
-                .validation_failures(role, &arn, crate::app::VALIDATION_LATEST)
+                .validation_failures(role, &of, crate::app::VALIDATION_LATEST)
                 .await,
         ),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
@@ -101,10 +101,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Started(role, request, result)
         }
         Command::StopTask(role) => Msg::Stopped(role, backends.stop_task(role).await),
-        Command::Reread(mutation) => Msg::Reread(
-            mutation,
-            backends.reread(mutation, context.heartbeat_rows).await,
-        ),
+        Command::Reread(mutation) => {
+            let found = backends.reread(&mutation, context.heartbeat_rows).await;
+            Msg::Reread(mutation, found)
+        }
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
@@ -131,11 +131,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .map(|rows| (rows, chrono::Utc::now())),
         ),
         Command::ReloadTables(role, tables, option) => {
-            let result = with_timeout(
-                limit,
-                backends.replication.reload_tables(role, &tables, option),
-            )
-            .await;
+            let result = backends.reload_tables(role, &tables, option).await;
             Msg::TablesReloaded(role, tables, option, result)
         }
         // The event loop copies itself, between frames; this arm serves
