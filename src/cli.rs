@@ -156,6 +156,10 @@ pub struct LabArgs {
     /// (shows lag and outages)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub apply_delay: Option<Duration>,
+    /// Turn data validation on for this task of the lab (forward or
+    /// backward; repeat for both); it stays on for the data directory
+    #[arg(long = "validate", value_name = "TASK", value_parser = parse_role)]
+    pub validate: Vec<TaskRole>,
 }
 
 /// Where a headless command runs: the configured system, or the lab.
@@ -171,6 +175,10 @@ pub struct TargetArgs {
     /// written (with --lab)
     #[arg(long, value_name = "DURATION", requires = "lab", value_parser = parse_duration)]
     pub apply_delay: Option<Duration>,
+    /// Turn data validation on for this task of the lab (with --lab;
+    /// repeat for both); it stays on for the data directory
+    #[arg(long = "validate", value_name = "TASK", requires = "lab", value_parser = parse_role)]
+    pub validate: Vec<TaskRole>,
 }
 
 #[derive(Debug, Args)]
@@ -417,6 +425,10 @@ pub struct InitArgs {
     /// List the replication tasks of the account and region (writes nothing)
     #[arg(long, conflicts_with_all = ["forward", "backward"])]
     pub list_tasks: bool,
+    /// List the pairs of tasks that mirror each other and ask which one to
+    /// write a config for (reads the answer from stdin)
+    #[arg(long, conflicts_with_all = ["forward", "backward", "list_tasks"])]
+    pub choose: bool,
     /// Write a config for this forward task (a -> b) ...
     #[arg(long, value_name = "ID", requires = "backward")]
     pub forward: Option<String>,

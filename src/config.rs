@@ -883,16 +883,26 @@ fn engine_of(dms_engine: &str) -> Option<Engine> {
 /// (b -> a): task identifiers, `[aws]` when given, and each database's
 /// engine, endpoint, port and dbname from the forward task's endpoints.
 /// Refuses a pair whose endpoints do not mirror each other.
+/// Whether two tasks are a bidirectional pair: the forward task's source
+/// is the backward task's target and the other way round (server, port,
+/// database; the server's case does not matter).
+pub fn mirrored(
+    forward: &crate::backend::aws::discover::TaskListing,
+    backward: &crate::backend::aws::discover::TaskListing,
+) -> bool {
+    let same = |x: &crate::doctor::EndpointSetup, y: &crate::doctor::EndpointSetup| {
+        x.server.eq_ignore_ascii_case(&y.server) && x.port == y.port && x.database == y.database
+    };
+    same(&forward.source, &backward.target) && same(&forward.target, &backward.source)
+}
+
 pub fn for_pair(
     forward: &crate::backend::aws::discover::TaskListing,
     backward: &crate::backend::aws::discover::TaskListing,
     region: Option<&str>,
     profile: Option<&str>,
 ) -> Result<String, String> {
-    let same = |x: &crate::doctor::EndpointSetup, y: &crate::doctor::EndpointSetup| {
-        x.server.eq_ignore_ascii_case(&y.server) && x.port == y.port && x.database == y.database
-    };
-    if !same(&forward.source, &backward.target) || !same(&forward.target, &backward.source) {
+    if !mirrored(forward, backward) {
         return Err(format!(
             "{} and {} are not a pair: the forward task's source ({}:{:?}/{}) must be the backward task's target ({}:{:?}/{}) and the other way round",
             forward.id,

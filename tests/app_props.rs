@@ -119,6 +119,7 @@ fn snapshot(role: TaskRole, status: TaskStatus) -> TaskSnapshot {
         last_failure: None,
         start_date: Some(now()),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 

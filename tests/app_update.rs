@@ -2,11 +2,13 @@
 //! confirmations, in-flight guards and errors. No terminal, no backend.
 
 use chrono::{DateTime, TimeZone, Utc};
+use dms_cockpit::app::audit::AuditResult;
 use dms_cockpit::app::keymap::{Key, action_for};
 use dms_cockpit::app::{
     Action, App, Busy, Command, Focus, LogLevel, Msg, Pending, Popup, Settings, TableKey, TableSort,
 };
 use dms_cockpit::backend::logs::{LogBatch, LogLine, Severity};
+use dms_cockpit::backend::validation::FailuresOf;
 use dms_cockpit::backend::{
     AppMapItem, BackendError, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb,
     ReloadOption, Site, StartRequest, StartType, TableRef, TableStats, TaskProgress, TaskRole,
@@ -62,6 +64,7 @@ fn task(role: TaskRole, status: TaskStatus, ran: bool) -> TaskSnapshot {
         last_failure: None,
         start_date: ran.then(now),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 
@@ -444,9 +447,18 @@ fn heartbeat_is_sent_once_while_in_flight() {
         now(),
         Msg::HeartbeatInserted(Site::A, Ok((DbSide::B, row.clone()))),
     );
+    let Some(Command::Audit(record)) = cmds.first() else {
+        panic!("a manual heartbeat is audited first: {cmds:?}")
+    };
+    assert_eq!(record.request, "heartbeat as SITEA");
+    assert_eq!(record.result, AuditResult::Confirmed);
     assert_eq!(
-        cmds,
-        vec![
+        record.message.as_deref(),
+        Some("inserted heartbeat 42 into database b")
+    );
+    assert_eq!(
+        cmds[1..],
+        [
             Command::FetchHeartbeats(DbSide::B),
             Command::InsertHeartbeat(Site::A)
         ]
@@ -1333,7 +1345,11 @@ fn a_a_gives_two_heartbeats_even_when_the_first_fails() {
         now(),
         Msg::HeartbeatInserted(Site::B, Err(BackendError::Other("refused".into()))),
     );
-    assert_eq!(cmds, vec![Command::InsertHeartbeat(Site::B)]);
+    let Some(Command::Audit(record)) = cmds.first() else {
+        panic!("a failed heartbeat is audited too: {cmds:?}")
+    };
+    assert_eq!(record.result, AuditResult::Failed);
+    assert_eq!(cmds[1..], [Command::InsertHeartbeat(Site::B)]);
     let cmds = app.update(now(), inserted(Site::B, 5));
     assert!(
         !cmds.contains(&Command::InsertHeartbeat(Site::B)),
@@ -2008,7 +2024,7 @@ fn a_timed_out_start_is_outcome_unknown_and_read_back() {
         ),
     ));
     let mutation = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
-    assert_eq!(cmds, vec![Command::Reread(mutation)]);
+    assert_eq!(cmds, vec![Command::Reread(mutation.clone())]);
     let (_, text) = last_log(&app);
     assert!(text.contains("outcome unknown"), "{text}");
     assert!(!text.contains("failed"), "{text}");
@@ -2017,7 +2033,7 @@ fn a_timed_out_start_is_outcome_unknown_and_read_back() {
     let running = task(TaskRole::Forward, TaskStatus::Running, true);
     app.update(
         now(),
-        Msg::Reread(mutation, Ok(Reread::Task(Box::new(running)))),
+        Msg::Reread(mutation.clone(), Ok(Reread::Task(Box::new(running)))),
     );
     let (_, text) = last_log(&app);
     assert!(
@@ -2229,6 +2245,67 @@ fn y_copies_what_is_selected_and_says_what() {
     assert!(last_log(&empty).1.contains("nothing to copy"));
 }
 
+/// Issue 12: `y` on the table detail copies all of it, the validation
+/// failures section included, in the order the detail shows them; checked
+/// on the OSC 52 payload that goes to the terminal.
+#[test]
+fn y_on_the_table_detail_copies_its_validation_failures_too() {
+    use base64::Engine as _;
+    use dms_cockpit::backend::validation::{ValidationFailure, ValidationSummary};
+    let mut app = with_tasks(self::app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('j'), Key::Enter]);
+    let key = app.detail_key().cloned().expect("the detail is open");
+    let mut found = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
+    found.counts.insert(
+        key.name(),
+        [
+            ("MISSING_TARGET".to_string(), 1),
+            ("RECORD_DIFF".to_string(), 2),
+        ]
+        .into(),
+    );
+    found.latest.push(ValidationFailure {
+        schema: key.schema.clone(),
+        table: key.table.clone(),
+        at: now(),
+        key_type: "Row".into(),
+        key: "{\"id\": 7}".into(),
+        failure_type: "RECORD_DIFF".into(),
+        details: "differs".into(),
+    });
+    app.update(now(), Msg::Validation(TaskRole::Forward, Ok(found)));
+    let cmds = app.update(now(), Action::Copy);
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let sent = dms_cockpit::runtime::clipboard::osc52(text);
+    let payload = sent
+        .strip_prefix(b"\x1b]52;c;")
+        .and_then(|p| p.strip_suffix(b"\x07"))
+        .expect("an OSC 52 clipboard sequence");
+    let copied = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        copied.starts_with(&format!("{} (forward task)\nstate: ", key.name())),
+        "{copied}"
+    );
+    assert!(
+        copied.contains(
+            "validation details: —\nresync: — · — attempted · — succeeded · — failed · — %\n\
+             validation failures:\n  MISSING_TARGET 1\n  RECORD_DIFF 2\n  \
+             2026-11-27T12:00:00Z RECORD_DIFF Row {\"id\": 7}\n"
+        ),
+        "{copied}"
+    );
+}
+
 /// The audit line names who the AWS credentials belong to, as STS said
 /// (the header's identity); unknown (null) until it has been read.
 #[test]
@@ -2258,6 +2335,37 @@ fn an_audit_line_carries_the_sts_caller_identity() {
     );
 }
 
+/// Issue 12: the validation failures are read in the control schema the
+/// task's settings name (`ControlTablesSettings.ControlSchema`, carried in
+/// the task snapshot), on the first read and when the detail opens.
+#[test]
+fn validation_failures_are_read_in_the_control_schema_of_the_tasks_settings() {
+    let mut cockpit = app();
+    let mut forward = task(TaskRole::Forward, TaskStatus::Running, true);
+    forward.control_schema = Some("dmsctl".into());
+    let asked = cockpit.update(now(), Msg::Task(TaskRole::Forward, Ok(forward)));
+    let of = FailuresOf {
+        task_arn: "arn:aws:dms:us-east-1:1:task:forward".into(),
+        control_schema: Some("dmsctl".into()),
+    };
+    assert_eq!(
+        asked,
+        vec![Command::FetchValidation(TaskRole::Forward, of.clone())]
+    );
+    cockpit.update(
+        now(),
+        Msg::Validation(
+            TaskRole::Forward,
+            Ok(dms_cockpit::backend::validation::ValidationSummary::default()),
+        ),
+    );
+    cockpit.update(now(), Msg::Tables(TaskRole::Forward, Ok(tables())));
+    assert_eq!(
+        cockpit.update(now(), Action::OpenTableDetail),
+        vec![Command::FetchValidation(TaskRole::Forward, of)]
+    );
+}
+
 /// Issue 12: the table detail shows the table's DMS validation failures,
 /// read (on the task's target) when the detail opens and with every read
 /// of the task while it stays open.
@@ -2273,10 +2381,13 @@ fn the_table_detail_reads_the_tables_validation_failures() {
     );
     press(&mut cockpit, &[Key::Char('j'), Key::Char('j')]);
     let asked = cockpit.update(now(), Action::OpenTableDetail);
-    let arn = "arn:aws:dms:us-east-1:1:task:forward".to_string();
+    let of = FailuresOf {
+        task_arn: "arn:aws:dms:us-east-1:1:task:forward".to_string(),
+        control_schema: None,
+    };
     assert_eq!(
         asked,
-        vec![Command::FetchValidation(TaskRole::Forward, arn.clone())]
+        vec![Command::FetchValidation(TaskRole::Forward, of.clone())]
     );
     let key = cockpit.detail_key().cloned().expect("the detail is open");
     assert_eq!(
@@ -2329,7 +2440,7 @@ fn the_table_detail_reads_the_tables_validation_failures() {
             Ok(task(TaskRole::Forward, TaskStatus::Running, true)),
         ),
     );
-    assert_eq!(next, vec![Command::FetchValidation(TaskRole::Forward, arn)]);
+    assert_eq!(next, vec![Command::FetchValidation(TaskRole::Forward, of)]);
     // A failed read is said in the detail and is a failure of its own.
     cockpit.update(
         now(),

@@ -38,8 +38,9 @@ const TASK_ARN: &str = "arn:aws:dms:us-east-1:123456789012:task:FWDTASK";
 
 /// A replication instance, two endpoints and two tasks (forward
 /// full-load-and-cdc, backward cdc), as the migration has them. Returns the
-/// forward task's identifier and the backward task's ARN.
-async fn create_task_pair(client: &Client) -> (String, String) {
+/// forward task's identifier and the backward task's ARN. The forward task
+/// is created with `forward_settings` (`ReplicationTaskSettings`) if given.
+async fn create_task_pair(client: &Client, forward_settings: Option<&str>) -> (String, String) {
     let instance = client
         .create_replication_instance()
         .replication_instance_identifier(unique("ri"))
@@ -79,18 +80,20 @@ async fn create_task_pair(client: &Client) -> (String, String) {
     let forward_id = unique("forward");
     let backward_id = unique("backward");
     let mut arns = Vec::new();
-    for (id, kind, source, target) in [
+    for (id, kind, source, target, settings) in [
         (
             &forward_id,
             MigrationTypeValue::FullLoadAndCdc,
             &endpoints[0],
             &endpoints[1],
+            forward_settings,
         ),
         (
             &backward_id,
             MigrationTypeValue::Cdc,
             &endpoints[1],
             &endpoints[0],
+            None,
         ),
     ] {
         let arn = client
@@ -101,6 +104,7 @@ async fn create_task_pair(client: &Client) -> (String, String) {
             .replication_instance_arn(&instance)
             .migration_type(kind)
             .table_mappings(mappings)
+            .set_replication_task_settings(settings.map(str::to_string))
             .send()
             .await
             .expect("create replication task")
@@ -125,7 +129,7 @@ async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
 async fn task_lifecycle_against_moto() {
     let sdk = sdk_config(&moto_url()).await;
     let client = Client::new(&sdk);
-    let (forward_id, backward_arn) = create_task_pair(&client).await;
+    let (forward_id, backward_arn) = create_task_pair(&client, None).await;
     let dms = DmsReplication::from_sdk_config(
         &sdk,
         PerTask {
@@ -197,6 +201,35 @@ async fn task_lifecycle_against_moto() {
         .await
         .unwrap();
     assert_eq!(snap.status, TaskStatus::Running);
+}
+
+/// Issue 12: the task snapshot carries the control schema the task's
+/// settings name (`ControlTablesSettings.ControlSchema`), which is where the
+/// validation failures are read; a task whose settings name none carries
+/// none (the target engine's default applies).
+#[tokio::test]
+#[ignore = "needs moto server, run tests/run-all.sh"]
+async fn the_control_schema_comes_from_the_tasks_settings_against_moto() {
+    let sdk = sdk_config(&moto_url()).await;
+    let client = Client::new(&sdk);
+    let settings =
+        r#"{"ControlTablesSettings":{"ControlSchema":"dmsctl"},"Logging":{"EnableLogging":false}}"#;
+    let (forward_id, backward_arn) = create_task_pair(&client, Some(settings)).await;
+    let dms = DmsReplication::from_sdk_config(
+        &sdk,
+        PerTask {
+            forward: forward_id,
+            backward: backward_arn,
+        },
+    );
+    let forward = within("describe", dms.describe(TaskRole::Forward))
+        .await
+        .unwrap();
+    assert_eq!(forward.control_schema.as_deref(), Some("dmsctl"));
+    let backward = within("describe", dms.describe(TaskRole::Backward))
+        .await
+        .unwrap();
+    assert_eq!(backward.control_schema, None);
 }
 
 #[tokio::test]
@@ -764,7 +797,7 @@ async fn moto_without_table_statistics_is_unsupported_and_asked_once() {
         .retry_config(ClientRetry::standard().with_max_attempts(3))
         .load()
         .await;
-    let (forward_id, backward_arn) = create_task_pair(&Client::new(&sdk)).await;
+    let (forward_id, backward_arn) = create_task_pair(&Client::new(&sdk), None).await;
     let attempts = Attempts::default();
     let client = Client::from_conf(
         aws_sdk_databasemigration::config::Builder::from(&sdk)

@@ -195,6 +195,7 @@ async fn dms_throttling_is_shown_and_backs_off() {
         last_failure: None,
         start_date: None,
         recovery_checkpoint: None,
+        control_schema: None,
     };
     app.update(at(now), Msg::Task(TaskRole::Forward, Ok(task.clone())));
     let mut backward = task;

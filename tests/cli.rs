@@ -325,11 +325,14 @@ fn headless_commands_on_the_lab() {
         stdout(&o)
     );
     assert!(stdout(&o).contains("● running after"), "{}", stdout(&o));
-    // Every action and refusal is in the audit log, with checkpoints.
+    // Every action and refusal is in the audit log, with checkpoints
+    // (the heartbeats' own lines are checked in
+    // `each_headless_heartbeat_is_an_audit_line`).
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = audit
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| !l["request"].as_str().unwrap().starts_with("heartbeat as"))
         .collect();
     let results: Vec<&str> = lines
         .iter()
@@ -363,6 +366,49 @@ fn read_only_refuses_changes() {
     let o = run(&["--read-only", "heartbeat", "SITEA", "--lab"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.trim()).unwrap();
+    assert_eq!(
+        (line["request"].as_str(), line["result"].as_str()),
+        (Some("heartbeat as SITEA"), Some("refused")),
+        "{audit}"
+    );
+}
+
+/// Every manual heartbeat is a write, so each insert is one audit line,
+/// as a key press in the TUI is: what was asked, the result, the row.
+#[test]
+fn each_headless_heartbeat_is_an_audit_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        &[
+            "heartbeat",
+            "SITEA",
+            "--lab",
+            "--count",
+            "3",
+            "--every",
+            "1ms",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{audit}");
+    for l in &lines {
+        assert_eq!(l["request"], "heartbeat as SITEA", "{audit}");
+        assert_eq!(l["result"], "confirmed", "{audit}");
+        assert!(l.get("os_user").is_some() && l.get("checkpoints").is_some());
+        let message = l["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("inserted heartbeat ") && message.ends_with(" into database a"),
+            "{audit}"
+        );
+    }
 }
 
 #[test]

@@ -312,3 +312,90 @@ async fn init_lists_the_tasks_and_writes_a_config_for_the_pair() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("are not a pair"), "{err}");
 }
+
+/// `init --choose` lists the pairs of tasks that mirror each other, the
+/// task with the full load as forward, and writes the config for the
+/// number typed on stdin. In a region of its own, so the shared moto's
+/// other tasks are not listed; a wrong answer writes nothing.
+#[tokio::test]
+#[ignore = "needs PostgreSQL/moto/tmux: run tests/run-all.sh"]
+async fn init_choose_offers_the_mirrored_pair_and_writes_the_one_picked() {
+    use std::io::{BufRead, BufReader, Write};
+    const REGION: &str = "ap-southeast-2";
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(moto_url())
+        .credentials_provider(aws_sdk_databasemigration::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    let client = Client::new(&sdk);
+    let dir = tempfile::tempdir().unwrap();
+    let made = create(&client, Wrong::default(), dir.path()).await;
+    let choose = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+            .args(["init", "--choose", "--region", REGION, "--path"])
+            .arg(path)
+            .arg("--log-file")
+            .arg(dir.path().join("log"))
+            .env("AWS_ENDPOINT_URL", moto_url())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("HOME", dir.path())
+            .env_remove("AWS_PROFILE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Find our pair's number in the listing (earlier runs against the same
+    // moto may have left pairs in this region), then answer with it.
+    let path = dir.path().join("chosen.toml");
+    let mut child = choose(&path);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut number = None;
+    let mut listing = String::new();
+    while number.is_none() {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "no pair offered:\n{listing}"
+        );
+        listing.push_str(&line);
+        let forward_line = line.contains(") forward ") && line.contains(&made.tasks.forward);
+        if forward_line {
+            let mut next = String::new();
+            out.read_line(&mut next).unwrap();
+            listing.push_str(&next);
+            if next.contains(&format!("backward {}", made.tasks.backward)) {
+                number = line.trim().split(')').next().map(str::to_string);
+            }
+        }
+    }
+    let number = number.unwrap();
+    writeln!(child.stdin.take().unwrap(), "{number}").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{listing}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let config = dms_cockpit::config::load(&path).unwrap();
+    assert_eq!(
+        config.tasks, made.tasks,
+        "the forward task is the full-load one"
+    );
+
+    let wrong = dir.path().join("wrong.toml");
+    let mut child = choose(&wrong);
+    writeln!(child.stdin.take().unwrap(), "0").unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`0` is not one of the pairs"), "{err}");
+    assert!(!wrong.exists(), "nothing written on a wrong answer");
+}

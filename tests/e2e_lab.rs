@@ -37,6 +37,8 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     t.wait_for("the forward task to be described", |s| {
         s.contains("lab-forward") && s.contains("ready")
     });
+    // The door check ran on the lab's pair, which follows every rule.
+    t.wait_text("✓ door ok");
 
     // Heartbeat as SITEA: the appmap sends it to database a.
     t.keys(&["a"]);

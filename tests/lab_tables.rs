@@ -321,3 +321,384 @@ async fn the_lab_writes_its_task_log_through_the_port() {
                 && r["text"].as_str().unwrap().contains("Load finished"))
     );
 }
+
+/// Accepts connections and holds them open without a byte in reply: a DMS
+/// endpoint whose answer never comes.
+async fn silent_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    port
+}
+
+/// The lab for everything but `ReloadTables`, which goes through the real
+/// DMS adapter and SDK client to an endpoint that never answers: the call
+/// is sent and its outcome cannot be known.
+struct ReloadToSilentDms {
+    lab: std::sync::Arc<dyn dms_cockpit::backend::Replication>,
+    dms: dms_cockpit::backend::aws::dms::DmsReplication,
+}
+
+#[async_trait::async_trait]
+impl dms_cockpit::backend::Replication for ReloadToSilentDms {
+    async fn describe(&self, role: TaskRole) -> Result<TaskSnapshot, BackendError> {
+        self.lab.describe(role).await
+    }
+    async fn table_stats(&self, role: TaskRole) -> Result<Vec<TableStats>, BackendError> {
+        self.lab.table_stats(role).await
+    }
+    async fn start(&self, role: TaskRole, request: StartRequest) -> Result<(), BackendError> {
+        self.lab.start(role, request).await
+    }
+    async fn stop(&self, role: TaskRole) -> Result<(), BackendError> {
+        self.lab.stop(role).await
+    }
+    async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> Result<(), BackendError> {
+        self.dms.reload_tables(role, tables, option).await
+    }
+}
+
+/// Lab backends whose `ReloadTables` never gets an answer (1 s limit).
+async fn with_silent_reload(dir: &Path) -> (Lab, Backends) {
+    let (lab, mut b) = open(dir).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .endpoint_url(format!("http://127.0.0.1:{}", silent_server().await))
+        .credentials_provider(aws_sdk_databasemigration::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    let dms = dms_cockpit::backend::aws::dms::DmsReplication::from_sdk_config(
+        &sdk,
+        dms_cockpit::backend::PerTask::new(|role| {
+            format!("arn:aws:dms:eu-west-1:123456789012:task:{role}")
+        }),
+    );
+    b.replication = std::sync::Arc::new(ReloadToSilentDms {
+        lab: b.replication.clone(),
+        dms,
+    });
+    b.timeout = Duration::from_secs(1);
+    (lab, b)
+}
+
+/// Issue 12: a `ReloadTables` that timed out is "outcome unknown", never
+/// "failed"; the cockpit then reads the table statistics back at once and
+/// says what they show.
+#[tokio::test]
+async fn a_reload_that_timed_out_is_outcome_unknown_and_the_statistics_are_read_back() {
+    use dms_cockpit::app::{App, Command, Msg, Settings};
+    use dms_cockpit::backend::ops::Mutation;
+    use dms_cockpit::runtime::executor::{self, Context};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = with_silent_reload(dir.path()).await;
+    loaded_forward(&b).await;
+    let sent = Command::ReloadTables(
+        TaskRole::Forward,
+        vec![customers()],
+        ReloadOption::DataReload,
+    );
+    let context = Context {
+        operator: "test".into(),
+        heartbeat_rows: 5,
+        audit: None,
+    };
+    let answer = executor::run(&b, &context, sent).await;
+    let Msg::TablesReloaded(_, _, _, Err(e)) = &answer else {
+        panic!("expected a reload error, got {answer:?}");
+    };
+    assert!(
+        matches!(e, BackendError::OutcomeUnknown(m) if m.contains("ReloadTables") && m.contains("may or may not")),
+        "{e:?}"
+    );
+
+    let mut app = App::new(
+        b.mode.clone(),
+        b.databases.clone(),
+        Settings::default(),
+        chrono::Utc::now(),
+    );
+    let next = app.update(chrono::Utc::now(), answer);
+    let mutation = Mutation::ReloadTables(
+        TaskRole::Forward,
+        vec![customers()],
+        ReloadOption::DataReload,
+    );
+    assert!(
+        next.contains(&Command::Reread(mutation.clone())),
+        "{next:?}"
+    );
+    let said = &app.log.back().unwrap().text;
+    assert!(
+        said.contains("forward task: data-reload of customer_orders.customers: outcome unknown"),
+        "{said}"
+    );
+    assert!(!said.contains("failed"), "{said}");
+
+    let found = executor::run(&b, &context, Command::Reread(mutation)).await;
+    app.update(chrono::Utc::now(), found);
+    let said = &app.log.back().unwrap().text;
+    assert!(
+        said.contains("read back: customer_orders.customers is Table completed"),
+        "{said}"
+    );
+    assert!(
+        app.tables[TaskRole::Forward]
+            .data
+            .as_ref()
+            .is_some_and(|t| t.iter().any(|t| t.table == "customers")),
+        "the statistics read back are shown"
+    );
+    lab.shutdown().await;
+}
+
+/// Issue 12: headless `task reload-tables` whose call timed out says
+/// "outcome unknown" and what the statistics read back show, and exits 1.
+#[tokio::test]
+async fn headless_reload_that_timed_out_is_outcome_unknown_and_exit_1() {
+    use dms_cockpit::cli::{TargetArgs, TaskReloadArgs};
+    use dms_cockpit::commands::{Failure, reload};
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = with_silent_reload(dir.path()).await;
+    loaded_forward(&b).await;
+    let args = TaskReloadArgs {
+        task: TaskRole::Forward,
+        target: TargetArgs {
+            lab: true,
+            data_dir: None,
+            apply_delay: None,
+            validate: Vec::new(),
+        },
+        tables: vec![customers()],
+        validate_only: false,
+        yes: true,
+    };
+    let failure = reload::run_on(&b, &args).await.unwrap_err();
+    assert_eq!(failure.exit_code(), std::process::ExitCode::from(1));
+    let Failure::Failed(text) = &failure else {
+        panic!("expected a failure, got {failure:?}");
+    };
+    assert!(
+        text.contains("data-reload of customer_orders.customers: outcome unknown"),
+        "{text}"
+    );
+    assert!(
+        text.contains("read back: customer_orders.customers is Table completed"),
+        "{text}"
+    );
+    lab.shutdown().await;
+}
+
+async fn table(b: &Backends, name: &str) -> TableStats {
+    tables(b)
+        .await
+        .into_iter()
+        .find(|t| t.table == name)
+        .unwrap_or_else(|| panic!("no table {name}"))
+}
+
+/// Issue 12: the lab validates for real. With validation on, the forward
+/// task compares source and target rows of each loaded table; rows changed,
+/// added and deleted directly in the target are found by a `validate-only`
+/// reload and reported through the same fields and port as on DMS (table
+/// statistics' validation state and counts, `awsdms_validation_failures_v1`
+/// read by `HeartbeatStore::validation_failures`); a source change is
+/// validated again as it arrives, and a data-reload repairs the table.
+#[tokio::test]
+async fn lab_validation_finds_real_differences_and_validate_only_works() {
+    use dms_cockpit::backend::validation::FailuresOf;
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, b) = open(dir.path()).await;
+    lab.enable_validation(TaskRole::Forward).await.unwrap();
+    let task = loaded_forward(&b).await;
+    let of = FailuresOf::task(&task);
+    for name in ["heartbeat", "customers", "orders"] {
+        until("each table to be validated", || async {
+            (table(&b, name).await.validation_state == "Validated").then_some(())
+        })
+        .await;
+    }
+    let orders = table(&b, "orders").await;
+    assert_eq!(orders.more.validation_failed_records, 0);
+    let none = b
+        .validation_failures(TaskRole::Forward, &of, 5)
+        .await
+        .unwrap();
+    assert_eq!(none.total(), 0, "{none:?}");
+    // The backward task does not validate.
+    let backward = b.task_tables(TaskRole::Backward).await.unwrap();
+    assert!(backward.iter().all(|t| t.validation_state == "Not enabled"));
+
+    // The target drifts behind DMS's back: a changed row, an extra row, a
+    // lost row (the backward task is not running: nothing flows back).
+    let target = lab.site(DbSide::B);
+    for sql in [
+        "UPDATE orders SET amount_cents = 1 WHERE order_id = 2",
+        "INSERT INTO orders (order_id, customer_id, amount_cents, status, site, updated_at)
+         VALUES (99, 1, 5, 'open', 'SITEB', '2024-01-01T00:00:00.000000Z')",
+        "DELETE FROM customers WHERE customer_id = 4",
+    ] {
+        sqlx::query(sql).execute(target).await.unwrap();
+    }
+    b.replication
+        .reload_tables(
+            TaskRole::Forward,
+            &[
+                TableRef::parse("customer_orders.orders").unwrap(),
+                customers(),
+            ],
+            ReloadOption::ValidateOnly,
+        )
+        .await
+        .expect("validate-only is accepted once the task validates");
+    let orders = until("orders to be found mismatched", || async {
+        let t = table(&b, "orders").await;
+        (t.validation_state == "Mismatched records").then_some(t)
+    })
+    .await;
+    assert_eq!(orders.more.validation_failed_records, 2, "{orders:?}");
+    assert_eq!(
+        orders.more.validation_state_details.as_deref(),
+        Some("1 MISSING_SOURCE, 1 RECORD_DIFF")
+    );
+    let customers_now = until("customers to be found mismatched", || async {
+        let t = table(&b, "customers").await;
+        (t.validation_state == "Mismatched records").then_some(t)
+    })
+    .await;
+    assert_eq!(customers_now.more.validation_failed_records, 1);
+    let found = b
+        .validation_failures(TaskRole::Forward, &of, 10)
+        .await
+        .unwrap();
+    let counts = |t: &str| counts_of(&found, t);
+    assert_eq!(
+        counts("orders"),
+        Some([("MISSING_SOURCE".into(), 1), ("RECORD_DIFF".into(), 1)].into()),
+        "{found:?}"
+    );
+    assert_eq!(
+        counts("customers"),
+        Some([("MISSING_TARGET".into(), 1)].into())
+    );
+    let diff = found
+        .latest
+        .iter()
+        .find(|f| f.failure_type == "RECORD_DIFF")
+        .expect("the changed row among the latest failures");
+    assert_eq!(
+        (diff.key.as_str(), diff.details.as_str()),
+        (r#"{"order_id": 2}"#, "amount_cents: source 9900, target 1")
+    );
+
+    // A source change of the changed row is applied and validated again:
+    // that row now matches, the extra row still does not.
+    sqlx::query("UPDATE orders SET amount_cents = 9901 WHERE order_id = 2")
+        .execute(lab.site(DbSide::A))
+        .await
+        .unwrap();
+    until("the change to be validated", || async {
+        let t = table(&b, "orders").await;
+        (t.updates == 1
+            && t.validation_state == "Mismatched records"
+            && t.more.validation_failed_records == 1)
+            .then_some(())
+    })
+    .await;
+
+    // A data-reload copies the table again: it validates clean, and its
+    // recorded failures start afresh.
+    b.replication
+        .reload_tables(
+            TaskRole::Forward,
+            &[TableRef::parse("customer_orders.orders").unwrap()],
+            ReloadOption::DataReload,
+        )
+        .await
+        .unwrap();
+    until("the reloaded table to validate clean", || async {
+        let t = table(&b, "orders").await;
+        (t.more.full_load_reloaded == Some(true)
+            && t.validation_state == "Validated"
+            && t.more.validation_failed_records == 0)
+            .then_some(())
+    })
+    .await;
+    let after = b
+        .validation_failures(TaskRole::Forward, &of, 10)
+        .await
+        .unwrap();
+    assert_eq!(counts_of(&after, "orders"), None, "{after:?}");
+    assert!(counts_of(&after, "customers").is_some());
+    lab.shutdown().await;
+}
+
+fn counts_of(
+    s: &dms_cockpit::backend::validation::ValidationSummary,
+    table: &str,
+) -> Option<std::collections::BTreeMap<String, i64>> {
+    s.counts.get(&format!("customer_orders.{table}")).cloned()
+}
+
+/// Issue 12: `--validate forward` on a headless `--lab` command turns the
+/// lab's validation on for that directory; `validate-only` then works
+/// headless too.
+#[tokio::test]
+async fn headless_validate_only_on_a_lab_that_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lab");
+    {
+        let (lab, b) = open(&data).await;
+        loaded_forward(&b).await;
+        lab.shutdown().await;
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+        .args([
+            "task",
+            "reload-tables",
+            "forward",
+            "--table",
+            "customer_orders.orders",
+            "--validate-only",
+            "--yes",
+            "--lab",
+            "--validate",
+            "forward",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .arg("--log-file")
+        .arg(dir.path().join("l.log"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("validate-only of customer_orders.orders accepted")
+    );
+    // It stays on for the directory.
+    let (lab, b) = open(&data).await;
+    until("the table to be validated", || async {
+        (table(&b, "orders").await.validation_state == "Validated").then_some(())
+    })
+    .await;
+    lab.shutdown().await;
+}

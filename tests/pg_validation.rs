@@ -6,7 +6,10 @@
 #[path = "support/pg.rs"]
 mod pg;
 
-use dms_cockpit::backend::validation::{PG_DEFAULT_CONTROL_SCHEMA, read_pg};
+use dms_cockpit::backend::HeartbeatStore;
+use dms_cockpit::backend::heartbeat_sql::HeartbeatNames;
+use dms_cockpit::backend::postgres::PgHeartbeat;
+use dms_cockpit::backend::validation::{FailuresOf, PG_DEFAULT_CONTROL_SCHEMA, read_pg};
 use pg::TestDb;
 use sqlx::Executor;
 
@@ -89,5 +92,60 @@ async fn counts_per_table_and_type_and_the_latest_keys_of_this_task_only() {
         .await
         .unwrap();
     assert!(other.table_exists && other.total() == 0);
+    db.drop().await;
+}
+
+/// Issue 12: the PostgreSQL adapter reads the failures in the control
+/// schema the task's settings name (carried in [`FailuresOf`]), not in
+/// `public`; with none named, in `public`.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (DMSC_TEST_PG_URL), run tests/run-all.sh"]
+async fn the_adapter_reads_the_control_schema_the_task_settings_name() {
+    let db = TestDb::create().await;
+    db.pool.execute("CREATE SCHEMA dmsctl").await.unwrap();
+    validation_table::create(&db.pool, "dmsctl").await;
+    validation_table::create(&db.pool, "public").await;
+    validation_table::insert_into(
+        &db.pool,
+        "dmsctl",
+        "FWDRESOURCEID",
+        "orders",
+        "2026-11-27 10:00:01",
+        "MISSING_TARGET",
+        "{\"order_id\": 7}",
+    )
+    .await;
+    // A decoy in the default schema: not where this task's settings say.
+    validation_table::insert(
+        &db.pool,
+        "FWDRESOURCEID",
+        "customers",
+        "2026-11-27 10:00:02",
+        "RECORD_DIFF",
+        "{\"customer_id\": 1}",
+    )
+    .await;
+    let hb = PgHeartbeat::connect_lazy(db.connect(HeartbeatNames::default())).unwrap();
+    let of = |schema: Option<&str>| FailuresOf {
+        task_arn: "arn:aws:dms:us-east-1:123456789012:task:FWDRESOURCEID".into(),
+        control_schema: schema.map(str::to_string),
+    };
+    let named = hb
+        .validation_failures(&of(Some("dmsctl")), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        named.counts.keys().collect::<Vec<_>>(),
+        ["customer_orders.orders"],
+        "{named:?}"
+    );
+    assert_eq!(named.latest[0].key, "{\"order_id\": 7}");
+    let default = hb.validation_failures(&of(None), 5).await.unwrap();
+    assert_eq!(
+        default.counts.keys().collect::<Vec<_>>(),
+        ["customer_orders.customers"],
+        "{default:?}"
+    );
+    drop(hb);
     db.drop().await;
 }

@@ -29,11 +29,12 @@ if ! command -v tmux >/dev/null; then
   log "installing tmux"
   apt_install tmux
 fi
-if ! python3 -c 'import moto.server, flask, flask_cors' 2>/dev/null; then
-  log "installing moto[server] from PyPI"
+# cbor2: the moto wrapper re-encodes the Rust SDK's CBOR CloudWatch calls.
+if ! python3 -c 'import moto.server, flask, flask_cors, cbor2' 2>/dev/null; then
+  log "installing moto[server] and cbor2 from PyPI"
   # A Debian-managed python refuses plain pip installs (PEP 668).
-  python3 -m pip install -q 'moto[server]>=5.2,<6' \
-    || python3 -m pip install -q --break-system-packages 'moto[server]>=5.2,<6'
+  python3 -m pip install -q 'moto[server]>=5.2,<6' 'cbor2>=5,<7' \
+    || python3 -m pip install -q --break-system-packages 'moto[server]>=5.2,<6' 'cbor2>=5,<7'
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ratatui::style::Color;
 
+use dms_cockpit::app::Msg;
 use dms_cockpit::app::{
     Action, App, Busy, Focus, LogLevel, Panel, Pending, Popup, Replicas, Settings, TableKey,
     TableSort,
@@ -13,6 +14,7 @@ use dms_cockpit::backend::{
     AppMapItem, DatabaseRef, DbSide, Engine, HeartbeatRow, ModeInfo, PerDb, ReloadOption, Site,
     TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
 };
+use dms_cockpit::doctor;
 use dms_cockpit::format;
 use dms_cockpit::ui::{Theme, render_to_buffer, render_to_string};
 
@@ -95,6 +97,7 @@ fn forward_task() -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(1800)),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 
@@ -124,6 +127,7 @@ fn backward_task() -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(1700)),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 
@@ -1320,4 +1324,41 @@ fn table_detail_shows_the_tables_validation_failures() {
     }
     assert!(!text.contains("customer_id"), "another table's key: {text}");
     insta::assert_snapshot!(text);
+}
+
+/// The door badge says what the door check found, without colour alone:
+/// `✓ door ok`, the first broken rule and how many more, or that the pair
+/// could not be read.
+#[test]
+fn the_door_badge_names_the_first_broken_rule_and_counts_the_rest() {
+    let mut app = sized(app_with_data(), 120, 30);
+    app.door_wanted = true;
+    assert!(screen(&app, 120, 30).contains("door …"));
+    app.update(now(), Msg::Door(Ok(vec![])));
+    let text = screen(&app, 120, 30);
+    assert!(
+        line_with(&text, "backends ok").contains("✓ door ok"),
+        "{text}"
+    );
+    let broken: Vec<_> = ["batch-apply", "ddl-backward"]
+        .into_iter()
+        .flat_map(|rule| doctor::check(&doctor::lab::fixture(rule).unwrap()))
+        .collect();
+    assert_eq!(broken.len(), 2, "{broken:?}");
+    app.update(now(), Msg::Door(Ok(broken.clone())));
+    let text = screen(&app, 120, 30);
+    let badge = format!("✖ door: {} +1", broken[0].rule);
+    assert!(line_with(&text, "backends ok").contains(&badge), "{text}");
+    assert!(
+        text.contains(&format!("door check: ✖ {}", broken[0].task)),
+        "each finding goes to the event log:\n{text}"
+    );
+    app.update(
+        now(),
+        Msg::Door(Err(dms_cockpit::backend::BackendError::Unavailable(
+            "DescribeEndpoints: access denied".into(),
+        ))),
+    );
+    let text = screen(&app, 120, 30);
+    assert!(text.contains("? door unreadable"), "{text}");
 }

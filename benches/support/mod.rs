@@ -95,6 +95,7 @@ pub fn task(role: TaskRole, n: usize) -> TaskSnapshot {
         last_failure: None,
         start_date: Some(ago(3_600)),
         recovery_checkpoint: None,
+        control_schema: None,
     }
 }
 

@@ -164,6 +164,32 @@ impl App {
         Some(super::Command::Audit(Box::new(record)))
     }
 
+    /// The audit line of one manual heartbeat (a key press, or one insert
+    /// of headless `heartbeat`). Not repeated in the event log: its
+    /// "heartbeat N as SITE inserted into database d" line is that entry.
+    /// The lag meter's probes are not audited one by one (see README).
+    pub fn audit_heartbeat(
+        &self,
+        site: crate::backend::Site,
+        outcome: &Result<(crate::backend::DbSide, crate::backend::HeartbeatRow), BackendError>,
+    ) -> super::Command {
+        let (result, message) = AuditRecord::sent(outcome, false);
+        let message = match outcome {
+            Ok((db, row)) => Some(format!("inserted heartbeat {} into database {db}", row.id)),
+            Err(_) => message,
+        };
+        let mut record = AuditRecord::new(
+            self,
+            format!("heartbeat as {site}"),
+            None,
+            result,
+            false,
+            message,
+        );
+        record.time = self.now;
+        super::Command::Audit(Box::new(record))
+    }
+
     /// The audit line of a sent action, now that its answer came.
     pub(super) fn audit_answered<T>(
         &mut self,

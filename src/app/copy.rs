@@ -25,9 +25,10 @@ impl App {
         }
         if let Some(key) = self.detail_key() {
             let t = self.table_of(key)?;
+            let validation = tables::validation_lines(self, key);
             return Some((
                 format!("the detail of {}", key.name()),
-                tables::detail_text(key, t, self.now),
+                tables::detail_text(key, t, self.now, validation.as_deref()),
             ));
         }
         if self.popup.is_some() {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backoff;
 pub mod checklist;
 pub mod copy;
+pub mod door;
 pub mod guard;
 pub mod keymap;
 pub mod lag;
@@ -19,6 +20,7 @@ pub mod outcome;
 mod redraw;
 pub mod reload;
 pub mod state;
+pub mod table_index;
 pub mod tables;
 pub mod update;
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::Action;
 use crate::backend::logs::{LogBatch, LogQuery};
 use crate::backend::ops::{Mutation, Reread};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{
     AppMapItem, BackendError, CallerIdentity, DbSide, HeartbeatRow, ReloadOption, Site,
     StartRequest, TableRef, TableStats, TaskRole, TaskSnapshot,
@@ -29,6 +30,8 @@ pub enum Msg {
     Replicas(DbSide, Vec<i64>, Result<Vec<HeartbeatRow>, BackendError>),
     AppMap(Result<Vec<AppMapItem>, BackendError>),
     Identity(Result<CallerIdentity, BackendError>),
+    /// The door check's findings (`Command::FetchDoor`).
+    Door(Result<Vec<crate::doctor::Finding>, BackendError>),
     Started(TaskRole, StartRequest, Result<(), BackendError>),
     Stopped(TaskRole, Result<(), BackendError>),
     HeartbeatInserted(Site, Result<(DbSide, HeartbeatRow), BackendError>),
@@ -92,15 +95,18 @@ impl From<Msg> for Input {
 pub enum Command {
     FetchTask(TaskRole),
     FetchTables(TaskRole),
-    /// Read the validation failures of the task with this ARN on its
-    /// target database (asked once the task's ARN is known).
-    FetchValidation(TaskRole, String),
+    /// Read the validation failures of a task on its target database, in
+    /// the control schema its settings name (asked once the task is
+    /// described).
+    FetchValidation(TaskRole, FailuresOf),
     FetchHeartbeats(DbSide),
     /// Ask the other database of `DbSide` for exactly these ids (the rows
     /// shown for `DbSide`), to tell which are replicated.
     FetchReplicas(DbSide, Vec<i64>),
     FetchAppMap,
     FetchIdentity,
+    /// Read the pair and run the door check (once, and again on `r`).
+    FetchDoor,
     StartTask(TaskRole, StartRequest),
     StopTask(TaskRole),
     InsertHeartbeat(Site),

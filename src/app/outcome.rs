@@ -68,8 +68,44 @@ pub fn now_true(mutation: &Mutation, found: &Reread, databases: &PerDb<DatabaseR
                 ),
             }
         }
+        (Mutation::ReloadTables(role, tables, option), Reread::Tables(of, stats)) if role == of => {
+            let each: Vec<String> = tables
+                .iter()
+                .map(|t| {
+                    match stats
+                        .iter()
+                        .find(|s| s.schema == t.schema && s.table == t.table)
+                    {
+                        None => format!("{t} is not in the task's table statistics"),
+                        Some(s) => reloaded_table(s, *option),
+                    }
+                })
+                .collect();
+            format!("{what}: read back: {}", each.join("; "))
+        }
         _ => format!("{what}: read back something else than asked for"),
     }
+}
+
+/// One reloaded table as its statistics now read: its state and what
+/// tells whether DMS took the reload (the reload flag and the full load's
+/// start, or the validation state).
+fn reloaded_table(s: &crate::backend::TableStats, option: crate::backend::ReloadOption) -> String {
+    let mut text = format!("{} is {}", format::table_name(s), s.state);
+    match option {
+        crate::backend::ReloadOption::DataReload => {
+            if s.more.full_load_reloaded == Some(true) {
+                text.push_str(", reloaded yes");
+            }
+            if let Some(at) = s.more.full_load_start {
+                text.push_str(&format!(", full load started {}", format::rfc3339(at)));
+            }
+        }
+        crate::backend::ReloadOption::ValidateOnly => {
+            text.push_str(&format!(", validation {}", s.validation_state));
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -90,6 +126,43 @@ mod tests {
             dbname: format!("site_{side}"),
             username: "u".into(),
         })
+    }
+
+    #[test]
+    fn a_reload_read_back_names_each_tables_state() {
+        use crate::backend::{ReloadOption, TableRef, TableStats, TableStatsMore};
+        let reload = Mutation::ReloadTables(
+            TaskRole::Forward,
+            vec![
+                TableRef::parse("customer_orders.orders").unwrap(),
+                TableRef::parse("customer_orders.gone").unwrap(),
+            ],
+            ReloadOption::DataReload,
+        );
+        let stats = vec![TableStats {
+            schema: "customer_orders".into(),
+            table: "orders".into(),
+            state: "Table is being reloaded".into(),
+            more: TableStatsMore {
+                full_load_reloaded: Some(true),
+                full_load_start: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 5).unwrap()),
+                ..TableStatsMore::default()
+            },
+            ..TableStats::default()
+        }];
+        let text = now_true(&reload, &Reread::Tables(TaskRole::Forward, stats), &dbs());
+        assert_eq!(
+            text,
+            "forward task: data-reload of customer_orders.orders, customer_orders.gone: read back: \
+             customer_orders.orders is Table is being reloaded, reloaded yes, full load started 2026-01-01T00:00:05Z; \
+             customer_orders.gone is not in the task's table statistics"
+        );
+        let unknown = unknown(
+            &reload,
+            &BackendError::OutcomeUnknown("no answer within 5s".into()),
+        );
+        assert!(unknown.contains("outcome unknown"), "{unknown}");
+        assert!(!unknown.contains("failed"), "{unknown}");
     }
 
     #[test]
@@ -146,6 +219,7 @@ mod tests {
             last_failure: None,
             start_date: None,
             recovery_checkpoint: None,
+            control_schema: None,
         };
         let start = Mutation::Start(TaskRole::Forward, StartType::ResumeProcessing);
         let text = now_true(&start, &Reread::Task(Box::new(task)), &dbs);

@@ -6,6 +6,7 @@
 
 use super::state::{App, Busy, Pending, Popup};
 use super::{Command, guard};
+use crate::backend::ops::Mutation;
 use crate::backend::{
     BackendError, DatabaseRef, ReloadOption, TableRef, TableStats, TaskRole, TaskSnapshot,
     TaskStatus,
@@ -265,6 +266,15 @@ impl App {
                 "{role} task: {option} of {} accepted",
                 names.join(", ")
             )),
+            // Sent, no answer: DMS may have queued the tables. Never
+            // "failed": the table statistics are read back at once.
+            Err(e @ BackendError::OutcomeUnknown(_)) => {
+                let mutation = Mutation::ReloadTables(role, tables.to_vec(), option);
+                return audit
+                    .into_iter()
+                    .chain(self.outcome_unknown(mutation, &e))
+                    .collect();
+            }
             Err(e) => self.log_error(format!(
                 "{role} task: {option} of {} failed: {e}",
                 names.join(", ")

@@ -276,6 +276,11 @@ pub struct App {
     pub identity: Panel<CallerIdentity>,
     /// Whether there is an AWS identity to read (not in the lab).
     pub identity_wanted: bool,
+    /// The door check's findings for the header badge (empty: all rules
+    /// hold). Read once, again on `r`: task settings rarely change.
+    pub door: Panel<Vec<crate::doctor::Finding>>,
+    /// Whether to run the door check (the TUI; `status` does not).
+    pub door_wanted: bool,
     /// An appmap read under way when a flip answered may hold the pre-flip
     /// item: its result is dropped and the appmap read again.
     pub appmap_refetch: bool,
@@ -288,6 +293,8 @@ pub struct App {
     pub scroll: Scroll,
     /// Filter and sort of the table lists.
     pub table_view: super::tables::TableView,
+    /// Each task's list order and totals, kept in step by `update`.
+    pub table_index: PerTask<super::table_index::TableIndex>,
     /// The open logs view, if any.
     pub logs_view: Option<super::logs::LogsView>,
     /// When and what `y` last copied: the footer says it for a while, so
@@ -346,6 +353,8 @@ impl App {
             appmap: Panel::default(),
             identity: Panel::default(),
             identity_wanted: false,
+            door: Panel::default(),
+            door_wanted: false,
             appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,
@@ -354,6 +363,7 @@ impl App {
             confirm_input: ConfirmInput::default(),
             scroll: Scroll::default(),
             table_view: Default::default(),
+            table_index: Default::default(),
             logs_view: None,
             last_copy: None,
             busy: BTreeSet::new(),

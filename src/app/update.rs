@@ -8,6 +8,7 @@ use super::state::{App, Busy, Focus, LogLevel, PAGE, Pending, Popup};
 use super::{Action, Command, Input, Msg};
 use super::{checklist, guard};
 use crate::backend::ops::{Mutation, Reread};
+use crate::backend::validation::FailuresOf;
 use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
 impl App {
@@ -24,6 +25,7 @@ impl App {
             Input::Action(action) => self.on_action(action),
             Input::Msg(msg) => self.on_msg(*msg),
         };
+        self.index_tables();
         // A tick may also log (the lag meter reports a direction that
         // stopped replicating): a new log entry is drawn too.
         self.dirty |= match clock_before {
@@ -63,6 +65,10 @@ impl App {
         if self.identity_wanted && self.identity.data.is_none() && !self.identity.loading {
             self.identity.loading = true;
             commands.push(Command::FetchIdentity);
+        }
+        if self.door_wanted && self.door.data.is_none() && !self.door.loading {
+            self.door.loading = true;
+            commands.push(Command::FetchDoor);
         }
         commands
     }
@@ -107,6 +113,7 @@ impl App {
                 // the endpoint said it does not implement.
                 self.tables_unsupported = Default::default();
                 self.identity.data = None;
+                self.door.data = None;
                 return self.poll_all();
             }
             Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),
@@ -592,22 +599,24 @@ impl App {
                 if let Ok(task) = &result {
                     self.observe_task(role, before.data.as_ref(), task);
                 }
-                let arn = result.as_ref().ok().map(|t| t.arn.clone());
+                let of = result.as_ref().ok().map(FailuresOf::task);
                 self.tasks[role] = before;
                 self.tasks[role].set(now, result);
-                // The failures are keyed by the task's resource id: asked
-                // as soon as the task (its ARN) is known, beside the rest.
-                if let Some(arn) = arn
+                // The failures are keyed by the task's resource id and kept
+                // in the control schema its settings name: asked as soon as
+                // the task is described, beside the rest.
+                if let Some(of) = of
                     && !self.validation[role].loading
                 {
                     self.validation[role].loading = true;
-                    return vec![Command::FetchValidation(role, arn)];
+                    return vec![Command::FetchValidation(role, of)];
                 }
             }
             Msg::Validation(role, result) => {
                 self.validation[role].set(now, result.map_err(|e| e.to_string()));
             }
             Msg::Identity(result) => self.identity.set(now, result.map_err(|e| e.to_string())),
+            Msg::Door(result) => self.on_door(now, result),
             Msg::Tables(role, result) => {
                 if let Err(e @ BackendError::Unsupported(_)) = &result {
                     self.tables_unsupported[role] = true;
@@ -708,6 +717,7 @@ impl App {
                 Err(e) => self.log_error(outcome::reread_failed(&mutation, &e)),
             },
             Msg::HeartbeatInserted(site, result) => {
+                let audit = self.audit_heartbeat(site, &result);
                 let mut commands = match result {
                     Ok((db, row)) => {
                         self.log_ok(format!(
@@ -725,6 +735,7 @@ impl App {
                     }
                 };
                 commands.extend(self.next_heartbeat(site));
+                commands.insert(0, audit);
                 return commands;
             }
             Msg::TablesReloaded(role, tables, option, result) => {
@@ -769,7 +780,11 @@ impl App {
 
     /// A change's call timed out after it was sent: say so (never
     /// "failed") and read back what is now true.
-    fn outcome_unknown(&mut self, mutation: Mutation, error: &BackendError) -> Vec<Command> {
+    pub(super) fn outcome_unknown(
+        &mut self,
+        mutation: Mutation,
+        error: &BackendError,
+    ) -> Vec<Command> {
         self.log_error(outcome::unknown(&mutation, error));
         vec![Command::Reread(mutation)]
     }
@@ -810,6 +825,11 @@ impl App {
                 let loading = self.appmap.loading;
                 self.appmap.set(now, Ok(items));
                 self.appmap.loading = loading;
+            }
+            Reread::Tables(role, stats) => {
+                let loading = self.tables[role].loading;
+                self.tables[role].set(now, Ok(stats));
+                self.tables[role].loading = loading;
             }
             Reread::Heartbeats(rows) => {
                 let mut commands = Vec::new();
@@ -999,7 +1019,7 @@ impl App {
     /// Rows in the focused table, which bounds its scroll offset.
     fn focused_len(&self) -> usize {
         match self.focus {
-            Focus::Tasks => self.visible_tables(self.selected).len(),
+            Focus::Tasks => self.matching_tables(self.selected),
             Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
             Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),

@@ -79,6 +79,10 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
             aws::cloudwatch::CloudWatchLatency::from_sdk_config(&sdk, config.tasks.clone()),
         )),
         identity: Some(identity),
+        door: Arc::new(aws::pair_setup::AwsPair {
+            sdk: sdk.clone(),
+            config: config.clone(),
+        }),
     })
 }
 
@@ -279,10 +283,10 @@ impl HeartbeatStore for DeferredHeartbeat {
 
     async fn validation_failures(
         &self,
-        task_name: &str,
+        of: &super::validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
-        self.with_store(|s| async move { s.validation_failures(task_name, latest).await })
+        self.with_store(|s| async move { s.validation_failures(of, latest).await })
             .await
     }
 }

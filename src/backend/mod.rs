@@ -124,12 +124,13 @@ pub trait HeartbeatStore: Send + Sync {
     /// on screen, instead of scanning its latest rows.
     async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>>;
     /// DMS's validation failures recorded on this database (as a task's
-    /// target) for the task whose resource id is `task_name`: counts per
-    /// table and type and the newest `latest` rows. A database where no
-    /// task ever validated gives an empty summary, not an error.
+    /// target) for the task `of` names (its resource id, in the control
+    /// schema its settings name): counts per table and type and the newest
+    /// `latest` rows. A database where no task ever validated gives an
+    /// empty summary, not an error.
     async fn validation_failures(
         &self,
-        task_name: &str,
+        of: &validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<validation::ValidationSummary>;
 }
@@ -149,6 +150,13 @@ pub struct CdcLatency {
 pub trait Latency: Send + Sync {
     /// The latest `CDCLatencySource` / `CDCLatencyTarget` of `role`'s task.
     async fn cdc_latency(&self, role: TaskRole) -> BackendResult<CdcLatency>;
+}
+
+/// What the door check reads: the pair's task settings and endpoints
+/// (DMS for real backends, the lab's own pair in the lab).
+#[async_trait]
+pub trait PairReader: Send + Sync {
+    async fn pair(&self) -> BackendResult<crate::doctor::PairSetup>;
 }
 
 /// Who the AWS credentials belong to (STS `GetCallerIdentity`).
@@ -186,4 +194,6 @@ pub struct Backends {
     pub latency: Option<Arc<dyn Latency>>,
     /// The AWS caller identity; `None` where there is no AWS (the lab).
     pub identity: Option<Arc<dyn Identity>>,
+    /// The pair as the door check sees it (the TUI's door badge).
+    pub door: Arc<dyn PairReader>,
 }

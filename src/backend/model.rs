@@ -312,6 +312,12 @@ pub struct TaskSnapshot {
     /// log so a task can be restarted from an exact position.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_checkpoint: Option<String>,
+    /// `ControlTablesSettings.ControlSchema` of the task's settings: where
+    /// DMS writes its control tables (the validation failures among them)
+    /// on the target. `None` when the settings name none (the target
+    /// engine's default applies) or the backend has no such setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_schema: Option<String>,
 }
 
 /// How a task is started.

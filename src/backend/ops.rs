@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::{
     AppMapItem, BackendError, BackendResult, Backends, CallerIdentity, CdcLatency, DbSide,
-    HeartbeatRow, PerDb, Site, StartRequest, StartType, TableStats, TaskRole, TaskSnapshot,
-    routing,
+    HeartbeatRow, PerDb, ReloadOption, Site, StartRequest, StartType, TableRef, TableStats,
+    TaskRole, TaskSnapshot, routing,
 };
 
 /// Runs `fut`, turning a hang into [`BackendError::Timeout`].
@@ -24,13 +24,15 @@ pub async fn with_timeout<T>(
 
 /// A change the cockpit makes: what "outcome unknown" is about, and what
 /// is read back to learn what is now true.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {
     Start(TaskRole, StartType),
     Stop(TaskRole),
     Heartbeat(Site),
     /// Flip a site to the given database.
     Flip(Site, DbSide),
+    /// `ReloadTables` of these tables of a task.
+    ReloadTables(TaskRole, Vec<TableRef>, ReloadOption),
 }
 
 impl Mutation {
@@ -41,6 +43,14 @@ impl Mutation {
             Mutation::Stop(role) => format!("{role} task: stop"),
             Mutation::Heartbeat(site) => format!("heartbeat as {site}"),
             Mutation::Flip(site, to) => format!("flip of {site} to database {to}"),
+            Mutation::ReloadTables(role, tables, option) => format!(
+                "{role} task: {option} of {}",
+                tables
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }
@@ -53,6 +63,8 @@ pub enum Reread {
     /// The latest rows of both databases (a heartbeat may have landed in
     /// either, had someone flipped the site meanwhile).
     Heartbeats(PerDb<Vec<HeartbeatRow>>),
+    /// A task's table statistics (after a reload: whether DMS took it).
+    Tables(TaskRole, Vec<TableStats>),
 }
 
 /// A change's own call timed out: it was sent, so it may have been applied.
@@ -99,14 +111,42 @@ impl Backends {
             })
     }
 
+    /// `ReloadTables`; a timeout is [`BackendError::OutcomeUnknown`]: DMS
+    /// may have queued the tables (the table statistics tell).
+    pub async fn reload_tables(
+        &self,
+        role: TaskRole,
+        tables: &[TableRef],
+        option: ReloadOption,
+    ) -> BackendResult<()> {
+        with_timeout(
+            self.timeout,
+            self.replication.reload_tables(role, tables, option),
+        )
+        .await
+        .map_err(|e| {
+            unknown_on_timeout(
+                |limit| {
+                    format!(
+                        "DMS gave no answer to the {role} task's ReloadTables ({option}) within {}: it may or may not have been applied",
+                        humantime::format_duration(limit)
+                    )
+                },
+                e,
+            )
+        })
+    }
+
     /// Reads back what a change with an unknown outcome is about: the
-    /// task, the appmap, or the latest `rows` heartbeats of both databases.
-    pub async fn reread(&self, mutation: Mutation, rows: usize) -> BackendResult<Reread> {
-        Ok(match mutation {
+    /// task, the appmap, the latest `rows` heartbeats of both databases,
+    /// or a task's table statistics.
+    pub async fn reread(&self, mutation: &Mutation, rows: usize) -> BackendResult<Reread> {
+        Ok(match *mutation {
             Mutation::Start(role, _) | Mutation::Stop(role) => {
                 Reread::Task(Box::new(self.describe_task(role).await?))
             }
             Mutation::Flip(..) => Reread::AppMap(self.read_appmap().await?),
+            Mutation::ReloadTables(role, ..) => Reread::Tables(role, self.task_tables(role).await?),
             Mutation::Heartbeat(_) => {
                 let (a, b) = tokio::join!(
                     self.latest_heartbeats(DbSide::A, rows),
@@ -123,6 +163,12 @@ impl Backends {
 
     pub async fn task_tables(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
         with_timeout(self.timeout, self.replication.table_stats(role)).await
+    }
+
+    /// The door check's findings for the pair (empty: every rule holds).
+    pub async fn door_check(&self) -> BackendResult<Vec<crate::doctor::Finding>> {
+        let pair = with_timeout(self.timeout * 4, self.door.pair()).await?;
+        Ok(crate::doctor::check(&pair))
     }
 
     /// The AWS caller identity, when there is AWS.
@@ -181,19 +227,17 @@ impl Backends {
     }
 
     /// The validation failures of the `role` task, read on its target
-    /// database. `task_arn`'s last part is the resource id DMS writes as
-    /// `TASK_NAME`.
+    /// database, in the control schema its settings name.
     pub async fn validation_failures(
         &self,
         role: TaskRole,
-        task_arn: &str,
+        of: &super::validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
         let db = role.target();
-        let task_name = task_arn.rsplit(':').next().unwrap_or(task_arn);
         with_timeout(
             self.timeout,
-            self.heartbeats[db].validation_failures(task_name, latest),
+            self.heartbeats[db].validation_failures(of, latest),
         )
         .await
         .map_err(|e| self.name_database(db, e))

@@ -155,7 +155,7 @@ fn connect(opts: &OracleConnect) -> oracle::Result<Connection> {
 impl HeartbeatStore for OracleHeartbeat {
     async fn validation_failures(
         &self,
-        _task_name: &str,
+        _of: &super::validation::FailuresOf,
         _latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
         Ok(super::validation::ValidationSummary {

@@ -288,23 +288,18 @@ impl PgHeartbeat {
 impl HeartbeatStore for PgHeartbeat {
     async fn validation_failures(
         &self,
-        task_name: &str,
+        of: &super::validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
-        // DMS's default control schema on a PostgreSQL target; a task whose
-        // settings name another one is not followed yet (see the README).
+        // The control schema the task's settings name, else DMS's default
+        // on a PostgreSQL target.
+        let schema = super::validation::pg_control_schema(of.control_schema.as_deref());
         let latest = i64::try_from(latest).unwrap_or(i64::MAX);
         let call = async {
             // Connect through the adapter first: a database that cannot be
             // reached is named (host, port, why) as for the heartbeats.
             drop(self.connection().await?);
-            super::validation::read_pg(
-                &self.pool,
-                super::validation::PG_DEFAULT_CONTROL_SCHEMA,
-                task_name,
-                latest,
-            )
-            .await
+            super::validation::read_pg(&self.pool, schema, of.task_name(), latest).await
         };
         match tokio::time::timeout(self.call_limit(), call).await {
             Ok(result) => result,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use sqlx::postgres::PgPool;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{BackendError, BackendResult};
+use super::{BackendError, BackendResult, TaskSnapshot};
 
 /// The table DMS writes validation failures to.
 pub const FAILURES_TABLE: &str = "awsdms_validation_failures_v1";
@@ -60,9 +60,9 @@ impl ValidationSummary {
     }
 }
 
-/// The control schema from the task settings JSON (`ControlTablesSettings
-/// .ControlSchema`), else PostgreSQL's default.
-pub fn control_schema(settings: Option<&str>) -> String {
+/// `ControlTablesSettings.ControlSchema` of a task's settings JSON
+/// (`ReplicationTaskSettings`), when it names one.
+pub fn control_schema_of(settings: Option<&str>) -> Option<String> {
     settings
         .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
         .and_then(|v| {
@@ -71,7 +71,38 @@ pub fn control_schema(settings: Option<&str>) -> String {
                 .map(str::to_string)
         })
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| PG_DEFAULT_CONTROL_SCHEMA.to_string())
+}
+
+/// The schema to read on a PostgreSQL target: the one the task's settings
+/// name, else DMS's default there.
+pub fn pg_control_schema(named: Option<&str>) -> &str {
+    named
+        .filter(|s| !s.is_empty())
+        .unwrap_or(PG_DEFAULT_CONTROL_SCHEMA)
+}
+
+/// Which task's failures to read and where: the task's ARN (its last part,
+/// the resource id, is what DMS writes as `TASK_NAME`) and the control
+/// schema its settings name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailuresOf {
+    pub task_arn: String,
+    pub control_schema: Option<String>,
+}
+
+impl FailuresOf {
+    /// Where the failures of the task DMS described as `task` are.
+    pub fn task(task: &TaskSnapshot) -> Self {
+        FailuresOf {
+            task_arn: task.arn.clone(),
+            control_schema: task.control_schema.clone(),
+        }
+    }
+
+    /// The task's resource id: the last part of its ARN.
+    pub fn task_name(&self) -> &str {
+        self.task_arn.rsplit(':').next().unwrap_or(&self.task_arn)
+    }
 }
 
 /// `"schema"`, refusing what is not a plain identifier (the name goes into
@@ -174,14 +205,27 @@ mod tests {
 
     #[test]
     fn the_control_schema_comes_from_the_settings_or_is_public() {
-        assert_eq!(control_schema(None), "public");
-        assert_eq!(control_schema(Some("{}")), "public");
+        assert_eq!(control_schema_of(None), None);
+        assert_eq!(control_schema_of(Some("{}")), None);
         assert_eq!(
-            control_schema(Some(
-                r#"{"ControlTablesSettings":{"ControlSchema":"dmslogs"}}"#
-            )),
-            "dmslogs"
+            control_schema_of(Some(r#"{"ControlTablesSettings":{"ControlSchema":""}}"#)),
+            None
         );
+        let named = control_schema_of(Some(
+            r#"{"ControlTablesSettings":{"ControlSchema":"dmslogs"}}"#,
+        ));
+        assert_eq!(named.as_deref(), Some("dmslogs"));
+        assert_eq!(pg_control_schema(named.as_deref()), "dmslogs");
+        assert_eq!(pg_control_schema(None), "public");
+    }
+
+    #[test]
+    fn the_task_name_is_the_last_part_of_the_arn() {
+        let of = FailuresOf {
+            task_arn: "arn:aws:dms:us-east-1:123456789012:task:FWDRESOURCE".into(),
+            control_schema: None,
+        };
+        assert_eq!(of.task_name(), "FWDRESOURCE");
     }
 
     #[test]

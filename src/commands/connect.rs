@@ -41,6 +41,8 @@ pub struct LabSpec {
     pub refresh: Duration,
     /// `--apply-delay`: each task applies a change no sooner than this.
     pub apply_delay: Duration,
+    /// `--validate`: the tasks to turn data validation on for.
+    pub validate: Vec<crate::backend::TaskRole>,
 }
 
 impl Default for LabSpec {
@@ -51,6 +53,7 @@ impl Default for LabSpec {
             transition_delay: Duration::from_millis(800),
             refresh: Duration::from_secs(1),
             apply_delay: Duration::ZERO,
+            validate: Vec::new(),
         }
     }
 }
@@ -115,6 +118,9 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
     })
     .await
     .map_err(|e| Failure::BadInput(e.to_string()))?;
+    for role in spec.validate {
+        lab.enable_validation(role).await?;
+    }
     let timeout = Duration::from_secs(5);
     let backends = lab.backends(timeout, global.read_only);
     Ok(Connected {
@@ -181,6 +187,7 @@ pub async fn target(global: &GlobalArgs, target: &TargetArgs) -> Result<Connecte
             LabSpec {
                 data_dir: target.data_dir.clone(),
                 apply_delay: target.apply_delay.unwrap_or_default(),
+                validate: target.validate.clone(),
                 ..LabSpec::default()
             },
         )

@@ -118,6 +118,23 @@ impl<'a> Audit<'a> {
         ));
     }
 
+    /// One headless heartbeat insert, as the TUI audits a key press
+    /// (`App::audit_heartbeat`); `app` only supplies mode and identity.
+    pub fn heartbeat(
+        &self,
+        app: &mut App,
+        site: crate::backend::Site,
+        outcome: &Result<
+            (crate::backend::DbSide, crate::backend::HeartbeatRow),
+            crate::backend::BackendError,
+        >,
+    ) {
+        app.now = Utc::now();
+        if let crate::app::Command::Audit(record) = app.audit_heartbeat(site, outcome) {
+            self.write(*record);
+        }
+    }
+
     /// An action that was sent, with what came back.
     pub fn outcome<T>(
         &self,

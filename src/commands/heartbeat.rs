@@ -115,7 +115,22 @@ async fn insert_all(
     args: &HeartbeatArgs,
 ) -> Result<Report, Failure> {
     let backends = &connected.backends;
-    guard::check_writable(&backends.mode, "insert a heartbeat").map_err(Failure::BadInput)?;
+    let audit = super::audit_log(connected);
+    if let Err(e) = guard::check_writable(&backends.mode, "insert a heartbeat") {
+        audit.refused(connected, &format!("heartbeat as {}", args.site), None, &e);
+        return Err(Failure::BadInput(e));
+    }
+    let mut app = crate::app::App::new(
+        backends.mode.clone(),
+        backends.databases.clone(),
+        connected.settings.clone(),
+        chrono::Utc::now(),
+    );
+    // The audit lines name the AWS caller, as the TUI's do.
+    if let Some(identity) = backends.caller_identity().await {
+        app.identity
+            .set(chrono::Utc::now(), identity.map_err(|e| e.to_string()));
+    }
     let mut inserted = Vec::new();
     let mut failed = Vec::new();
     for n in 0..args.count {
@@ -124,7 +139,9 @@ async fn insert_all(
         }
         // Looked up afresh each time: a flip in between is honoured.
         let site = args.site;
-        match backends.insert_heartbeat_as(site).await {
+        let outcome = backends.insert_heartbeat_as(site).await;
+        audit.heartbeat(&mut app, site, &outcome);
+        match outcome {
             Ok((db, row)) => inserted.push(Inserted {
                 database: db,
                 id: row.id,

@@ -13,6 +13,7 @@ pub async fn run(global: &GlobalArgs, args: &LabArgs) -> Outcome {
             transition_delay: args.transition_delay,
             refresh: args.refresh,
             apply_delay: args.apply_delay.unwrap_or_default(),
+            validate: args.validate.clone(),
         },
     )
     .await?;

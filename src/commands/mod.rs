@@ -76,7 +76,7 @@ pub async fn after_change(
     }
     let mut text = outcome::unknown(&mutation, &error);
     text.push('\n');
-    match backends.reread(mutation, 10).await {
+    match backends.reread(&mutation, 10).await {
         Ok(found) => text.push_str(&outcome::now_true(&mutation, &found, &backends.databases)),
         Err(e) => text.push_str(&outcome::reread_failed(&mutation, &e)),
     }

@@ -6,21 +6,22 @@
 
 use super::confirm::{ask, confirm};
 use super::connect;
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, after_change};
 use crate::app::{guard, reload};
-use crate::backend::ReloadOption;
-use crate::backend::ops::with_timeout;
+use crate::backend::ops::Mutation;
+use crate::backend::{Backends, ReloadOption};
 use crate::cli::{GlobalArgs, TaskReloadArgs};
 
 pub async fn run(global: &GlobalArgs, args: &TaskReloadArgs) -> Outcome {
     let connected = connect::target(global, &args.target).await?;
-    let result = run_on(&connected, args).await;
+    let result = run_on(&connected.backends, args).await;
     connected.close().await;
     result
 }
 
-async fn run_on(connected: &connect::Connected, args: &TaskReloadArgs) -> Outcome {
-    let backends = &connected.backends;
+/// The command on open backends. A call that timed out is "outcome
+/// unknown": said, the table statistics read back, and exit 1.
+pub async fn run_on(backends: &Backends, args: &TaskReloadArgs) -> Outcome {
     let role = args.task;
     let option = if args.validate_only {
         ReloadOption::ValidateOnly
@@ -57,13 +58,10 @@ async fn run_on(connected: &connect::Connected, args: &TaskReloadArgs) -> Outcom
     if !go {
         return Err(Failure::Failed("cancelled: nothing was changed".into()));
     }
-    with_timeout(
-        backends.timeout,
-        backends
-            .replication
-            .reload_tables(role, &args.tables, option),
-    )
-    .await?;
+    if let Err(e) = backends.reload_tables(role, &args.tables, option).await {
+        let mutation = Mutation::ReloadTables(role, args.tables.clone(), option);
+        return Err(after_change(backends, mutation, e, |e| e.to_string()).await);
+    }
     let names: Vec<String> = args.tables.iter().map(ToString::to_string).collect();
     println!(
         "{role} task {}: {option} of {} accepted",

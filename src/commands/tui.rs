@@ -27,6 +27,7 @@ pub async fn run(global: &GlobalArgs, connected: Connected) -> Outcome {
         Utc::now(),
     );
     app.identity_wanted = connected.backends.identity.is_some();
+    app.door_wanted = true;
     let result = crate::runtime::run(
         app,
         connected.backends.clone(),

@@ -65,13 +65,22 @@ pub(crate) async fn seed_tasks(conn: &mut SqliteConnection) -> sqlx::Result<()> 
 
 /// What the lab does for one table of `role`'s task, in words, for the
 /// table detail: the screen must never pass the lab off as DMS.
-fn simulated(role: TaskRole, table: &str) -> String {
+fn simulated(role: TaskRole, table: &str, validates: bool) -> String {
     let (from, to) = (role.source(), role.target());
+    let validation = if validates {
+        format!(
+            "Validation compares every row of site {from} with site {to} by key once loaded, after \
+             changes and on validate-only, and records differences in awsdms_validation_failures_v1 \
+             of site {to}."
+        )
+    } else {
+        format!("No data validation (turn it on with `dms-cockpit lab --validate {role}`).")
+    };
     format!(
         "lab: the simulated DMS copies {SCHEMA}.{table} from SQLite site {from} to site {to}: \
          a full load from one consistent snapshot, then the change log captured by triggers, \
          applied in order, exactly once; the counters are kept in site {to} in the same \
-         transaction as the rows they count. No data validation, no DDL, no LOB handling."
+         transaction as the rows they count. {validation} No DDL, no LOB handling."
     )
 }
 
@@ -194,6 +203,8 @@ impl Dms {
         let malformed = |e: String| {
             BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)))
         };
+        let validates = self.validates(role).await?;
+        let validation = self.validation_view(role).await?;
         let mut stats = Vec::with_capacity(rows.len());
         let mut finished = None;
         let mut all_loaded = !rows.is_empty();
@@ -218,6 +229,7 @@ impl Dms {
             } else {
                 state
             };
+            let checked = validation.get(&tbl);
             stats.push(TableStats {
                 schema: SCHEMA.to_string(),
                 state,
@@ -227,7 +239,10 @@ impl Dms {
                 deletes,
                 ddls,
                 errors: r.get("errors"),
-                validation_state: "Not enabled".to_string(),
+                validation_state: checked.map_or_else(
+                    || super::validation::NOT_ENABLED.to_string(),
+                    |v| v.state.clone(),
+                ),
                 last_update: clock::parse_opt(r.get("last_update")).map_err(malformed)?,
                 more: TableStatsMore {
                     // The lab applies exactly what it captured, in the
@@ -239,7 +254,10 @@ impl Dms {
                     full_load_start: clock::parse_opt(r.get("load_started")).map_err(malformed)?,
                     full_load_end: loaded_at,
                     full_load_reloaded: loaded_at.map(|_| reloaded),
-                    simulated: Some(simulated(role, &tbl)),
+                    validation_pending_records: checked.map_or(0, |v| v.pending),
+                    validation_failed_records: checked.map_or(0, |v| v.failed),
+                    validation_state_details: checked.and_then(|v| v.details.clone()),
+                    simulated: Some(simulated(role, &tbl, validates)),
                     ..TableStatsMore::default()
                 },
                 table: tbl,
@@ -296,6 +314,7 @@ impl Dms {
             last_failure: task.last_failure,
             start_date: task.first_start,
             recovery_checkpoint: position.map(|p| format!("lab:{}:seq:{p}", role.source())),
+            control_schema: None,
         })
     }
 

@@ -266,7 +266,10 @@ impl Dms {
                 Ok(())
             }
             Some((spec, _)) => self.load_table(task, spec).await,
-            None => self.apply_changes(task).await,
+            None => {
+                self.apply_changes(task).await?;
+                self.validate_due(task).await
+            }
         }
     }
 

@@ -9,7 +9,8 @@
 //! Layout: `datadir` recognises or creates the directory, `schema` holds
 //! the DDL and triggers, `dms` the task control plane, `engine` the
 //! background full load and change apply, `site` the heartbeat store,
-//! `appmap` the local appmap, `traffic` the optional application writer.
+//! `appmap` the local appmap, `traffic` the optional application writer,
+//! `reload` and `validation` the table-level DMS features.
 
 mod appmap;
 mod clock;
@@ -22,6 +23,7 @@ mod reload;
 mod schema;
 mod site;
 mod traffic;
+mod validation;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -35,7 +37,7 @@ pub use error::LabError;
 pub use traffic::TrafficReport;
 
 use crate::backend::{
-    BackendError, Backends, DatabaseRef, DbSide, Engine, HeartbeatStore, ModeInfo, PerDb,
+    BackendError, Backends, DatabaseRef, DbSide, Engine, HeartbeatStore, ModeInfo, PerDb, TaskRole,
 };
 
 /// How to run a lab.
@@ -109,6 +111,12 @@ impl Lab {
     pub async fn open(opts: LabOptions) -> Result<Lab, LabError> {
         opts.validate()?;
         let (pools, created) = datadir::open(&opts.data_dir).await?;
+        validation::ensure_tables(&pools.control, &pools.sites)
+            .await
+            .map_err(|e| LabError::Database {
+                path: opts.data_dir.clone(),
+                detail: format!("cannot create the validation tables: {e}"),
+            })?;
         tracing::info!(
             dir = %opts.data_dir.display(),
             created,
@@ -201,7 +209,14 @@ impl Lab {
             timeout,
             latency: None,
             identity: None,
+            door: Arc::new(LabPair),
         }
+    }
+
+    /// Turns data validation on for `role`'s task in this lab directory
+    /// (the lab's `ValidationSettings.EnableValidation`); it stays on.
+    pub async fn enable_validation(&self, role: TaskRole) -> Result<(), BackendError> {
+        self.dms.enable_validation(role).await
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -261,5 +276,16 @@ pub(crate) fn db_error(what: &str, e: sqlx::Error) -> BackendError {
             }
         }
         _ => BackendError::Other(format!("{what}: {e}")),
+    }
+}
+
+/// The door check's port in the lab: the lab's pair follows every rule
+/// (`doctor --lab --fixture RULE` shows each broken one).
+struct LabPair;
+
+#[async_trait::async_trait]
+impl crate::backend::PairReader for LabPair {
+    async fn pair(&self) -> crate::backend::BackendResult<crate::doctor::PairSetup> {
+        Ok(crate::doctor::lab::pair())
     }
 }

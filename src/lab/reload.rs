@@ -69,6 +69,10 @@ impl Dms {
                     .execute(&mut *tx)
                     .await
                     .map_err(err)?;
+                    // The reloaded table is validated afresh.
+                    super::validation::clear_failures(&mut tx, role, &t.table)
+                        .await
+                        .map_err(err)?;
                 }
                 tx.commit().await.map_err(err)?;
                 for t in tables {
@@ -86,13 +90,5 @@ impl Dms {
                 Ok(())
             }
         }
-    }
-
-    /// `validate-only`: DMS only allows it when the task validates.
-    async fn revalidate(&self, role: TaskRole, _tables: &[TableRef]) -> BackendResult<()> {
-        Err(BackendError::InvalidState(format!(
-            "validation is not enabled for lab task {}: validate-only applies only to a task that validates",
-            task_id(role)
-        )))
     }
 }

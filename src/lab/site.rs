@@ -32,15 +32,14 @@ impl LabHeartbeats {
 
 #[async_trait]
 impl HeartbeatStore for LabHeartbeats {
-    /// The lab's DMS emulator does not validate: no task ever wrote a
-    /// failure here, which is an empty summary (as on a real target whose
-    /// tasks never validated), not an error.
+    /// What the simulated DMS's validation recorded here, as this site
+    /// database's task target (`awsdms_validation_failures_v1`).
     async fn validation_failures(
         &self,
-        _task_name: &str,
-        _latest: usize,
+        of: &crate::backend::validation::FailuresOf,
+        latest: usize,
     ) -> BackendResult<crate::backend::validation::ValidationSummary> {
-        Ok(crate::backend::validation::ValidationSummary::default())
+        super::validation::read_failures(&self.pool, of.task_name(), latest).await
     }
 
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {

@@ -73,10 +73,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
     match command {
         Command::FetchTask(role) => Msg::Task(role, backends.describe_task(role).await),
         Command::FetchTables(role) => Msg::Tables(role, backends.task_tables(role).await),
-        Command::FetchValidation(role, arn) => Msg::Validation(
+        Command::FetchValidation(role, of) => Msg::Validation(
             role,
             backends
-                .validation_failures(role, &arn, crate::app::VALIDATION_LATEST)
+                .validation_failures(role, &of, crate::app::VALIDATION_LATEST)
                 .await,
         ),
         Command::FetchHeartbeats(db) => Msg::Heartbeats(
@@ -88,6 +88,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Replicas(db, ids, result)
         }
         Command::FetchAppMap => Msg::AppMap(backends.read_appmap().await),
+        Command::FetchDoor => Msg::Door(backends.door_check().await),
         Command::FetchIdentity => {
             Msg::Identity(backends.caller_identity().await.unwrap_or_else(|| {
                 Err(crate::backend::BackendError::Other(
@@ -100,10 +101,10 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
             Msg::Started(role, request, result)
         }
         Command::StopTask(role) => Msg::Stopped(role, backends.stop_task(role).await),
-        Command::Reread(mutation) => Msg::Reread(
-            mutation,
-            backends.reread(mutation, context.heartbeat_rows).await,
-        ),
+        Command::Reread(mutation) => {
+            let found = backends.reread(&mutation, context.heartbeat_rows).await;
+            Msg::Reread(mutation, found)
+        }
         Command::InsertHeartbeat(site) => {
             Msg::HeartbeatInserted(site, backends.insert_heartbeat_as(site).await)
         }
@@ -130,11 +131,7 @@ pub async fn run(backends: &Backends, context: &Context, command: Command) -> Ms
                 .map(|rows| (rows, chrono::Utc::now())),
         ),
         Command::ReloadTables(role, tables, option) => {
-            let result = with_timeout(
-                limit,
-                backends.replication.reload_tables(role, &tables, option),
-            )
-            .await;
+            let result = backends.reload_tables(role, &tables, option).await;
             Msg::TablesReloaded(role, tables, option, result)
         }
         // The event loop copies itself, between frames; this arm serves
@@ -171,6 +168,7 @@ fn msg_error(msg: &Msg) -> Option<String> {
         | Msg::Replicas(_, _, Err(e))
         | Msg::AppMap(Err(e))
         | Msg::Identity(Err(e))
+        | Msg::Door(Err(e))
         | Msg::FlipReread(_, Err(e))
         | Msg::Started(_, _, Err(e))
         | Msg::Stopped(_, Err(e))

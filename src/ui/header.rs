@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
+use crate::app::door::DoorBadge;
 use crate::app::{App, Panel};
 use crate::backend::{DbSide, TaskRole};
 use crate::format;
@@ -65,6 +66,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.error,
         )]
     };
+    if app.door_wanted {
+        second.push(Span::styled(" │ ", theme.dim));
+        second.push(door_badge(app, theme));
+    }
     second.push(Span::styled(" │ data age ", theme.dim));
     for (i, (name, age)) in items.iter().enumerate() {
         if i > 0 {
@@ -74,6 +79,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let lines = vec![Line::from(first), Line::from(second)];
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The door check (`doctor`'s rules) in a few characters; the event log
+/// holds each finding in full.
+fn door_badge(app: &App, theme: &Theme) -> Span<'static> {
+    match app.door_badge() {
+        DoorBadge::Unknown => Span::styled("door …", theme.dim),
+        DoorBadge::Ok => Span::styled("✓ door ok", theme.ok),
+        DoorBadge::Findings(rules) => {
+            let more = match rules.len() {
+                1 => String::new(),
+                n => format!(" +{}", n - 1),
+            };
+            Span::styled(format!("✖ door: {}{more}", rules[0]), theme.error)
+        }
+        DoorBadge::Unreadable => Span::styled("? door unreadable", theme.warn),
+    }
 }
 
 /// The header's short name for a failing call: `tasks.forward.tables` is

@@ -35,3 +35,71 @@ pub fn unique(prefix: &str) -> String {
         .subsec_nanos();
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
+
+/// A replication instance and one task on it with `settings`; returns the
+/// instance identifier and the task's identifier and ARN.
+pub async fn task_with(
+    dms: &aws_sdk_databasemigration::Client,
+    settings: &str,
+) -> (String, String, String) {
+    let instance_id = unique("ri");
+    let instance = dms
+        .create_replication_instance()
+        .replication_instance_identifier(&instance_id)
+        .replication_instance_class("dms.t3.micro")
+        .send()
+        .await
+        .expect("create replication instance")
+        .replication_instance
+        .unwrap()
+        .replication_instance_arn
+        .unwrap();
+    let mut endpoints = Vec::new();
+    for (kind, engine) in [
+        (
+            aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Source,
+            "oracle",
+        ),
+        (
+            aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Target,
+            "postgres",
+        ),
+    ] {
+        endpoints.push(
+            dms.create_endpoint()
+                .endpoint_identifier(unique(engine))
+                .endpoint_type(kind)
+                .engine_name(engine)
+                .server_name("db.example")
+                .port(5432)
+                .database_name("orders")
+                .username("dms")
+                .password("not-a-real-password")
+                .send()
+                .await
+                .expect("create endpoint")
+                .endpoint
+                .unwrap()
+                .endpoint_arn
+                .unwrap(),
+        );
+    }
+    let task_id = unique("forward");
+    let arn = dms
+        .create_replication_task()
+        .replication_task_identifier(&task_id)
+        .source_endpoint_arn(&endpoints[0])
+        .target_endpoint_arn(&endpoints[1])
+        .replication_instance_arn(instance)
+        .migration_type(aws_sdk_databasemigration::types::MigrationTypeValue::FullLoadAndCdc)
+        .table_mappings(r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}"#)
+        .replication_task_settings(settings)
+        .send()
+        .await
+        .expect("create replication task")
+        .replication_task
+        .unwrap()
+        .replication_task_arn
+        .unwrap();
+    (instance_id, task_id, arn)
+}

@@ -25,12 +25,26 @@ pub async fn create(pool: &PgPool, schema: &str) {
 /// One failure of `task` on `customer_orders.<table>`, as DMS records it
 /// (`at` is `YYYY-MM-DD HH:MM:SS`, `kind` the failure type).
 pub async fn insert(pool: &PgPool, task: &str, table: &str, at: &str, kind: &str, key: &str) {
-    sqlx::query(
-        r#"INSERT INTO public.awsdms_validation_failures_v1
+    insert_into(pool, "public", task, table, at, kind, key).await
+}
+
+/// [`insert`] into the table in control schema `schema`.
+#[allow(dead_code)] // not every test binary names a schema
+pub async fn insert_into(
+    pool: &PgPool,
+    schema: &str,
+    task: &str,
+    table: &str,
+    at: &str,
+    kind: &str,
+    key: &str,
+) {
+    sqlx::query(AssertSqlSafe(format!(
+        r#"INSERT INTO {schema}.awsdms_validation_failures_v1
            ("TASK_NAME", "TABLE_OWNER", "TABLE_NAME", "FAILURE_TIME", "KEY_TYPE", "KEY",
             "FAILURE_TYPE", "DETAILS")
-           VALUES ($1, 'customer_orders', $2, $3::timestamp, 'Row', $4, $5, 'amount_cents differs')"#,
-    )
+           VALUES ($1, 'customer_orders', $2, $3::timestamp, 'Row', $4, $5, 'amount_cents differs')"#
+    )))
     .bind(task)
     .bind(table)
     .bind(at)

@@ -138,7 +138,9 @@ impl DmsReplication {
             .client
             .describe_replication_tasks()
             .filters(filter)
-            .without_settings(true)
+            // With the settings: their control schema says where the
+            // validation failures are on the target.
+            .without_settings(false)
             .send()
             .await;
         let out = match result {
@@ -297,6 +299,9 @@ impl Replication for DmsReplication {
             last_failure: task.last_failure_message().map(str::to_string),
             start_date: task.replication_task_start_date().and_then(to_chrono),
             recovery_checkpoint: task.recovery_checkpoint().map(str::to_string),
+            control_schema: crate::backend::validation::control_schema_of(
+                task.replication_task_settings(),
+            ),
         })
     }
 

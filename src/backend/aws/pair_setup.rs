@@ -25,6 +25,19 @@ fn filter(name: &str, value: &str) -> BackendResult<Filter> {
         .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))
 }
 
+/// The door check's port for real backends: reads the configured pair.
+pub struct AwsPair {
+    pub sdk: SdkConfig,
+    pub config: Config,
+}
+
+#[async_trait::async_trait]
+impl crate::backend::PairReader for AwsPair {
+    async fn pair(&self) -> BackendResult<PairSetup> {
+        read(&self.sdk, &self.config, self.config.timeout).await
+    }
+}
+
 /// The pair named by `config`, each call under `timeout`.
 pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> BackendResult<PairSetup> {
     let client = Client::new(sdk);
