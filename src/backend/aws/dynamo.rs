@@ -597,6 +597,13 @@ impl AppMapStore for DynamoAppMap {
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            // Sent once: after a lost answer the cockpit reads back what is
+            // true rather than letting the SDK send the flip again.
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::config::Builder::default()
+                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await;
         match result {

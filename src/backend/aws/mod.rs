@@ -108,6 +108,18 @@ const THROTTLED: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "KMSThrottlingFault",
 ];
+/// The calls that change something: an answer lost after one was sent
+/// leaves its outcome unknown (see [`map_sdk_error`]).
+const CHANGES: &[&str] = &[
+    "dms:StartReplicationTask",
+    "dms:StopReplicationTask",
+    "dms:ReloadTables",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+];
+
 const ACCESS_DENIED: &[&str] = &[
     "AccessDeniedFault",
     "AccessDeniedException",
@@ -205,6 +217,18 @@ where
         SdkError::TimeoutError(_) => BackendError::Unavailable(format!(
             "no answer from {service} at {endpoint} for {action} in time: check network/endpoint"
         )),
+        // The request went out and the connection closed before the answer
+        // was complete (hyper's IncompleteMessage): a change may have been
+        // applied. Said as such, never as "failed", so it is read back.
+        SdkError::DispatchFailure(dispatch)
+            if CHANGES.contains(action)
+                && dispatch.as_other()
+                    == Some(aws_smithy_types::retry::ErrorKind::TransientError) =>
+        {
+            BackendError::OutcomeUnknown(format!(
+                "the connection to {service} at {endpoint} closed before the answer to {action} on {subject} arrived ({chain}): it may or may not have been applied"
+            ))
+        }
         SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
             BackendError::Unavailable(format!(
                 "no answer from {service} at {endpoint} for {action} in time ({chain}): check network/endpoint"
