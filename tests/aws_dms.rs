@@ -672,7 +672,7 @@ async fn aws_error_codes_become_messages_that_say_what_to_do() {
     };
     assert!(msg.contains("aws sso login"), "{msg}");
 
-    // Throttling: its own kind, so the cockpit backs off.
+    // Throttling: its own kind (polls back off; a change says to retry).
     let (d, s) = start_error(|| {
         StartReplicationTaskError::generic(meta("ThrottlingException", "Rate exceeded"))
     });
@@ -690,7 +690,8 @@ async fn aws_error_codes_become_messages_that_say_what_to_do() {
         panic!("expected Throttled, got {err:?}")
     };
     assert!(msg.contains("throttled"), "{msg}");
-    assert!(msg.contains("polling it less often"), "{msg}");
+    // A start is sent once: refused, not applied, and said so.
+    assert!(msg.contains("not applied; try again in a moment"), "{msg}");
 
     // Invalid state: the message says the task's state and the way out.
     let (d, s) = start_error(|| {

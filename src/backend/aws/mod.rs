@@ -170,6 +170,12 @@ where
                 BackendError::InvalidState(format!(
                     "{service} refused {action} on {subject} ({code}: {message})"
                 ))
+            } else if THROTTLED.contains(&code) && CHANGES.contains(action) {
+                // A change is sent once (no SDK retries): refused, so not
+                // applied; the person decides when to ask again.
+                BackendError::Throttled(format!(
+                    "{service} throttled {action} on {subject} ({code}): not applied; try again in a moment"
+                ))
             } else if THROTTLED.contains(&code) {
                 BackendError::Throttled(format!(
                     "{service} throttled {action} on {subject} ({code}): polling it less often until it answers"
@@ -316,6 +322,18 @@ mod tests {
         assert!(matches!(
             service("ProvisionedThroughputExceededException", 400),
             BackendError::Throttled(m) if m.contains("polling it less often")
+        ));
+        // A throttled change was refused: it says so, not "polling".
+        let flip =
+            GetItemError::generic(ErrorMetadata::builder().code("ThrottlingException").build());
+        let raw = HttpResponse::new(400.try_into().unwrap(), SdkBody::empty());
+        let change = CallContext {
+            action: "dynamodb:TransactWriteItems",
+            ..ctx()
+        };
+        assert!(matches!(
+            map_sdk_error(&SdkError::service_error(flip, raw), &change),
+            BackendError::Throttled(m) if m.ends_with("(ThrottlingException): not applied; try again in a moment")
         ));
         assert!(matches!(
             service("AccessDeniedException", 400),
