@@ -208,9 +208,12 @@ pub async fn resolve_source(
         PasswordSource::None => Ok(None),
         PasswordSource::Env(var) => match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Some(Password::new(v))),
-            _ => Err(BackendError::Denied(format!(
-                "{what} comes from ${var}, which is not set: export it, or change {env_key}"
-            ))),
+            _ => Err(BackendError::Denied(
+                format!(
+                    "{what} comes from ${var}, which is not set: export it, or change {env_key}"
+                )
+                .into(),
+            )),
         },
         PasswordSource::Secret(id) => aws::secrets::secret_password(secrets, id)
             .await

@@ -11,6 +11,7 @@ pub mod ops;
 pub mod oracle;
 pub mod pair;
 pub mod postgres;
+pub mod reason;
 pub mod reload;
 pub mod routing;
 pub mod validation;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 
 pub use model::*;
 pub use pair::{PerDb, PerTask};
+pub use reason::Reason;
 pub use reload::{ReloadOption, TableRef};
 
 /// What went wrong in a backend call, already phrased for a person: the
@@ -30,45 +32,45 @@ pub use reload::{ReloadOption, TableRef};
 pub enum BackendError {
     /// The peer could not be reached or refused the connection.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(#[source] Reason),
     /// A change (start, stop, flip, heartbeat insert) was sent and no answer
     /// came in time: it may or may not have been applied. Never reported
     /// as a failure; the cockpit reads back what is now true.
     #[error("{0}")]
-    OutcomeUnknown(String),
+    OutcomeUnknown(#[source] Reason),
     /// The service refused the call for its request rate (DMS
     /// `ThrottlingException`, DynamoDB
     /// `ProvisionedThroughputExceededException`, …) after the SDK's own
     /// retries: the cockpit polls that backend less often until it answers
     /// (see [`crate::app::backoff`]).
     #[error("{0}")]
-    Throttled(String),
+    Throttled(#[source] Reason),
     /// The call did not answer within the configured timeout.
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),
     /// The thing asked for does not exist (task, table, item).
     #[error("{0}")]
-    NotFound(String),
+    NotFound(#[source] Reason),
     /// The peer refused the call in its current state (e.g. starting a
     /// running task).
     #[error("{0}")]
-    InvalidState(String),
+    InvalidState(#[source] Reason),
     /// A conditional write lost: someone changed the data underneath.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(#[source] Reason),
     /// Permissions, credentials or configuration do not allow the call.
     #[error("{0}")]
-    Denied(String),
+    Denied(#[source] Reason),
     /// The endpoint does not implement the call at all (an emulator such as
     /// moto lacks it). Not retried by the SDK and not re-asked on every
     /// refresh: asking again cannot change the answer.
     #[error("{0}")]
-    Unsupported(String),
+    Unsupported(#[source] Reason),
     /// Data came back in a shape the cockpit does not accept.
     #[error("{0}")]
-    Malformed(String),
+    Malformed(#[source] Reason),
     #[error("{0}")]
-    Other(String),
+    Other(#[source] Reason),
 }
 
 pub type BackendResult<T> = Result<T, BackendError>;

@@ -70,7 +70,7 @@ pub enum Reread {
 /// A change's own call timed out: it was sent, so it may have been applied.
 fn unknown_on_timeout(what: impl FnOnce(Duration) -> String, e: BackendError) -> BackendError {
     match e {
-        BackendError::Timeout(limit) => BackendError::OutcomeUnknown(what(limit)),
+        BackendError::Timeout(limit) => BackendError::OutcomeUnknown(what(limit).into()),
         other => other,
     }
 }
@@ -178,10 +178,13 @@ impl Backends {
             with_timeout(self.timeout, source.caller())
                 .await
                 .map_err(|e| match e {
-                    BackendError::Timeout(limit) => BackendError::Unavailable(format!(
-                        "STS gave no answer to GetCallerIdentity within {}",
-                        humantime::format_duration(limit)
-                    )),
+                    BackendError::Timeout(limit) => BackendError::Unavailable(
+                        format!(
+                            "STS gave no answer to GetCallerIdentity within {}",
+                            humantime::format_duration(limit)
+                        )
+                        .into(),
+                    ),
                     other => other,
                 }),
         )
@@ -246,12 +249,15 @@ impl Backends {
     /// A bare timeout says nothing about where: name the database.
     fn name_database(&self, db: DbSide, e: BackendError) -> BackendError {
         match e {
-            BackendError::Timeout(limit) => BackendError::Unavailable(format!(
-                "database {db} ({} {}) gave no answer within {}: is it running and reachable?",
-                self.databases[db].engine,
-                self.databases[db].address(),
-                humantime::format_duration(limit)
-            )),
+            BackendError::Timeout(limit) => BackendError::Unavailable(
+                format!(
+                    "database {db} ({} {}) gave no answer within {}: is it running and reachable?",
+                    self.databases[db].engine,
+                    self.databases[db].address(),
+                    humantime::format_duration(limit)
+                )
+                .into(),
+            ),
             other => other,
         }
     }
@@ -261,7 +267,8 @@ impl Backends {
     /// database it names.
     pub async fn insert_heartbeat_as(&self, site: Site) -> BackendResult<(DbSide, HeartbeatRow)> {
         let items = self.read_appmap().await?;
-        let db = routing::route(&items, site, &self.databases).map_err(BackendError::Other)?;
+        let db = routing::route(&items, site, &self.databases)
+            .map_err(|e| BackendError::Other(e.into()))?;
         let row = with_timeout(self.timeout, self.heartbeats[db].insert(site))
             .await
             .map_err(|e| {
@@ -291,15 +298,15 @@ impl Backends {
         who: &str,
     ) -> BackendResult<(AppMapItem, DbSide)> {
         let items = self.read_appmap().await?;
-        let (current, to) =
-            routing::flip_target(&items, site, &self.databases).map_err(BackendError::Other)?;
+        let (current, to) = routing::flip_target(&items, site, &self.databases)
+            .map_err(|e| BackendError::Other(e.into()))?;
         let expected = match seen {
             Some(seen) if !same_mapping(&seen, &current) => {
                 return Err(BackendError::Conflict(format!(
                     "{site}'s mapping changed underneath: you saw {}, the appmap now says {}; look again and retry",
                     seen.describe(),
                     current.describe()
-                )));
+                ).into()));
             }
             Some(seen) => seen,
             None => current,

@@ -135,10 +135,13 @@ impl OracleHeartbeat {
         });
         match tokio::time::timeout(limit, task).await {
             Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(BackendError::Other(format!(
-                "the Oracle call to {} failed inside the driver: {join}",
-                self.inner.opts.address()
-            ))),
+            Ok(Err(join)) => Err(BackendError::Other(
+                format!(
+                    "the Oracle call to {} failed inside the driver: {join}",
+                    self.inner.opts.address()
+                )
+                .into(),
+            )),
             Err(_) => Err(BackendError::Timeout(limit)),
         }
     }
@@ -250,11 +253,14 @@ impl HeartbeatStore for OracleHeartbeat {
 impl OracleHeartbeat {
     fn row(&self, id: i64, ts: &Timestamp, site: String) -> BackendResult<HeartbeatRow> {
         let at = timestamp_to_utc(ts).ok_or_else(|| {
-            BackendError::Malformed(format!(
-                "heartbeat {id} in {} at {} has an impossible last_update_dt {ts}",
-                self.inner.opts.names.table(),
-                self.inner.opts.address()
-            ))
+            BackendError::Malformed(
+                format!(
+                    "heartbeat {id} in {} at {} has an impossible last_update_dt {ts}",
+                    self.inner.opts.names.table(),
+                    self.inner.opts.address()
+                )
+                .into(),
+            )
         })?;
         Ok(HeartbeatRow {
             id,
@@ -318,8 +324,8 @@ pub fn classify(failure: &OracleFailure, opts: &OracleConnect) -> BackendError {
 
     if dpi == Some(1047) {
         return BackendError::Unavailable(
-            "Oracle client library not found (DPI-1047): install Oracle Instant Client and set LD_LIBRARY_PATH to its directory"
-                .to_string(),
+            ("Oracle client library not found (DPI-1047): install Oracle Instant Client and set LD_LIBRARY_PATH to its directory"
+                .to_string()).into(),
         );
     }
     // DPI-1067: call timeout exceeded; ORA-03156: OCI call timed out.
@@ -336,18 +342,18 @@ pub fn classify(failure: &OracleFailure, opts: &OracleConnect) -> BackendError {
         Some(12541 | 12514 | 12170 | 12543 | 12545 | 12154 | 12505) => {
             BackendError::Unavailable(format!(
                 "cannot connect to Oracle at {addr} ({first_line}): is the listener running and the service name right?"
-            ))
+            ).into())
         }
         // end-of-file on channel, not connected, lost contact, connection closed
         Some(3113 | 3114 | 3135 | 12537 | 12547 | 28) => lost(&addr, first_line),
         Some(1017) => BackendError::Denied(format!(
             "Oracle at {addr} refused user `{}` (ORA-01017 invalid username or password): check the username and the password source (config, environment or secret) for database {}",
             opts.username, opts.side
-        )),
+        ).into()),
         Some(28000 | 28001) => BackendError::Denied(format!(
             "Oracle at {addr} refused user `{}` ({first_line}): ask the DBA to unlock the account or reset its password",
             opts.username
-        )),
+        ).into()),
         Some(942) => missing(
             &format!("table {}", opts.names.table()),
             &addr,
@@ -365,21 +371,22 @@ pub fn classify(failure: &OracleFailure, opts: &OracleConnect) -> BackendError {
             opts.username,
             opts.names.table(),
             opts.names.sequence()
-        )),
-        _ => BackendError::Other(format!("Oracle at {addr} failed: {first_line}")),
+        ).into()),
+        _ => BackendError::Other(format!("Oracle at {addr} failed: {first_line}").into()),
     }
 }
 
 fn lost(addr: &str, detail: &str) -> BackendError {
-    BackendError::Unavailable(format!(
-        "lost the connection to Oracle at {addr} ({detail}); the next call reconnects"
-    ))
+    BackendError::Unavailable(
+        format!("lost the connection to Oracle at {addr} ({detail}); the next call reconnects")
+            .into(),
+    )
 }
 
 fn missing(what: &str, addr: &str, detail: &str, side: DbSide) -> BackendError {
     BackendError::NotFound(format!(
         "{what} does not exist in Oracle at {addr} ({detail}): create it with the scripts from `dms-cockpit setup sql --database {side}` (run them with SQL*Plus or SQLcl)"
-    ))
+    ).into())
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ impl PgConnect {
                 BackendError::Other(format!(
                     "invalid ssl_mode `{mode}` for PostgreSQL at {}: expected disable, allow, prefer, require, verify-ca or verify-full",
                     self.address()
-                ))
+                ).into())
             })?;
             options = options.ssl_mode(mode);
         }
@@ -362,7 +362,7 @@ fn decode_row(row: &PgRow, opts: &PgConnect) -> BackendResult<HeartbeatRow> {
             "heartbeat table {} at {} has an unexpected shape: {err}; expected heartbeat_id number, last_update_dt timestamp, last_update_site text",
             opts.names.table(),
             opts.address()
-        ))
+        ).into())
     };
     let id: i64 = row.try_get("heartbeat_id").map_err(malformed)?;
     // The original scripts declare `timestamp` (no time zone) and write UTC
@@ -393,7 +393,7 @@ fn tls_failed(cause: &dyn std::fmt::Display, opts: &PgConnect) -> BackendError {
         opts.ssl_root_cert
             .as_ref()
             .map_or("not set".to_string(), |p| p.display().to_string())
-    ))
+    ).into())
 }
 
 /// Turns a sqlx error into a message that says what to check. Pure apart
@@ -405,10 +405,13 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
         opts.side
     );
     match err {
-        sqlx::Error::PoolTimedOut => BackendError::Unavailable(format!(
-            "cannot connect to PostgreSQL at {addr} within {}: is it running and reachable?",
-            humantime::format_duration(opts.connect_timeout)
-        )),
+        sqlx::Error::PoolTimedOut => BackendError::Unavailable(
+            format!(
+                "cannot connect to PostgreSQL at {addr} within {}: is it running and reachable?",
+                humantime::format_duration(opts.connect_timeout)
+            )
+            .into(),
+        ),
         // rustls reports a refused certificate (unknown issuer, wrong name)
         // as an I/O error of kind InvalidData during the handshake.
         sqlx::Error::Io(io) if is_tls_failure(io) => tls_failed(io, opts),
@@ -418,11 +421,11 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
                 ConnectionRefused | NotFound | AddrNotAvailable | HostUnreachable
                 | NetworkUnreachable => BackendError::Unavailable(format!(
                     "cannot connect to PostgreSQL at {addr} ({io}): is it running and reachable?"
-                )),
+                ).into()),
                 TimedOut => BackendError::Timeout(opts.connect_timeout),
                 _ => BackendError::Unavailable(format!(
                     "lost the connection to PostgreSQL at {addr} ({io}); the next call reconnects"
-                )),
+                ).into()),
             }
         }
         sqlx::Error::Tls(tls) => tls_failed(tls, opts),
@@ -434,40 +437,43 @@ pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
                 "28P01" | "28000" => BackendError::Denied(format!(
                     "PostgreSQL at {addr} refused user `{}` ({msg}, SQLSTATE {code}): check the username and the password source (config, environment or secret) for database {}",
                     opts.username, opts.side
-                )),
+                ).into()),
                 // invalid_catalog_name: the database itself is missing
                 "3D000" => BackendError::NotFound(format!(
                     "PostgreSQL at {}:{} has no database `{}` ({msg}): check dbname in the config",
                     opts.host, opts.port, opts.dbname
-                )),
+                ).into()),
                 // undefined_table (also a missing sequence), invalid_schema_name
                 "42P01" | "3F000" => BackendError::NotFound(format!(
                     "{msg} in PostgreSQL at {addr} (heartbeat {}): {setup_hint}",
                     opts.names
-                )),
+                ).into()),
                 "42501" => BackendError::Denied(format!(
                     "user `{}` may not use the heartbeat objects at {addr} ({msg}): grant it access, see sql/postgresql/ or {setup_hint}",
                     opts.username
-                )),
+                ).into()),
                 // query_canceled: statement_timeout fired
                 "57014" => BackendError::Timeout(opts.statement_timeout),
                 // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
                 "57P01" | "57P02" | "57P03" | "53300" => BackendError::Unavailable(format!(
                     "PostgreSQL at {addr} is not accepting work ({msg}); retry when it is back"
-                )),
+                ).into()),
                 _ => BackendError::Other(format!(
                     "PostgreSQL at {addr} failed: {msg} (SQLSTATE {code})"
-                )),
+                ).into()),
             }
         }
         sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::Decode(_)
-        | sqlx::Error::RowNotFound => BackendError::Malformed(format!(
-            "heartbeat table {} at {addr} answered in an unexpected shape: {err}",
-            opts.names.table()
-        )),
-        other => BackendError::Other(format!("PostgreSQL at {addr}: {other}")),
+        | sqlx::Error::RowNotFound => BackendError::Malformed(
+            format!(
+                "heartbeat table {} at {addr} answered in an unexpected shape: {err}",
+                opts.names.table()
+            )
+            .into(),
+        ),
+        other => BackendError::Other(format!("PostgreSQL at {addr}: {other}").into()),
     }
 }
 

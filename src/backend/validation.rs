@@ -118,7 +118,7 @@ fn quoted_schema(schema: &str) -> BackendResult<String> {
     } else {
         Err(BackendError::Other(format!(
             "control schema `{schema}` is not a plain identifier (letters, digits, _ and $, at most 63): check ControlTablesSettings.ControlSchema"
-        )))
+        ).into()))
     }
 }
 
@@ -133,9 +133,7 @@ pub async fn read_pg(
 ) -> BackendResult<ValidationSummary> {
     let quoted = quoted_schema(schema)?;
     let err = |e: sqlx::Error| {
-        BackendError::Other(format!(
-            "reading {schema}.{FAILURES_TABLE} on the target: {e}"
-        ))
+        BackendError::Other(format!("reading {schema}.{FAILURES_TABLE} on the target: {e}").into())
     };
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM information_schema.tables

@@ -45,11 +45,12 @@ async fn write(conn: &mut SqliteConnection, item: &AppMapItem, insert: bool) -> 
 fn item_of(row: &SqliteRow) -> BackendResult<AppMapItem> {
     let extra_json: String = row.get("extra_json");
     let site: String = row.get("site");
-    let extra = serde_json::from_str(&extra_json).map_err(|e| {
-        BackendError::Malformed(format!(
+    let extra =
+        serde_json::from_str(&extra_json).map_err(|e| {
+            BackendError::Malformed(format!(
             "lab appmap item {site} has extra attributes that are not a JSON string map ({e})"
-        ))
-    })?;
+        ).into())
+        })?;
     Ok(AppMapItem {
         site,
         dbengine: row.get("dbengine"),
@@ -99,10 +100,13 @@ impl AppMapStore for LabAppMap {
             .await
             .map_err(err)?;
         let Some(row) = row else {
-            return Err(BackendError::NotFound(format!(
-                "the lab appmap has no item for {}: nothing was changed",
-                expected.site
-            )));
+            return Err(BackendError::NotFound(
+                format!(
+                    "the lab appmap has no item for {}: nothing was changed",
+                    expected.site
+                )
+                .into(),
+            ));
         };
         let current = item_of(&row)?;
         if !same_mapping(&current, expected) {
@@ -111,7 +115,7 @@ impl AppMapStore for LabAppMap {
                 expected.site,
                 expected.describe(),
                 current.describe()
-            )));
+            ).into()));
         }
         let mut next = current.pointing_at(to);
         next.extra.insert("flipped_by".to_string(), who.to_string());

@@ -159,10 +159,10 @@ async fn read_task<'e>(exec: impl SqliteExecutor<'e>, role: TaskRole) -> Backend
             BackendError::NotFound(format!(
                 "lab task {} is missing from control.db: the lab data directory was edited by hand; create a new one",
                 task_id(role)
-            ))
+            ).into())
         })?;
     TaskRow::parse(role, &row).map_err(|e| {
-        BackendError::Malformed(format!("lab task {} in control.db: {e}", task_id(role)))
+        BackendError::Malformed(format!("lab task {} in control.db: {e}", task_id(role)).into())
     })
 }
 
@@ -201,7 +201,7 @@ impl Dms {
         .await
         .map_err(|e| db_error(&format!("reading table statistics of {}", task_id(role)), e))?;
         let malformed = |e: String| {
-            BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)))
+            BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)).into())
         };
         let validates = self.validates(role).await?;
         let validation = self.validation_view(role).await?;
@@ -329,16 +329,19 @@ impl Dms {
         match task.status {
             TaskStatus::Ready | TaskStatus::Stopped | TaskStatus::Failed => {}
             TaskStatus::Running => {
-                return Err(BackendError::InvalidState(format!(
-                    "lab task {} is already running: stop it before starting it again",
-                    task.id
-                )));
+                return Err(BackendError::InvalidState(
+                    format!(
+                        "lab task {} is already running: stop it before starting it again",
+                        task.id
+                    )
+                    .into(),
+                ));
             }
             other => {
                 return Err(BackendError::InvalidState(format!(
                     "lab task {} is {other}: wait until it is ready, stopped or failed, then start it",
                     task.id
-                )));
+                ).into()));
             }
         }
         match request.start_type {
@@ -346,13 +349,13 @@ impl Dms {
                 return Err(BackendError::InvalidState(format!(
                     "lab task {} has never run, so there is nothing to resume: start it with start-replication",
                     task.id
-                )));
+                ).into()));
             }
             StartType::ReloadTarget if !task.is_full_load() => {
                 return Err(BackendError::InvalidState(format!(
                     "lab task {} is a {} task: reload-target needs a full-load task; use start-replication or resume-processing",
                     task.id, task.migration_type
-                )));
+                ).into()));
             }
             _ => {}
         }
@@ -384,10 +387,13 @@ impl Dms {
             .map_err(err)?;
         let task = read_task(&mut *tx, role).await?;
         if task.status != TaskStatus::Running {
-            return Err(BackendError::InvalidState(format!(
-                "lab task {} is {}, not running: there is nothing to stop",
-                task.id, task.status
-            )));
+            return Err(BackendError::InvalidState(
+                format!(
+                    "lab task {} is {}, not running: there is nothing to stop",
+                    task.id, task.status
+                )
+                .into(),
+            ));
         }
         sqlx::query("UPDATE tasks SET status = 'stopping', status_since = ?2 WHERE role = ?1")
             .bind(role.as_str())

@@ -385,7 +385,7 @@ impl Dms {
             return Err(BackendError::Malformed(format!(
                 "{} is running but has no position in its target: start it again with start-replication",
                 task.id
-            )));
+            ).into()));
         };
         let changes = sqlx::query(
             "SELECT seq, tbl, op, pk, row_json, origin, captured_at FROM dms_changes
@@ -430,10 +430,13 @@ impl Dms {
                 continue;
             }
             let spec = table(tbl).ok_or_else(|| {
-                BackendError::Malformed(format!(
-                    "change {seq} in the source log of {} names unknown table `{tbl}`",
-                    task.id
-                ))
+                BackendError::Malformed(
+                    format!(
+                        "change {seq} in the source log of {} names unknown table `{tbl}`",
+                        task.id
+                    )
+                    .into(),
+                )
             })?;
             if loaded.get(tbl).is_some_and(|&snap| seq <= snap) {
                 continue; // already in this table's full-load snapshot

@@ -75,8 +75,9 @@ impl TaskLogs for LabTaskLogs {
         let mut lines = Vec::with_capacity(rows.len());
         for r in &rows {
             let seq: i64 = r.get("seq");
-            let at = clock::parse(r.get::<&str, _>("at"))
-                .map_err(|e| BackendError::Malformed(format!("lab task log line {seq}: {e}")))?;
+            let at = clock::parse(r.get::<&str, _>("at")).map_err(|e| {
+                BackendError::Malformed(format!("lab task log line {seq}: {e}").into())
+            })?;
             let text: String = r.get("text");
             let line = LogLine {
                 id: seq.to_string(),

@@ -258,11 +258,11 @@ impl Lab {
 pub(crate) fn db_error(what: &str, e: sqlx::Error) -> BackendError {
     match &e {
         sqlx::Error::PoolClosed => {
-            BackendError::Unavailable(format!("{what}: the lab has been shut down"))
+            BackendError::Unavailable(format!("{what}: the lab has been shut down").into())
         }
-        sqlx::Error::PoolTimedOut => BackendError::Unavailable(format!(
-            "{what}: every lab database connection is busy; retry"
-        )),
+        sqlx::Error::PoolTimedOut => BackendError::Unavailable(
+            format!("{what}: every lab database connection is busy; retry").into(),
+        ),
         sqlx::Error::Database(d) => {
             // SQLite's primary result code is the low byte of the extended one.
             let primary = d
@@ -270,12 +270,14 @@ pub(crate) fn db_error(what: &str, e: sqlx::Error) -> BackendError {
                 .and_then(|c| c.parse::<i32>().ok())
                 .map(|c| c & 0xff);
             if matches!(primary, Some(5 | 6)) {
-                BackendError::Unavailable(format!("{what}: the lab database is busy ({d}); retry"))
+                BackendError::Unavailable(
+                    format!("{what}: the lab database is busy ({d}); retry").into(),
+                )
             } else {
-                BackendError::Other(format!("{what}: {d}"))
+                BackendError::Other(format!("{what}: {d}").into())
             }
         }
-        _ => BackendError::Other(format!("{what}: {e}")),
+        _ => BackendError::Other(format!("{what}: {e}").into()),
     }
 }
 

@@ -23,7 +23,7 @@ impl Dms {
             return Err(BackendError::InvalidState(format!(
                 "lab task {} is {}: ReloadTables needs the task to be running; start or resume it first",
                 task.id, task.status
-            )));
+            ).into()));
         }
         if tables.is_empty() {
             return Err(BackendError::InvalidState(
@@ -36,11 +36,14 @@ impl Dms {
                     .iter()
                     .map(|s| format!("{SCHEMA}.{}", s.name))
                     .collect();
-                return Err(BackendError::NotFound(format!(
-                    "lab task {} has no table {t}: its tables are {}",
-                    task.id,
-                    known.join(", ")
-                )));
+                return Err(BackendError::NotFound(
+                    format!(
+                        "lab task {} has no table {t}: its tables are {}",
+                        task.id,
+                        known.join(", ")
+                    )
+                    .into(),
+                ));
             }
         }
         match option {
@@ -49,7 +52,7 @@ impl Dms {
                 Err(BackendError::InvalidState(format!(
                     "lab task {} is a {} task with no full load of its own: the lab reloads tables only in the full-load-and-cdc task",
                     task.id, task.migration_type
-                )))
+                ).into()))
             }
             ReloadOption::DataReload => {
                 let err = |e| db_error(&format!("queueing the reload of tables of {}", task.id), e);

@@ -23,7 +23,7 @@ impl LabHeartbeats {
         Ok(HeartbeatRow {
             id: r.get("heartbeat_id"),
             at: clock::parse(&at).map_err(|e| {
-                BackendError::Malformed(format!("lab site {} heartbeat: {e}", self.side))
+                BackendError::Malformed(format!("lab site {} heartbeat: {e}", self.side).into())
             })?,
             site: r.get("last_update_site"),
         })
@@ -61,7 +61,7 @@ impl HeartbeatStore for LabHeartbeats {
         // One query and one bind whatever the number of ids: SQLite reads
         // the list as a JSON array.
         let list = serde_json::to_string(ids)
-            .map_err(|e| BackendError::Other(format!("cannot encode heartbeat ids: {e}")))?;
+            .map_err(|e| BackendError::Other(format!("cannot encode heartbeat ids: {e}").into()))?;
         let rows = sqlx::query(
             "SELECT heartbeat_id, last_update_dt, last_update_site FROM heartbeat
              WHERE heartbeat_id IN (SELECT value FROM json_each(?1))",
@@ -101,7 +101,8 @@ impl HeartbeatStore for LabHeartbeats {
         tx.commit().await.map_err(err)?;
         // Return the time at the precision it was stored with (micros),
         // so the row equals what `latest` will read back.
-        let at = clock::parse(&clock::to_text(at)).map_err(BackendError::Malformed)?;
+        let at =
+            clock::parse(&clock::to_text(at)).map_err(|e| BackendError::Malformed(e.into()))?;
         Ok(HeartbeatRow {
             id,
             at,

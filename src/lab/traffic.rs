@@ -93,7 +93,8 @@ impl Generator {
     async fn write_one(&self, rng: &mut XorShift) -> BackendResult<()> {
         let site = Site::ALL[rng.below(2) as usize];
         let items = self.appmap.read_all().await?;
-        let side = routing::route(&items, site, &Lab::databases()).map_err(BackendError::Other)?;
+        let side = routing::route(&items, site, &Lab::databases())
+            .map_err(|e| BackendError::Other(e.into()))?;
         let pool = &self.sites[side];
         let what = format!("lab traffic as {site} into site {side}");
         let err = |e| db_error(&what, e);

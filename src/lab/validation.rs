@@ -304,7 +304,7 @@ impl Dms {
             return Err(BackendError::InvalidState(format!(
                 "validation is not enabled for lab task {}: validate-only applies only to a task that validates (start the lab with --validate {role})",
                 task_id(role)
-            )));
+            ).into()));
         }
         let err = |e| {
             db_error(
@@ -514,7 +514,9 @@ pub(crate) async fn read_failures(
             schema: r.get(0),
             table: r.get(1),
             at: clock::parse(&at).map_err(|e| {
-                BackendError::Malformed(format!("{FAILURES_TABLE} of lab task {task_name}: {e}"))
+                BackendError::Malformed(
+                    format!("{FAILURES_TABLE} of lab task {task_name}: {e}").into(),
+                )
             })?,
             key_type: r.get(3),
             key: r.get(4),

@@ -148,7 +148,7 @@ pub async fn plan_teardown(
             return Err(BackendError::InvalidState(format!(
                 "replication task {} is {status}: stop it first (dms-cockpit task stop), then delete; nothing was deleted",
                 found.identifier
-            )));
+            ).into()));
         }
     }
     // The config names the tasks ([tasks]) and the instance; endpoints only

@@ -45,8 +45,9 @@ pub async fn inspect(
         .unwrap_or("public")
         .to_lowercase();
     let table = params.names.table_name().to_lowercase();
-    let q =
-        |e: sqlx::Error| BackendError::Other(format!("reading the heartbeat table's shape: {e}"));
+    let q = |e: sqlx::Error| {
+        BackendError::Other(format!("reading the heartbeat table's shape: {e}").into())
+    };
     let columns: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT column_name::text, is_nullable::text, column_default::text \
          FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
@@ -108,7 +109,7 @@ pub async fn fit(
             return Err(BackendError::InvalidState(format!(
                 "{table} is the original proof of concept's shape: heartbeat_id allows NULL, and DMS needs the unique index on it as the table's replica identity, which PostgreSQL refuses on a nullable column. {} row(s) hold a NULL heartbeat_id, so setup cannot make it NOT NULL: give them ids (or delete them) and run setup sql --apply again. Nothing was changed.",
                 shape.null_ids
-            )));
+            ).into()));
         }
         // The name is a validated identifier (HeartbeatNames).
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -116,7 +117,9 @@ pub async fn fit(
         )))
         .execute(pool)
         .await
-        .map_err(|e| BackendError::Other(format!("making {table}.heartbeat_id NOT NULL: {e}")))?;
+        .map_err(|e| {
+            BackendError::Other(format!("making {table}.heartbeat_id NOT NULL: {e}").into())
+        })?;
         notes.push(format!(
             "{table} had the original proof of concept's nullable heartbeat_id (DMS needs its unique index as replica identity, which PostgreSQL refuses on a nullable column); no row held a NULL, so it is now NOT NULL"
         ));
@@ -215,7 +218,7 @@ pub async fn sequence_range(
     .bind(&name)
     .fetch_optional(pool)
     .await
-    .map_err(|e| BackendError::Other(format!("reading sequence {schema}.{name}: {e}")))?;
+    .map_err(|e| BackendError::Other(format!("reading sequence {schema}.{name}: {e}").into()))?;
     Ok(row.map(|(start, last, increment, max)| SeqRange {
         next: last.map(|l| l + increment).unwrap_or(start),
         increment,

@@ -440,7 +440,7 @@ pub async fn apply_postgres(
         return Err(BackendError::Other(format!(
             "cannot apply {} script {} to PostgreSQL: render the postgresql scripts, or run the oracle ones with SQL*Plus or SQLcl",
             script.engine, script.name
-        )));
+        ).into()));
     }
     let mut outcomes = Vec::with_capacity(scripts.len());
     for script in scripts {
@@ -676,12 +676,12 @@ fn apply_error(script: &str, err: &sqlx::Error) -> BackendError {
     );
     match err {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
-            BackendError::Denied(text)
+            BackendError::Denied(text.into())
         }
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
-            BackendError::Unavailable(text)
+            BackendError::Unavailable(text.into())
         }
-        _ => BackendError::Other(text),
+        _ => BackendError::Other(text.into()),
     }
 }
 

@@ -62,7 +62,9 @@ impl CloudWatchLatency {
                 .name(name)
                 .values(value)
                 .build()
-                .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))
+                .map_err(|e| {
+                    BackendError::Other(format!("cannot build the DMS filter: {e}").into())
+                })
         };
         let out = self
             .dms
@@ -71,42 +73,44 @@ impl CloudWatchLatency {
             .without_settings(true)
             .send()
             .await
-            .map_err(|e| BackendError::Unavailable(format!(
+            .map_err(|e| {
+                BackendError::Unavailable(format!(
                 "DescribeReplicationTasks for the {role} task's CloudWatch dimensions failed: {}",
                 aws_sdk_databasemigration::error::DisplayErrorContext(&e)
-            )))?;
+            ).into())
+            })?;
         let task = out.replication_tasks().first().ok_or_else(|| {
-            BackendError::NotFound(format!(
-                "the {role} task {id} was not found: check [tasks] {role}"
-            ))
+            BackendError::NotFound(
+                format!("the {role} task {id} was not found: check [tasks] {role}").into(),
+            )
         })?;
         let task_arn = task.replication_task_arn().unwrap_or_default().to_string();
         let instance_arn = task
             .replication_instance_arn()
             .unwrap_or_default()
             .to_string();
-        let out = self
-            .dms
-            .describe_replication_instances()
-            .filters(filter("replication-instance-arn", &instance_arn)?)
-            .send()
-            .await
-            .map_err(|e| {
-                BackendError::Unavailable(format!(
+        let out =
+            self.dms
+                .describe_replication_instances()
+                .filters(filter("replication-instance-arn", &instance_arn)?)
+                .send()
+                .await
+                .map_err(|e| {
+                    BackendError::Unavailable(format!(
                     "DescribeReplicationInstances for the {role} task's instance failed: {}",
                     aws_sdk_databasemigration::error::DisplayErrorContext(&e)
-                ))
-            })?;
-        let instance = out
-            .replication_instances()
-            .first()
-            .and_then(|i| i.replication_instance_identifier())
-            .ok_or_else(|| {
-                BackendError::NotFound(format!(
+                ).into())
+                })?;
+        let instance =
+            out.replication_instances()
+                .first()
+                .and_then(|i| i.replication_instance_identifier())
+                .ok_or_else(|| {
+                    BackendError::NotFound(format!(
                     "the replication instance {instance_arn} of the {role} task was not found"
-                ))
-            })?
-            .to_string();
+                ).into())
+                })?
+                .to_string();
         let d = TaskDimensions {
             instance,
             task_resource_id: resource_id(&task_arn).to_string(),
@@ -173,7 +177,7 @@ impl Latency for CloudWatchLatency {
             .map_err(|e| BackendError::Unavailable(format!(
                 "CloudWatch GetMetricData (AWS/DMS CDCLatencySource/Target of the {role} task) failed: {}; the IAM action is cloudwatch:GetMetricData",
                 aws_sdk_cloudwatch::error::DisplayErrorContext(&e)
-            )))?;
+            ).into()))?;
         let mut latency = CdcLatency {
             source_s: None,
             target_s: None,

@@ -21,9 +21,9 @@ pub struct TaskListing {
 }
 
 fn unavailable(action: &str, e: impl std::fmt::Display) -> BackendError {
-    BackendError::Unavailable(format!(
-        "{action} failed: {e}; the IAM action is dms:{action}"
-    ))
+    BackendError::Unavailable(
+        format!("{action} failed: {e}; the IAM action is dms:{action}").into(),
+    )
 }
 
 /// Every task (all pages) with its two endpoints; with `ids`, only the
@@ -81,7 +81,9 @@ pub async fn list_tasks(
                     .name("replication-task-id")
                     .set_values(Some(ids.to_vec()))
                     .build()
-                    .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))
+                    .map_err(|e| {
+                        BackendError::Other(format!("cannot build the DMS filter: {e}").into())
+                    })
             })
             .transpose()?;
         let out = client

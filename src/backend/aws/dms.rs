@@ -133,7 +133,7 @@ impl DmsReplication {
             .name(name)
             .values(value.clone())
             .build()
-            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))?;
+            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))?;
         let result = self
             .client
             .describe_replication_tasks()
@@ -164,11 +164,14 @@ impl DmsReplication {
             }
             None => {
                 self.remember_arn(role, None);
-                Err(BackendError::NotFound(format!(
-                    "{} not found in region {}: check [tasks] {role} in the config",
-                    self.subject(role),
-                    self.region
-                )))
+                Err(BackendError::NotFound(
+                    format!(
+                        "{} not found in region {}: check [tasks] {role} in the config",
+                        self.subject(role),
+                        self.region
+                    )
+                    .into(),
+                ))
             }
         }
     }
@@ -181,10 +184,13 @@ impl DmsReplication {
         task.replication_task_arn()
             .map(str::to_string)
             .ok_or_else(|| {
-                BackendError::Malformed(format!(
-                    "DMS described {} without a ReplicationTaskArn",
-                    self.subject(role)
-                ))
+                BackendError::Malformed(
+                    format!(
+                        "DMS described {} without a ReplicationTaskArn",
+                        self.subject(role)
+                    )
+                    .into(),
+                )
             })
     }
 
@@ -213,12 +219,15 @@ impl DmsReplication {
                 Some(next) if !next.is_empty() => {
                     // A marker that does not move would loop forever.
                     if marker.as_deref() == Some(next) {
-                        return Err(BackendError::Malformed(format!(
-                            "DMS returned the same table statistics Marker twice for {}; \
+                        return Err(BackendError::Malformed(
+                            format!(
+                                "DMS returned the same table statistics Marker twice for {}; \
                              stopped after {} rows",
-                            self.subject(role),
-                            rows.len()
-                        )));
+                                self.subject(role),
+                                rows.len()
+                            )
+                            .into(),
+                        ));
                     }
                     marker = Some(next.to_string());
                 }
@@ -243,7 +252,7 @@ impl DmsReplication {
         };
         let status = TaskStatus::parse(task.status().unwrap_or("unknown"));
         let advice = advice(doing, &status, task.replication_task_start_date().is_some());
-        BackendError::InvalidState(format!("{msg}; the task is {status}: {advice}"))
+        BackendError::InvalidState(format!("{msg}; the task is {status}: {advice}").into())
     }
 }
 
@@ -353,7 +362,7 @@ impl Replication for DmsReplication {
                     .schema_name(&t.schema)
                     .table_name(&t.table)
                     .build()
-                    .map_err(|e| BackendError::Other(format!("cannot name table {t}: {e}")))
+                    .map_err(|e| BackendError::Other(format!("cannot name table {t}: {e}").into()))
             })
             .collect::<BackendResult<Vec<_>>>()?;
         let reload_option = match option {
@@ -374,9 +383,12 @@ impl Replication for DmsReplication {
             Ok(_) => Ok(()),
             Err(e) => match self.map_err(&e, role, "dms:ReloadTables") {
                 // DMS only reloads tables of a running task.
-                BackendError::InvalidState(msg) => Err(BackendError::InvalidState(format!(
-                    "{msg}: ReloadTables needs the task to be running; start or resume it first"
-                ))),
+                BackendError::InvalidState(msg) => Err(BackendError::InvalidState(
+                    format!(
+                        "{msg}: ReloadTables needs the task to be running; start or resume it first"
+                    )
+                    .into(),
+                )),
                 other => Err(other),
             },
         }

@@ -124,7 +124,7 @@ impl DmsAdmin {
                 "DMS at {} did not answer {action} on {subject} within {}: check the network and the endpoint, then re-run",
                 self.endpoint,
                 humantime::format_duration(self.timeout)
-            ))),
+            ).into())),
         }
     }
 
@@ -201,7 +201,9 @@ impl DmsAdmin {
                     .name(*name)
                     .set_values(Some(values.clone()))
                     .build()
-                    .map_err(|e| BackendError::Other(format!("cannot build a DMS filter: {e}")))?,
+                    .map_err(|e| {
+                        BackendError::Other(format!("cannot build a DMS filter: {e}").into())
+                    })?,
             );
         }
         let mut out = Vec::new();
@@ -286,7 +288,7 @@ impl DmsAdmin {
             .and_then(|i| i.replication_instance_arn())
             .map(str::to_string)
             .ok_or_else(|| {
-                BackendError::Malformed(format!("DMS created {subject} but returned no ARN"))
+                BackendError::Malformed(format!("DMS created {subject} but returned no ARN").into())
             })
     }
 
@@ -345,7 +347,7 @@ impl DmsAdmin {
             .and_then(|x| x.endpoint_arn())
             .map(str::to_string)
             .ok_or_else(|| {
-                BackendError::Malformed(format!("DMS created {subject} but returned no ARN"))
+                BackendError::Malformed(format!("DMS created {subject} but returned no ARN").into())
             })
     }
 
@@ -373,7 +375,7 @@ impl DmsAdmin {
             .and_then(|x| x.replication_task_arn())
             .map(str::to_string)
             .ok_or_else(|| {
-                BackendError::Malformed(format!("DMS created {subject} but returned no ARN"))
+                BackendError::Malformed(format!("DMS created {subject} but returned no ARN").into())
             })
     }
 
@@ -407,7 +409,7 @@ impl DmsAdmin {
                 .name(name)
                 .values(value)
                 .build()
-                .map_err(|e| BackendError::Other(format!("cannot build a DMS filter: {e}")))
+                .map_err(|e| BackendError::Other(format!("cannot build a DMS filter: {e}").into()))
         };
         let out = self
             .call(

@@ -124,7 +124,7 @@ impl DynamoAppMap {
              creating a fresh appmap on the wrong account or region mid-cutover is dangerous. \
              Only when they are right: dms-cockpit setup appmap",
             self.table, self.region, self.endpoint
-        ))
+        ).into())
     }
 
     /// Builds the client from `sdk` and names its endpoint in messages.
@@ -175,10 +175,13 @@ impl DynamoAppMap {
             Err(e) => return Err(self.missing_table(e).await),
         };
         let table = out.table().ok_or_else(|| {
-            BackendError::Malformed(format!(
-                "DynamoDB described appmap table {} without a table description",
-                self.table
-            ))
+            BackendError::Malformed(
+                format!(
+                    "DynamoDB described appmap table {} without a table description",
+                    self.table
+                )
+                .into(),
+            )
         })?;
         let key_of = |kind: KeyType| {
             table
@@ -187,19 +190,20 @@ impl DynamoAppMap {
                 .find(|k| k.key_type() == &kind)
                 .map(|k| k.attribute_name().to_string())
         };
-        let shape = match (key_of(KeyType::Hash), key_of(KeyType::Range)) {
-            (Some(h), None) if h == "site" => KeyShape::Site,
-            (Some(h), Some(r)) if h == "site" && r == "dbengine" => KeyShape::SiteAndEngine,
-            (h, r) => {
-                return Err(BackendError::Malformed(format!(
+        let shape =
+            match (key_of(KeyType::Hash), key_of(KeyType::Range)) {
+                (Some(h), None) if h == "site" => KeyShape::Site,
+                (Some(h), Some(r)) if h == "site" && r == "dbengine" => KeyShape::SiteAndEngine,
+                (h, r) => {
+                    return Err(BackendError::Malformed(format!(
                     "appmap table {} has partition key {} and sort key {}: expected partition \
                      key `site` (S), with or without sort key `dbengine` (S)",
                     self.table,
                     h.as_deref().unwrap_or("(none)"),
                     r.as_deref().unwrap_or("(none)")
-                )));
-            }
-        };
+                ).into()));
+                }
+            };
         Ok((shape, table.table_status().cloned()))
     }
 
@@ -226,15 +230,18 @@ impl DynamoAppMap {
                 return Ok(ensured);
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(BackendError::Unavailable(format!(
-                    "appmap table {} is still {} after {}: look at it in the DynamoDB console",
-                    self.table,
-                    status
-                        .as_ref()
-                        .map(|s| s.as_str())
-                        .unwrap_or("without a status"),
-                    humantime::format_duration(ACTIVE_WAIT)
-                )));
+                return Err(BackendError::Unavailable(
+                    format!(
+                        "appmap table {} is still {} after {}: look at it in the DynamoDB console",
+                        self.table,
+                        status
+                            .as_ref()
+                            .map(|s| s.as_str())
+                            .unwrap_or("without a status"),
+                        humantime::format_duration(ACTIVE_WAIT)
+                    )
+                    .into(),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -340,7 +347,7 @@ impl DynamoAppMap {
                 existing.len(),
                 self.table,
                 seen.join(" and ")
-            )));
+            ).into()));
         }
         let stored = existing.into_iter().next();
         if let Some(raw) = &stored
@@ -361,7 +368,7 @@ impl DynamoAppMap {
                         .map(|i| i.describe())
                         .unwrap_or_else(|_| format!("engine {}", engine.unwrap_or("(none)"))),
                     self.table
-                )));
+                ).into()));
             }
             if let Ok(found) = item_from_raw(raw) {
                 let extras_kept = item
@@ -447,7 +454,7 @@ impl DynamoAppMap {
              look again and retry",
             expected.site,
             expected.describe()
-        ))
+        ).into())
     }
 
     /// The condition that the stored item still routes as `expected`.
@@ -692,10 +699,13 @@ fn item_from_raw(raw: &RawItem) -> BackendResult<AppMapItem> {
     let site = match raw.get("site") {
         Some(AttributeValue::S(site)) => site.clone(),
         Some(other) => {
-            return Err(BackendError::Malformed(format!(
-                "an appmap item has `site` of type {}: expected a string (S) such as SITEA",
-                type_name(other)
-            )));
+            return Err(BackendError::Malformed(
+                format!(
+                    "an appmap item has `site` of type {}: expected a string (S) such as SITEA",
+                    type_name(other)
+                )
+                .into(),
+            ));
         }
         None => {
             return Err(BackendError::Malformed(
@@ -704,18 +714,19 @@ fn item_from_raw(raw: &RawItem) -> BackendResult<AppMapItem> {
             ));
         }
     };
-    let get = |name: &str| -> BackendResult<String> {
-        match raw.get(name) {
+    let get =
+        |name: &str| -> BackendResult<String> {
+            match raw.get(name) {
             Some(AttributeValue::S(v)) => Ok(v.clone()),
             Some(other) => Err(BackendError::Malformed(format!(
                 "appmap item {site}: attribute `{name}` is of type {}: expected a string (S)",
                 type_name(other)
-            ))),
+            ).into())),
             None => Err(BackendError::Malformed(format!(
                 "appmap item {site}: attribute `{name}` is missing: expected a string (S)"
-            ))),
+            ).into())),
         }
-    };
+        };
     let extra = raw
         .iter()
         .filter(|(k, _)| k.as_str() != "site" && !ROUTING.contains(&k.as_str()))
@@ -767,7 +778,7 @@ fn item_or_malformed(raw: &RawItem) -> AppMapItem {
 }
 
 fn build_err(e: BuildError) -> BackendError {
-    BackendError::Other(format!("cannot build the DynamoDB request: {e}"))
+    BackendError::Other(format!("cannot build the DynamoDB request: {e}").into())
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ impl CloudWatchTaskLogs {
             .name(name)
             .values(configured)
             .build()
-            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))?;
+            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))?;
         let out = self
             .dms
             .describe_replication_tasks()
@@ -166,7 +166,7 @@ impl CloudWatchTaskLogs {
             BackendError::NotFound(format!(
                 "{role} task {configured} not found in region {}: check [tasks] {role} in the config",
                 self.region
-            ))
+            ).into())
         })?;
         let arn = task.replication_task_arn().unwrap_or_default().to_string();
         let settings = task.replication_task_settings();
@@ -183,7 +183,7 @@ impl CloudWatchTaskLogs {
             _ => None,
         };
         let location = log_location(settings, &arn, instance.as_deref()).map_err(|why| {
-            BackendError::NotFound(format!("the {role} task {configured} has no log: {why}"))
+            BackendError::NotFound(format!("the {role} task {configured} has no log: {why}").into())
         })?;
         self.located.lock().expect("log location cache")[role] = Some(location.clone());
         Ok(location)
@@ -198,7 +198,7 @@ impl CloudWatchTaskLogs {
             .name("replication-instance-arn")
             .values(instance_arn)
             .build()
-            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))?;
+            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))?;
         let out = self
             .dms
             .describe_replication_instances()

@@ -165,32 +165,32 @@ where
             if NOT_FOUND.contains(&code) {
                 BackendError::NotFound(format!(
                     "{subject} not found in region {region}: {not_found_hint}"
-                ))
+                ).into())
             } else if INVALID_STATE.contains(&code) {
                 BackendError::InvalidState(format!(
                     "{service} refused {action} on {subject} ({code}: {message})"
-                ))
+                ).into())
             } else if THROTTLED.contains(&code) && CHANGES.contains(action) {
                 // A change is sent once (no SDK retries): refused, so not
                 // applied; the person decides when to ask again.
                 BackendError::Throttled(format!(
                     "{service} throttled {action} on {subject} ({code}): not applied; try again in a moment"
-                ))
+                ).into())
             } else if THROTTLED.contains(&code) {
                 BackendError::Throttled(format!(
                     "{service} throttled {action} on {subject} ({code}): polling it less often until it answers"
-                ))
+                ).into())
             } else if ACCESS_DENIED.contains(&code) {
                 BackendError::Denied(format!(
                     "{service} denied {action} on {subject} in region {region} ({code}: {message}): \
                      the credentials in use need the IAM permission `{action}`"
-                ))
+                ).into())
             } else if BAD_CREDENTIALS.contains(&code) {
                 BackendError::Denied(format!(
                     "{service} rejected the AWS credentials for {action} in region {region} ({code}): \
                      check the profile and region in use, and renew an expired session \
                      (e.g. `aws sso login`)"
-                ))
+                ).into())
             } else if retry::is_unimplemented(status, Some(code), service_err.raw().body().bytes())
             {
                 let operation = action.split_once(':').map_or(*action, |(_, op)| op);
@@ -203,7 +203,7 @@ where
                     "{service} at {endpoint}: this endpoint does not implement {operation} ({why}); \
                      real AWS {service} does, so if you meant AWS check the endpoint settings \
                      (AWS_ENDPOINT_URL and the config's region)"
-                ))
+                ).into())
             } else if status >= 500 {
                 BackendError::Unavailable(format!(
                     "{service} at {endpoint} failed {action} on {subject} with HTTP {status} \
@@ -213,16 +213,16 @@ where
                     } else {
                         code
                     }
-                ))
+                ).into())
             } else {
                 BackendError::Other(format!(
                     "{service} {action} on {subject} failed with HTTP {status} ({code}: {message})"
-                ))
+                ).into())
             }
         }
         SdkError::TimeoutError(_) => BackendError::Unavailable(format!(
             "no answer from {service} at {endpoint} for {action} in time: check network/endpoint"
-        )),
+        ).into()),
         // The request went out and the connection closed before the answer
         // was complete (hyper's IncompleteMessage): a change may have been
         // applied. Said as such, never as "failed", so it is read back.
@@ -233,12 +233,12 @@ where
         {
             BackendError::OutcomeUnknown(format!(
                 "the connection to {service} at {endpoint} closed before the answer to {action} on {subject} arrived ({chain}): it may or may not have been applied"
-            ))
+            ).into())
         }
         SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
             BackendError::Unavailable(format!(
                 "no answer from {service} at {endpoint} for {action} in time ({chain}): check network/endpoint"
-            ))
+            ).into())
         }
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
             if chain.contains("credential") =>
@@ -247,20 +247,20 @@ where
                 "no usable AWS credentials for {service} ({chain}): set a profile (AWS_PROFILE or \
                  the config's profile), log in (`aws sso login`) or set AWS_ACCESS_KEY_ID and \
                  AWS_SECRET_ACCESS_KEY"
-            ))
+            ).into())
         }
         SdkError::DispatchFailure(_) => BackendError::Unavailable(format!(
             "cannot reach {service} at {endpoint} ({chain}): check network/endpoint"
-        )),
+        ).into()),
         SdkError::ConstructionFailure(_) => BackendError::Other(format!(
             "could not build the {action} request for {subject} ({chain}): \
              check the region (AWS_REGION or the config's region) and endpoint settings"
-        )),
+        ).into()),
         SdkError::ResponseError(_) => BackendError::Malformed(format!(
             "{service} at {endpoint} sent a reply to {action} that the AWS SDK cannot read ({chain}): \
              is the endpoint really {service}?"
-        )),
-        _ => BackendError::Other(format!("{service} {action} on {subject} failed: {chain}")),
+        ).into()),
+        _ => BackendError::Other(format!("{service} {action} on {subject} failed: {chain}").into()),
     }
 }
 

@@ -22,7 +22,7 @@ fn filter(name: &str, value: &str) -> BackendResult<Filter> {
         .name(name)
         .values(value)
         .build()
-        .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}")))
+        .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))
 }
 
 /// The door check's port for real backends: reads the configured pair.
@@ -76,9 +76,9 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
         })
         .await?;
         let task = out.replication_tasks().first().cloned().ok_or_else(|| {
-            BackendError::NotFound(format!(
-                "{subject} not found in {region}: check [tasks] {role}"
-            ))
+            BackendError::NotFound(
+                format!("{subject} not found in {region}: check [tasks] {role}").into(),
+            )
         })?;
         if role == TaskRole::Forward {
             finished = task
@@ -91,9 +91,9 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| {
-                BackendError::Malformed(format!(
-                    "{subject}: ReplicationTaskSettings is not JSON: {e}"
-                ))
+                BackendError::Malformed(
+                    format!("{subject}: ReplicationTaskSettings is not JSON: {e}").into(),
+                )
             })?
             .unwrap_or(Value::Null);
         let mappings: Value = task
@@ -101,7 +101,7 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| {
-                BackendError::Malformed(format!("{subject}: TableMappings is not JSON: {e}"))
+                BackendError::Malformed(format!("{subject}: TableMappings is not JSON: {e}").into())
             })?
             .unwrap_or(Value::Null);
         let mut endpoints = Vec::new();
@@ -129,7 +129,7 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
             })
             .await?;
             let e = out.endpoints().first().cloned().ok_or_else(|| {
-                BackendError::NotFound(format!("{subject}: endpoint {arn} not found"))
+                BackendError::NotFound(format!("{subject}: endpoint {arn} not found").into())
             })?;
             endpoints.push(EndpointSetup {
                 id: e.endpoint_identifier().unwrap_or(arn).to_string(),

@@ -35,7 +35,7 @@ pub async fn secret_password(client: &Client, secret_id: &str) -> BackendResult<
     let Some(text) = out.secret_string() else {
         return Err(BackendError::Malformed(format!(
             "secret {secret_id} holds binary data: expected a JSON string with a `password` field"
-        )));
+        ).into()));
     };
     password_from_json(secret_id, text)
 }
@@ -43,23 +43,30 @@ pub async fn secret_password(client: &Client, secret_id: &str) -> BackendResult<
 /// Takes `password` out of the secret's JSON text. Parse errors are
 /// described by position only: serde_json's message could quote the value.
 fn password_from_json(secret_id: &str, text: &str) -> BackendResult<String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        BackendError::Malformed(format!(
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| {
+            BackendError::Malformed(format!(
             "secret {secret_id} is not JSON (error at line {}, column {}): expected an object \
              with a string `password` field",
             e.line(),
             e.column()
-        ))
-    })?;
+        ).into())
+        })?;
     match value.get("password") {
         Some(serde_json::Value::String(p)) => Ok(p.clone()),
-        Some(_) => Err(BackendError::Malformed(format!(
-            "secret {secret_id} has a `password` field that is not a string: expected a string"
-        ))),
-        None => Err(BackendError::Malformed(format!(
-            "secret {secret_id} has no `password` field: expected a JSON object with a string \
+        Some(_) => Err(BackendError::Malformed(
+            format!(
+                "secret {secret_id} has a `password` field that is not a string: expected a string"
+            )
+            .into(),
+        )),
+        None => Err(BackendError::Malformed(
+            format!(
+                "secret {secret_id} has no `password` field: expected a JSON object with a string \
              `password` field (as RDS and DMS store it)"
-        ))),
+            )
+            .into(),
+        )),
     }
 }
 

@@ -53,10 +53,13 @@ impl Identity for StsIdentity {
                 account: account.to_string(),
                 arn: arn.to_string(),
             }),
-            _ => Err(BackendError::Malformed(format!(
-                "STS at {} answered GetCallerIdentity without an account or ARN",
-                self.endpoint
-            ))),
+            _ => Err(BackendError::Malformed(
+                format!(
+                    "STS at {} answered GetCallerIdentity without an account or ARN",
+                    self.endpoint
+                )
+                .into(),
+            )),
         }
     }
 }
