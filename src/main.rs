@@ -35,7 +35,9 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
         Err(failure) => {
-            tracing::error!("{failure}");
+            // The log file gets the causes under the message; the screen
+            // only the message.
+            tracing::error!("{}", dms_cockpit::backend::reason::chain(&failure));
             eprintln!("error: {failure}");
             failure.exit_code()
         }

@@ -73,6 +73,47 @@ pub enum BackendError {
     Other(#[source] Reason),
 }
 
+impl BackendError {
+    /// The same error with `cause` (the SDK, sqlx, SQLite or Oracle error
+    /// it was phrased from) kept as the source of its reason, so the log
+    /// file can show it ([`reason::chain`]). A [`BackendError::Timeout`]
+    /// has no reason to hold one and stays as it is.
+    pub fn caused_by<E>(self, cause: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let cause: reason::Cause = Arc::new(cause);
+        self.map_reason(|r| r.with_cause(cause))
+    }
+
+    /// The reason of every variant but [`BackendError::Timeout`].
+    pub fn reason(&self) -> Option<&Reason> {
+        use BackendError::*;
+        match self {
+            Unavailable(r) | OutcomeUnknown(r) | Throttled(r) | NotFound(r) | InvalidState(r)
+            | Conflict(r) | Denied(r) | Unsupported(r) | Malformed(r) | Other(r) => Some(r),
+            Timeout(_) => None,
+        }
+    }
+
+    fn map_reason(self, f: impl FnOnce(Reason) -> Reason) -> Self {
+        use BackendError::*;
+        match self {
+            Unavailable(r) => Unavailable(f(r)),
+            OutcomeUnknown(r) => OutcomeUnknown(f(r)),
+            Throttled(r) => Throttled(f(r)),
+            NotFound(r) => NotFound(f(r)),
+            InvalidState(r) => InvalidState(f(r)),
+            Conflict(r) => Conflict(f(r)),
+            Denied(r) => Denied(f(r)),
+            Unsupported(r) => Unsupported(f(r)),
+            Malformed(r) => Malformed(f(r)),
+            Other(r) => Other(f(r)),
+            Timeout(d) => Timeout(d),
+        }
+    }
+}
+
 pub type BackendResult<T> = Result<T, BackendError>;
 
 /// The two DMS tasks: describe, start, stop.

@@ -122,7 +122,7 @@ impl OracleHeartbeat {
             let mut guard = inner.conn.lock().unwrap_or_else(|p| p.into_inner());
             let conn = match guard.take() {
                 Some(conn) => conn,
-                None => connect(&inner.opts).map_err(|e| classify_error(&e, &inner.opts))?,
+                None => connect(&inner.opts).map_err(|e| classify_error(e, &inner.opts))?,
             };
             match work(&conn, &inner) {
                 Ok(value) => {
@@ -130,7 +130,7 @@ impl OracleHeartbeat {
                     Ok(value)
                 }
                 // The connection is dropped here: the next call reconnects.
-                Err(err) => Err(classify_error(&err, &inner.opts)),
+                Err(err) => Err(classify_error(err, &inner.opts)),
             }
         });
         match tokio::time::timeout(limit, task).await {
@@ -282,15 +282,18 @@ fn timestamp_to_utc(ts: &Timestamp) -> Option<DateTime<Utc>> {
     Some(naive.and_utc())
 }
 
-fn classify_error(err: &oracle::Error, opts: &OracleConnect) -> BackendError {
-    classify(
+/// [`classify`] of a driver error, which stays as the cause (for the log
+/// file).
+fn classify_error(err: oracle::Error, opts: &OracleConnect) -> BackendError {
+    let phrased = classify(
         &OracleFailure {
             ora_code: err.oci_code(),
             dpi_code: err.dpi_code(),
             message: err.to_string(),
         },
         opts,
-    )
+    );
+    phrased.caused_by(err)
 }
 
 /// The parts of a driver error that decide what to tell a person.
@@ -324,8 +327,8 @@ pub fn classify(failure: &OracleFailure, opts: &OracleConnect) -> BackendError {
 
     if dpi == Some(1047) {
         return BackendError::Unavailable(
-            ("Oracle client library not found (DPI-1047): install Oracle Instant Client and set LD_LIBRARY_PATH to its directory"
-                .to_string()).into(),
+            "Oracle client library not found (DPI-1047): install Oracle Instant Client and set LD_LIBRARY_PATH to its directory"
+                .into(),
         );
     }
     // DPI-1067: call timeout exceeded; ORA-03156: OCI call timed out.

@@ -173,7 +173,7 @@ impl PgHeartbeat {
         .await
         {
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                Some(map_error(&sqlx::Error::Io(e), &self.opts))
+                Some(map_error(sqlx::Error::Io(e), &self.opts))
             }
             _ => None,
         }
@@ -201,7 +201,7 @@ impl PgHeartbeat {
         let acquire = self.pool.acquire();
         tokio::pin!(acquire);
         if let Ok(result) = tokio::time::timeout(PROBE_AFTER, &mut acquire).await {
-            return result.map_err(|e| map_error(&e, &self.opts));
+            return result.map_err(|e| map_error(e, &self.opts));
         }
         let refused = async {
             match self.refused().await {
@@ -210,7 +210,7 @@ impl PgHeartbeat {
             }
         };
         tokio::select! {
-            result = &mut acquire => result.map_err(|e| map_error(&e, &self.opts)),
+            result = &mut acquire => result.map_err(|e| map_error(e, &self.opts)),
             refused = refused => Err(refused),
         }
     }
@@ -251,7 +251,7 @@ impl PgHeartbeat {
                     Err(e) if lost_connection(&e) && attempts <= MAX_CONNECTIONS => {
                         conn.close_on_drop();
                     }
-                    done => return done.map_err(|e| map_error(&e, &self.opts)),
+                    done => return done.map_err(|e| map_error(e, &self.opts)),
                 }
             }
         };
@@ -273,9 +273,7 @@ impl PgHeartbeat {
         let limit = self.call_limit();
         let call = async {
             let mut conn = self.live_connection().await?;
-            query(&mut conn)
-                .await
-                .map_err(|e| map_error(&e, &self.opts))
+            query(&mut conn).await.map_err(|e| map_error(e, &self.opts))
         };
         match tokio::time::timeout(limit, call).await {
             Ok(result) => result,
@@ -358,11 +356,12 @@ fn trusted(sql: &Arc<str>) -> AssertSqlSafe<Arc<str>> {
 
 fn decode_row(row: &PgRow, opts: &PgConnect) -> BackendResult<HeartbeatRow> {
     let malformed = |err: sqlx::Error| {
-        BackendError::Malformed(format!(
+        let text = format!(
             "heartbeat table {} at {} has an unexpected shape: {err}; expected heartbeat_id number, last_update_dt timestamp, last_update_site text",
             opts.names.table(),
             opts.address()
-        ).into())
+        );
+        BackendError::Malformed(crate::backend::Reason::caused(text, err))
     };
     let id: i64 = row.try_get("heartbeat_id").map_err(malformed)?;
     // The original scripts declare `timestamp` (no time zone) and write UTC
@@ -397,8 +396,14 @@ fn tls_failed(cause: &dyn std::fmt::Display, opts: &PgConnect) -> BackendError {
 }
 
 /// Turns a sqlx error into a message that says what to check. Pure apart
-/// from reading the error, so every branch is unit-tested.
-pub fn map_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
+/// from reading the error, so every branch is unit-tested. The sqlx error
+/// stays as the cause, for the log file.
+pub fn map_error(err: sqlx::Error, opts: &PgConnect) -> BackendError {
+    phrase_error(&err, opts).caused_by(err)
+}
+
+/// The sentence [`map_error`] says about `err`.
+fn phrase_error(err: &sqlx::Error, opts: &PgConnect) -> BackendError {
     let addr = opts.address();
     let setup_hint = format!(
         "run `dms-cockpit setup sql --database {} --apply`",
@@ -525,13 +530,13 @@ mod tests {
     fn pool_timeout_and_refused_say_where() {
         let o = opts();
         assert_eq!(
-            map_error(&sqlx::Error::PoolTimedOut, &o),
+            map_error(sqlx::Error::PoolTimedOut, &o),
             BackendError::Unavailable(
                 "cannot connect to PostgreSQL at db.example:5433/orders within 3s: is it running and reachable?".into()
             )
         );
         let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        let BackendError::Unavailable(msg) = map_error(&refused, &o) else {
+        let BackendError::Unavailable(msg) = map_error(refused, &o) else {
             panic!("refused must be Unavailable")
         };
         assert!(
@@ -539,7 +544,7 @@ mod tests {
             "{msg}"
         );
         let reset = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
-        let BackendError::Unavailable(msg) = map_error(&reset, &o) else {
+        let BackendError::Unavailable(msg) = map_error(reset, &o) else {
             panic!("reset must be Unavailable")
         };
         assert!(msg.starts_with("lost the connection"), "{msg}");

@@ -42,6 +42,22 @@ impl Reason {
         }
     }
 
+    /// The same reason with `cause` below it (replacing any earlier one).
+    pub fn with_cause(self, cause: Cause) -> Self {
+        Self {
+            text: self.text,
+            cause: Some(cause),
+        }
+    }
+
+    /// Other words for the same failure: the cause stays.
+    pub fn reworded(self, text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            cause: self.cause,
+        }
+    }
+
     /// The text, as the screen shows it.
     pub fn as_str(&self) -> &str {
         &self.text

@@ -102,9 +102,10 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
                 .prefix("dms-cockpit-lab-")
                 .tempdir()
                 .map_err(|e| {
-                    Failure::Failed(format!(
-                        "cannot create a temporary lab directory: {e}; pass --data-dir"
-                    ))
+                    Failure::Failed(
+                        format!("cannot create a temporary lab directory: {e}; pass --data-dir")
+                            .into(),
+                    )
                 })?;
             (tmp.path().to_path_buf(), Some(tmp))
         }

@@ -37,7 +37,7 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> Outcome {
                 .await;
         crate::backend::aws::pair_setup::read(&sdk, &config, config.timeout)
             .await
-            .map_err(|e| Failure::Failed(format!("cannot read the pair to check it: {e}")))?
+            .map_err(|e| Failure::Failed(format!("cannot read the pair to check it: {e}").into()))?
     };
     let findings = doctor::check(&pair);
     if args.json {
@@ -47,7 +47,7 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> Outcome {
             findings: &findings,
         };
         let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Failure::Failed(format!("cannot encode the report: {e}")))?;
+            .map_err(|e| Failure::Failed(format!("cannot encode the report: {e}").into()))?;
         super::output::say(text)?;
     } else if findings.is_empty() {
         super::output::say(format!(
@@ -64,9 +64,12 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> Outcome {
     if findings.is_empty() {
         Ok(())
     } else {
-        Err(Failure::Failed(format!(
-            "{} finding(s): the pair breaks AWS's rules for bidirectional replication",
-            findings.len()
-        )))
+        Err(Failure::Failed(
+            format!(
+                "{} finding(s): the pair breaks AWS's rules for bidirectional replication",
+                findings.len()
+            )
+            .into(),
+        ))
     }
 }

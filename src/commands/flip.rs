@@ -31,8 +31,8 @@ async fn flip_on(connected: &connect::Connected, args: &FlipArgs) -> Outcome {
     }
     let app = guarded::live_app(connected).await;
     let items = backends.read_appmap().await?;
-    let (seen, to) =
-        routing::flip_target(&items, site, &backends.databases).map_err(Failure::Failed)?;
+    let (seen, to) = routing::flip_target(&items, site, &backends.databases)
+        .map_err(|e| Failure::Failed(e.into()))?;
     let list = checklist::flip(&app, site, to);
     let from = backends.databases[to.other()].clone();
     let question = format!(

@@ -51,7 +51,7 @@ pub fn decide(
             list.action,
             failed.len(),
             texts.join("; ")
-        )));
+        ).into()));
     }
     if !confirm(question, yes)? {
         return Err(Failure::Failed("cancelled: nothing was changed".into()));

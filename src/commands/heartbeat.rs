@@ -71,11 +71,11 @@ pub async fn run(global: &GlobalArgs, args: &HeartbeatArgs) -> Outcome {
     connected.close().await;
     let report = result?;
     if let (1, Some(only)) = (args.count, report.failed.first()) {
-        return Err(Failure::Failed(only.error.clone()));
+        return Err(Failure::Failed(only.error.clone().into()));
     }
     if args.json {
         let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Failure::Failed(format!("cannot encode JSON: {e}")))?;
+            .map_err(|e| Failure::Failed(format!("cannot encode JSON: {e}").into()))?;
         super::output::say(&text)?;
     } else {
         for i in &report.inserted {
@@ -96,7 +96,7 @@ pub async fn run(global: &GlobalArgs, args: &HeartbeatArgs) -> Outcome {
     }
     match report.failed.len() {
         0 => Ok(()),
-        _ => Err(Failure::Failed(summary(&report))),
+        _ => Err(Failure::Failed(summary(&report).into())),
     }
 }
 

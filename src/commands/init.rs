@@ -20,7 +20,9 @@ pub async fn run(args: &InitArgs) -> Outcome {
             .map(|f| vec![f, args.backward.clone().unwrap_or_default()]);
         let tasks = crate::backend::aws::discover::list_tasks(&sdk, wanted.as_deref())
             .await
-            .map_err(|e| Failure::Failed(format!("cannot list the replication tasks: {e}")))?;
+            .map_err(|e| {
+                Failure::Failed(format!("cannot list the replication tasks: {e}").into())
+            })?;
         if args.choose {
             let (forward, backward) = choose(&tasks)?;
             return write_pair(args, forward, backward);
@@ -129,7 +131,7 @@ fn choose(tasks: &[TaskListing]) -> Result<(&TaskListing, &TaskListing), Failure
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|e| Failure::Failed(format!("cannot read the answer from stdin: {e}")))?;
+        .map_err(|e| Failure::Failed(format!("cannot read the answer from stdin: {e}").into()))?;
     let answer = answer.trim();
     match answer.parse::<usize>() {
         Ok(n) if (1..=pairs.len()).contains(&n) => Ok(pairs[n - 1]),
@@ -149,7 +151,7 @@ fn write(args: &InitArgs, text: &str) -> Outcome {
         )));
     }
     std::fs::write(path, text)
-        .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display()).into()))?;
     super::output::say(format!(
         "wrote {}: fill in what is left of [databases.a|b] (username, password source), then run dms-cockpit --config {}",
         path.display(),

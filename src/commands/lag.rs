@@ -93,11 +93,14 @@ async fn measure(connected: &Connected, args: &LagArgs) -> Outcome {
         Ok(())
     } else {
         let names: Vec<&str> = down.iter().map(|r| direction_arrow(*r)).collect();
-        Err(Failure::Failed(format!(
-            "not replicating: {} (a heartbeat was missing for {} or more)",
-            names.join(", "),
-            humantime::format_duration(connected.settings.lag.not_replicating)
-        )))
+        Err(Failure::Failed(
+            format!(
+                "not replicating: {} (a heartbeat was missing for {} or more)",
+                names.join(", "),
+                humantime::format_duration(connected.settings.lag.not_replicating)
+            )
+            .into(),
+        ))
     }
 }
 
@@ -242,7 +245,7 @@ fn down_line(app: &App, role: TaskRole) -> LagLine {
 fn print_line(line: &LagLine, json: bool) -> Outcome {
     let text = if json {
         serde_json::to_string(line)
-            .map_err(|e| Failure::Failed(format!("cannot encode a lag line as JSON: {e}")))?
+            .map_err(|e| Failure::Failed(format!("cannot encode a lag line as JSON: {e}").into()))?
     } else {
         text_line(line)
     };

@@ -28,8 +28,10 @@ pub enum Failure {
     #[error("{0}")]
     BadInput(String),
     /// The action failed (a backend refused or is unreachable). Exit code 1.
+    /// The reason keeps the backend error as its cause, so the log file
+    /// shows what lay under the message.
     #[error("{0}")]
-    Failed(String),
+    Failed(#[source] crate::backend::Reason),
     /// Standard output was closed by its reader (`| head`): the command
     /// ends quietly. Exit code 0.
     #[error("standard output closed by its reader")]
@@ -54,7 +56,7 @@ impl From<crate::config::ConfigError> for Failure {
 
 impl From<crate::backend::BackendError> for Failure {
     fn from(e: crate::backend::BackendError) -> Self {
-        Failure::Failed(e.to_string())
+        Failure::Failed(crate::backend::Reason::caused(e.to_string(), e))
     }
 }
 
@@ -72,7 +74,7 @@ pub async fn after_change(
 ) -> Failure {
     use crate::app::outcome;
     if !matches!(error, crate::backend::BackendError::OutcomeUnknown(_)) {
-        return Failure::Failed(failed(&error));
+        return Failure::Failed(crate::backend::Reason::caused(failed(&error), error));
     }
     let mut text = outcome::unknown(&mutation, &error);
     text.push('\n');
@@ -80,7 +82,7 @@ pub async fn after_change(
         Ok(found) => text.push_str(&outcome::now_true(&mutation, &found, &backends.databases)),
         Err(e) => text.push_str(&outcome::reread_failed(&mutation, &e)),
     }
-    Failure::Failed(text)
+    Failure::Failed(text.into())
 }
 
 /// Who to record as the author of a flip: the login name when known.

@@ -25,6 +25,6 @@ fn write(args: std::fmt::Arguments<'_>) -> Result<(), Failure> {
         .and_then(|()| out.flush())
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::BrokenPipe => Failure::ClosedPipe,
-            _ => Failure::Failed(format!("cannot write to standard output: {e}")),
+            _ => Failure::Failed(format!("cannot write to standard output: {e}").into()),
         })
 }

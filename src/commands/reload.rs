@@ -33,7 +33,8 @@ pub async fn run_on(backends: &Backends, args: &TaskReloadArgs) -> Outcome {
     // Statistics that cannot be read do not stop the reload: DMS checks
     // the tables itself.
     let stats = backends.task_tables(role).await.ok();
-    reload::check_reload(&task, stats.as_deref(), &args.tables, option).map_err(Failure::Failed)?;
+    reload::check_reload(&task, stats.as_deref(), &args.tables, option)
+        .map_err(|e| Failure::Failed(e.into()))?;
     let question = reload::reload_question(
         role,
         &task.id,

@@ -107,7 +107,7 @@ pub async fn appmap(global: &GlobalArgs, args: &SetupAppmapArgs) -> Outcome {
                 found.describe(),
                 flipped_note(&found)
             ))?,
-            Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
+            Err(e) => return Err(Failure::Failed(format!("item {site}: {e}").into())),
         }
     }
     Ok(())
@@ -164,7 +164,7 @@ async fn reset_appmap(store: &DynamoAppMap, config: &Config, yes: bool) -> Outco
             store
                 .flip(found, db, "setup appmap --reset")
                 .await
-                .map_err(|e| Failure::Failed(format!("item {site}: {e}")))?;
+                .map_err(|e| Failure::Failed(format!("item {site}: {e}").into()))?;
             super::output::say(format!("item {what}: reset (was {})", found.describe()))?;
             continue;
         }
@@ -174,7 +174,7 @@ async fn reset_appmap(store: &DynamoAppMap, config: &Config, yes: bool) -> Outco
         {
             Ok(PutOutcome::Unchanged) => super::output::say(format!("item {what}: already right"))?,
             Ok(_) => super::output::say(format!("item {what}: written"))?,
-            Err(e) => return Err(Failure::Failed(format!("item {site}: {e}"))),
+            Err(e) => return Err(Failure::Failed(format!("item {site}: {e}").into())),
         }
     }
     Ok(())
@@ -263,7 +263,7 @@ async fn dms_spec(
         for side in DbSide::ALL {
             passwords[side] = crate::setup::dms::dms_password(&config.databases[side], &secrets)
                 .await
-                .map_err(|e| Failure::Failed(e.to_string()))?;
+                .map_err(|e| Failure::Failed(e.to_string().into()))?;
         }
     }
     let mut spec = DmsSpec::from_config(config, tasks, passwords);
@@ -299,10 +299,13 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
         return if failed == 0 {
             Ok(())
         } else {
-            Err(Failure::Failed(format!(
-                "{failed} of {} endpoint connection test(s) failed",
-                results.len()
-            )))
+            Err(Failure::Failed(
+                format!(
+                    "{failed} of {} endpoint connection test(s) failed",
+                    results.len()
+                )
+                .into(),
+            ))
         };
     }
     if args.delete {
@@ -327,7 +330,7 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
         }
         for line in dms_ops::teardown(&admin, &plan)
             .await
-            .map_err(Failure::Failed)?
+            .map_err(|e| Failure::Failed(e.into()))?
         {
             super::output::say(line)?;
         }
@@ -338,19 +341,20 @@ pub async fn dms(global: &GlobalArgs, args: &SetupDmsArgs) -> Outcome {
         return if discovery.conflicts.is_empty() {
             Ok(())
         } else {
-            Err(Failure::Failed(crate::setup::dms::conflict_message(
-                &discovery.conflicts,
-            )))
+            Err(Failure::Failed(
+                crate::setup::dms::conflict_message(&discovery.conflicts).into(),
+            ))
         };
     }
     let report = crate::setup::dms::apply(&admin, &spec, &discovery)
         .await
-        .map_err(Failure::Failed)?;
+        .map_err(|e| Failure::Failed(e.into()))?;
     for line in &report.lines {
         super::output::say(line)?;
     }
     if args.write_config {
-        crate::setup::dms::write_task_arns(&config.path, &report.tasks).map_err(Failure::Failed)?;
+        crate::setup::dms::write_task_arns(&config.path, &report.tasks)
+            .map_err(|e| Failure::Failed(e.into()))?;
         super::output::say(format!(
             "wrote the task ARNs into {}",
             config.path.display()
@@ -410,7 +414,9 @@ pub async fn sql(global: &GlobalArgs, args: &SetupSqlArgs) -> Outcome {
     let other = other_sequence(&config, side, &secrets).await;
     let report = sql::apply_database(store.pool(), &params, &scripts, other)
         .await
-        .map_err(|e| Failure::Failed(format!("database {side} ({}): {e}", db.db.address())))?;
+        .map_err(|e| {
+            Failure::Failed(format!("database {side} ({}): {e}", db.db.address()).into())
+        })?;
     super::output::say(report)?;
     Ok(())
 }

@@ -151,8 +151,9 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Outcome {
     connected.close().await;
     let snapshot = Snapshot::from_app(&app);
     if args.json {
-        let text = serde_json::to_string_pretty(&snapshot)
-            .map_err(|e| Failure::Failed(format!("cannot encode the snapshot as JSON: {e}")))?;
+        let text = serde_json::to_string_pretty(&snapshot).map_err(|e| {
+            Failure::Failed(format!("cannot encode the snapshot as JSON: {e}").into())
+        })?;
         super::output::say(&text)?;
     } else {
         super::output::say_raw(text(&app))?;
@@ -282,7 +283,7 @@ impl Snapshot {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(Failure::Failed(problems.join("; ")))
+            Err(Failure::Failed(problems.join("; ").into()))
         }
     }
 }

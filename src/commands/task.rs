@@ -49,7 +49,7 @@ async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outco
         Ok(r) => r,
         Err(e) => {
             audit.refused_app(&app, &asked, None, &e);
-            return Err(Failure::Failed(e));
+            return Err(Failure::Failed(e.into()));
         }
     };
     let start_type = request.start_type;
@@ -111,7 +111,7 @@ async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome
     };
     if let Err(e) = guard::check_stop(&task) {
         audit.refused_app(&app, &asked, None, &e);
-        return Err(Failure::Failed(e));
+        return Err(Failure::Failed(e.into()));
     }
     let list = checklist::stop(&app, role);
     let question = format!("Stop the {role} task {}?", task.id);
@@ -161,11 +161,14 @@ async fn wait_for(
             return Ok(());
         }
         if task.status == TaskStatus::Failed {
-            return Err(Failure::Failed(format!(
-                "the {role} task {} failed while waiting for it to be {goal}: {}",
-                task.id,
-                task.last_failure.as_deref().unwrap_or("no failure message")
-            )));
+            return Err(Failure::Failed(
+                format!(
+                    "the {role} task {} failed while waiting for it to be {goal}: {}",
+                    task.id,
+                    task.last_failure.as_deref().unwrap_or("no failure message")
+                )
+                .into(),
+            ));
         }
         if began.elapsed() >= wait.timeout {
             return Err(Failure::Failed(format!(
@@ -174,7 +177,7 @@ async fn wait_for(
                 task.status,
                 humantime::format_duration(round(began.elapsed())),
                 humantime::format_duration(round(since.elapsed()))
-            )));
+            ).into()));
         }
         eprintln!(
             "{role} task {}: {} for {}",

@@ -36,5 +36,5 @@ pub async fn run(global: &GlobalArgs, connected: Connected) -> Outcome {
     )
     .await;
     connected.close().await;
-    result.map_err(|e| Failure::Failed(format!("{e:#}")))
+    result.map_err(|e| Failure::Failed(format!("{e:#}").into()))
 }

@@ -287,6 +287,7 @@ async fn pool(path: &Path, create: bool) -> Result<SqlitePool, LabError> {
         .map_err(|e| LabError::Database {
             path: path.to_path_buf(),
             detail: format!("cannot open it: {e}"),
+            source: Box::new(e),
         })
 }
 
@@ -323,6 +324,7 @@ async fn in_tx(
     let err = |e: sqlx::Error| LabError::Database {
         path: path.to_path_buf(),
         detail: format!("cannot create the lab schema: {e}"),
+        source: Box::new(e),
     };
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?;
     f(&mut tx).await.map_err(err)?;

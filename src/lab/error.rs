@@ -55,8 +55,13 @@ pub enum LabError {
     )]
     InUse { path: PathBuf },
 
+    /// `source` is the SQLite (or backend) error itself, for the log file.
     #[error("lab database {path} failed: {detail}")]
-    Database { path: PathBuf, detail: String },
+    Database {
+        path: PathBuf,
+        detail: String,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 
     #[error("lab option {option} is invalid: {detail}")]
     InvalidOption {

@@ -116,6 +116,7 @@ impl Lab {
             .map_err(|e| LabError::Database {
                 path: opts.data_dir.clone(),
                 detail: format!("cannot create the validation tables: {e}"),
+                source: Box::new(e),
             })?;
         tracing::info!(
             dir = %opts.data_dir.display(),
@@ -254,9 +255,10 @@ impl Lab {
 
 /// Turns an SQLite error into a backend error phrased for a person. Busy
 /// files and a closed lab are `Unavailable` (worth a retry); the engine
-/// relies on that to tell a transient hiccup from a task failure.
+/// relies on that to tell a transient hiccup from a task failure. The
+/// SQLite error stays as the cause, for the log file.
 pub(crate) fn db_error(what: &str, e: sqlx::Error) -> BackendError {
-    match &e {
+    let phrased = match &e {
         sqlx::Error::PoolClosed => {
             BackendError::Unavailable(format!("{what}: the lab has been shut down").into())
         }
@@ -278,7 +280,8 @@ pub(crate) fn db_error(what: &str, e: sqlx::Error) -> BackendError {
             }
         }
         _ => BackendError::Other(format!("{what}: {e}").into()),
-    }
+    };
+    phrased.caused_by(e)
 }
 
 /// The door check's port in the lab: the lab's pair follows every rule

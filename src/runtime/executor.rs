@@ -183,5 +183,6 @@ fn msg_error(msg: &Msg) -> Option<String> {
         Msg::Audited(Err(e)) => return Some(e.clone()),
         _ => return None,
     };
-    Some(e.to_string())
+    // The message, then its causes (the SDK / sqlx error) under it.
+    Some(crate::backend::reason::chain(e))
 }

@@ -46,7 +46,7 @@ pub async fn inspect(
         .to_lowercase();
     let table = params.names.table_name().to_lowercase();
     let q = |e: sqlx::Error| {
-        BackendError::Other(format!("reading the heartbeat table's shape: {e}").into())
+        BackendError::Other(format!("reading the heartbeat table's shape: {e}").into()).caused_by(e)
     };
     let columns: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT column_name::text, is_nullable::text, column_default::text \

@@ -448,7 +448,7 @@ pub async fn apply_postgres(
         sqlx::raw_sql(AssertSqlSafe(script.text.clone()))
             .execute(pool)
             .await
-            .map_err(|err| apply_error(script.name, &err))?;
+            .map_err(|err| apply_error(script.name, err))?;
         outcomes.push((
             script.name.to_string(),
             ScriptOutcome {
@@ -464,7 +464,7 @@ pub async fn apply_postgres(
         let wal_level: String = sqlx::query_scalar("SELECT current_setting('wal_level')")
             .fetch_one(pool)
             .await
-            .map_err(|err| apply_error("06_dms_source_target.sql", &err))?;
+            .map_err(|err| apply_error("06_dms_source_target.sql", err))?;
         if wal_level != "logical" {
             outcome.notes.push(format!(
                 "wal_level is `{wal_level}`; DMS needs `logical` to read this database: an administrator must set it and restart"
@@ -576,7 +576,7 @@ pub async fn check_dms_user(
     let loopback = stored_name(Engine::Postgresql, params.loopback_schema);
     let table = params.names.table();
     let table_schema = params.names.table_schema().unwrap_or("public");
-    let q = |e: sqlx::Error| apply_error("the DMS user check", &e);
+    let q = |e: sqlx::Error| apply_error("the DMS user check", e);
     let mut check = DmsUserCheck {
         user: user.clone(),
         granted: Vec::new(),
@@ -662,8 +662,9 @@ pub async fn check_dms_user(
     Ok(check)
 }
 
-fn apply_error(script: &str, err: &sqlx::Error) -> BackendError {
-    let detail = match err {
+/// The sqlx error stays as the cause, for the log file.
+fn apply_error(script: &str, err: sqlx::Error) -> BackendError {
+    let detail = match &err {
         sqlx::Error::Database(db) => format!(
             "{} (SQLSTATE {})",
             db.message(),
@@ -674,7 +675,7 @@ fn apply_error(script: &str, err: &sqlx::Error) -> BackendError {
     let text = format!(
         "applying {script} failed: {detail}; nothing of this script was kept, fix the cause and run setup again"
     );
-    match err {
+    let phrased = match &err {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
             BackendError::Denied(text.into())
         }
@@ -682,7 +683,8 @@ fn apply_error(script: &str, err: &sqlx::Error) -> BackendError {
             BackendError::Unavailable(text.into())
         }
         _ => BackendError::Other(text.into()),
-    }
+    };
+    phrased.caused_by(err)
 }
 
 #[cfg(test)]

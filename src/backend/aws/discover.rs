@@ -20,10 +20,16 @@ pub struct TaskListing {
     pub target: EndpointSetup,
 }
 
-fn unavailable(action: &str, e: impl std::fmt::Display) -> BackendError {
-    BackendError::Unavailable(
-        format!("{action} failed: {e}; the IAM action is dms:{action}").into(),
-    )
+/// The SDK error stays as the cause (for the log file).
+fn unavailable<E>(action: &str, e: E) -> BackendError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let text = format!(
+        "{action} failed: {}; the IAM action is dms:{action}",
+        aws_sdk_databasemigration::error::DisplayErrorContext(&e)
+    );
+    BackendError::Unavailable(crate::backend::Reason::caused(text, e))
 }
 
 /// Every task (all pages) with its two endpoints; with `ids`, only the
@@ -41,12 +47,7 @@ pub async fn list_tasks(
             .set_marker(marker)
             .send()
             .await
-            .map_err(|e| {
-                unavailable(
-                    "DescribeEndpoints",
-                    aws_sdk_databasemigration::error::DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| unavailable("DescribeEndpoints", e))?;
         endpoints.extend(out.endpoints().iter().cloned());
         marker = out.marker().map(str::to_string);
         if marker.is_none() {
@@ -93,12 +94,7 @@ pub async fn list_tasks(
             .set_marker(marker)
             .send()
             .await
-            .map_err(|e| {
-                unavailable(
-                    "DescribeReplicationTasks",
-                    aws_sdk_databasemigration::error::DisplayErrorContext(e),
-                )
-            })?;
+            .map_err(|e| unavailable("DescribeReplicationTasks", e))?;
         for t in out.replication_tasks() {
             tasks.push(TaskListing {
                 id: t

@@ -84,7 +84,7 @@ impl DmsReplication {
         format!("{role} task {}", self.tasks[role])
     }
 
-    fn map_err<E>(&self, err: &SdkError<E>, role: TaskRole, action: &'static str) -> BackendError
+    fn map_err<E>(&self, err: SdkError<E>, role: TaskRole, action: &'static str) -> BackendError
     where
         E: aws_sdk_databasemigration::error::ProvideErrorMetadata
             + std::error::Error
@@ -146,7 +146,7 @@ impl DmsReplication {
         let out = match result {
             Ok(out) => out,
             Err(err) => {
-                let mapped = self.map_err(&err, role, "dms:DescribeReplicationTasks");
+                let mapped = self.map_err(err, role, "dms:DescribeReplicationTasks");
                 if matches!(mapped, BackendError::NotFound(_)) {
                     self.remember_arn(role, None);
                 }
@@ -213,7 +213,7 @@ impl DmsReplication {
                 )
                 .send()
                 .await
-                .map_err(|e| self.map_err(&e, role, "dms:DescribeTableStatistics"))?;
+                .map_err(|e| self.map_err(e, role, "dms:DescribeTableStatistics"))?;
             rows.extend(page.table_statistics().iter().map(table_stats));
             match page.marker() {
                 Some(next) if !next.is_empty() => {
@@ -252,7 +252,8 @@ impl DmsReplication {
         };
         let status = TaskStatus::parse(task.status().unwrap_or("unknown"));
         let advice = advice(doing, &status, task.replication_task_start_date().is_some());
-        BackendError::InvalidState(format!("{msg}; the task is {status}: {advice}").into())
+        let text = format!("{msg}; the task is {status}: {advice}");
+        BackendError::InvalidState(msg.reworded(text))
     }
 }
 
@@ -340,7 +341,7 @@ impl Replication for DmsReplication {
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
-                let err = self.map_err(&e, role, "dms:StartReplicationTask");
+                let err = self.map_err(e, role, "dms:StartReplicationTask");
                 Err(self
                     .explain_refusal(role, err, Doing::Start(request.start_type))
                     .await)
@@ -381,14 +382,14 @@ impl Replication for DmsReplication {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) => match self.map_err(&e, role, "dms:ReloadTables") {
+            Err(e) => match self.map_err(e, role, "dms:ReloadTables") {
                 // DMS only reloads tables of a running task.
-                BackendError::InvalidState(msg) => Err(BackendError::InvalidState(
-                    format!(
+                BackendError::InvalidState(msg) => {
+                    let text = format!(
                         "{msg}: ReloadTables needs the task to be running; start or resume it first"
-                    )
-                    .into(),
-                )),
+                    );
+                    Err(BackendError::InvalidState(msg.reworded(text)))
+                }
                 other => Err(other),
             },
         }
@@ -407,7 +408,7 @@ impl Replication for DmsReplication {
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
-                let err = self.map_err(&e, role, "dms:StopReplicationTask");
+                let err = self.map_err(e, role, "dms:StopReplicationTask");
                 Err(self.explain_refusal(role, err, Doing::Stop).await)
             }
         }

@@ -110,7 +110,7 @@ impl DmsAdmin {
         match tokio::time::timeout(self.timeout, request).await {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(map_sdk_error(
-                &e,
+                e,
                 &CallContext {
                     service: "DMS",
                     endpoint: &self.endpoint,

@@ -143,7 +143,7 @@ impl DynamoAppMap {
         &self.table
     }
 
-    fn map_err<E>(&self, err: &SdkError<E>, action: &'static str) -> BackendError
+    fn map_err<E>(&self, err: SdkError<E>, action: &'static str) -> BackendError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -169,7 +169,7 @@ impl DynamoAppMap {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(|e| self.map_err(&e, "dynamodb:DescribeTable"));
+            .map_err(|e| self.map_err(e, "dynamodb:DescribeTable"));
         let out = match out {
             Ok(out) => out,
             Err(e) => return Err(self.missing_table(e).await),
@@ -281,7 +281,7 @@ impl DynamoAppMap {
             Err(e) if e.code() == Some("ResourceInUseException") => {
                 Ok(Ensured::Existed(self.describe().await?.0))
             }
-            Err(e) => Err(self.map_err(&e, "dynamodb:CreateTable")),
+            Err(e) => Err(self.map_err(e, "dynamodb:CreateTable")),
         }
     }
 
@@ -302,7 +302,7 @@ impl DynamoAppMap {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| self.map_err(&e, "dynamodb:Query"))?;
+                .map_err(|e| self.map_err(e, "dynamodb:Query"))?;
             items.extend(out.items().iter().cloned());
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
@@ -407,7 +407,7 @@ impl DynamoAppMap {
                     "it was written by someone else while setup read it (ConditionalCheckFailed)",
                 )
                 .await),
-            Err(e) => Err(self.map_err(&e, "dynamodb:PutItem")),
+            Err(e) => Err(self.map_err(e, "dynamodb:PutItem")),
         }
     }
 
@@ -495,7 +495,7 @@ impl AppMapStore for DynamoAppMap {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| self.map_err(&e, "dynamodb:Scan"));
+                .map_err(|e| self.map_err(e, "dynamodb:Scan"));
             let out = match out {
                 Ok(out) => out,
                 Err(e) => return Err(self.missing_table(e).await),
@@ -640,7 +640,7 @@ impl AppMapStore for DynamoAppMap {
                 let why = format!("{why} ({})", codes.join(", "));
                 Err(self.conflict(expected, &why).await)
             }
-            Err(e) => Err(self.map_err(&e, "dynamodb:TransactWriteItems")),
+            Err(e) => Err(self.map_err(e, "dynamodb:TransactWriteItems")),
         }
     }
 }

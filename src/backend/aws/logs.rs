@@ -112,7 +112,7 @@ impl CloudWatchTaskLogs {
 
     fn dms_error<E>(
         &self,
-        e: &aws_sdk_databasemigration::error::SdkError<E>,
+        e: aws_sdk_databasemigration::error::SdkError<E>,
         role: TaskRole,
         action: &'static str,
     ) -> BackendError
@@ -161,7 +161,7 @@ impl CloudWatchTaskLogs {
             .without_settings(false)
             .send()
             .await
-            .map_err(|e| self.dms_error(&e, role, "dms:DescribeReplicationTasks"))?;
+            .map_err(|e| self.dms_error(e, role, "dms:DescribeReplicationTasks"))?;
         let task = out.replication_tasks().first().ok_or_else(|| {
             BackendError::NotFound(format!(
                 "{role} task {configured} not found in region {}: check [tasks] {role} in the config",
@@ -205,7 +205,7 @@ impl CloudWatchTaskLogs {
             .filters(filter)
             .send()
             .await
-            .map_err(|e| self.dms_error(&e, role, "dms:DescribeReplicationInstances"))?;
+            .map_err(|e| self.dms_error(e, role, "dms:DescribeReplicationInstances"))?;
         Ok(out
             .replication_instances()
             .first()
@@ -242,7 +242,7 @@ impl TaskLogs for CloudWatchTaskLogs {
                 Err(e) => {
                     let subject = format!("log {source} of the {role} task");
                     let err = map_sdk_error(
-                        &e,
+                        e,
                         &CallContext {
                             service: "CloudWatch Logs",
                             endpoint: &self.endpoint,

@@ -143,7 +143,20 @@ const BAD_CREDENTIALS: &[&str] = &[
 /// error code (so the same table serves DMS, DynamoDB and Secrets Manager);
 /// transport failures by the SDK's error kind. The SDK never puts
 /// credentials into errors, and neither does this.
-pub fn map_sdk_error<E>(err: &SdkError<E>, ctx: &CallContext<'_>) -> BackendError
+///
+/// The SDK error itself is kept as the cause ([`BackendError::caused_by`]):
+/// the screen shows the sentence, the log file the sentence and the SDK's
+/// own chain under it.
+pub fn map_sdk_error<E>(err: SdkError<E>, ctx: &CallContext<'_>) -> BackendError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let mapped = phrase_sdk_error(&err, ctx);
+    mapped.caused_by(err)
+}
+
+/// The sentence [`map_sdk_error`] says about `err`.
+fn phrase_sdk_error<E>(err: &SdkError<E>, ctx: &CallContext<'_>) -> BackendError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
@@ -303,7 +316,7 @@ mod tests {
                 .build(),
         );
         let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
-        map_sdk_error(&SdkError::service_error(err, raw), &ctx())
+        map_sdk_error(SdkError::service_error(err, raw), &ctx())
     }
 
     #[test]
@@ -332,7 +345,7 @@ mod tests {
             ..ctx()
         };
         assert!(matches!(
-            map_sdk_error(&SdkError::service_error(flip, raw), &change),
+            map_sdk_error(SdkError::service_error(flip, raw), &change),
             BackendError::Throttled(m) if m.ends_with("(ThrottlingException): not applied; try again in a moment")
         ));
         assert!(matches!(
@@ -378,14 +391,14 @@ mod tests {
             std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused").into(),
         ));
         assert!(matches!(
-            map_sdk_error(&refused, &ctx()),
+            map_sdk_error(refused, &ctx()),
             BackendError::Unavailable(m)
                 if m.starts_with("cannot reach DynamoDB at http://127.0.0.1:4566")
                     && m.ends_with("check network/endpoint")
         ));
         let slow = SdkError::<GetItemError>::timeout_error("read timed out");
         assert!(matches!(
-            map_sdk_error(&slow, &ctx()),
+            map_sdk_error(slow, &ctx()),
             BackendError::Unavailable(m) if m.contains("no answer from DynamoDB")
         ));
         let garbled = SdkError::<GetItemError>::response_error(
@@ -393,7 +406,7 @@ mod tests {
             HttpResponse::new(200.try_into().unwrap(), SdkBody::empty()),
         );
         assert!(matches!(
-            map_sdk_error(&garbled, &ctx()),
+            map_sdk_error(garbled, &ctx()),
             BackendError::Malformed(m) if m.contains("cannot read")
         ));
     }

@@ -62,7 +62,7 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
                 .await
                 .map_err(|e| {
                     map_sdk_error(
-                        &e,
+                        e,
                         &CallContext {
                             service: "DMS",
                             endpoint: &endpoint,
@@ -115,7 +115,7 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
                     .await
                     .map_err(|e| {
                         map_sdk_error(
-                            &e,
+                            e,
                             &CallContext {
                                 service: "DMS",
                                 endpoint: &endpoint,

@@ -21,7 +21,7 @@ pub async fn secret_password(client: &Client, secret_id: &str) -> BackendResult<
         .map_err(|e| {
             let subject = format!("secret {secret_id}");
             map_sdk_error(
-                &e,
+                e,
                 &CallContext {
                     service: "Secrets Manager",
                     endpoint: &endpoint,

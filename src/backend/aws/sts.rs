@@ -37,7 +37,7 @@ impl Identity for StsIdentity {
             .await
             .map_err(|e| {
                 map_sdk_error(
-                    &e,
+                    e,
                     &CallContext {
                         service: "STS",
                         endpoint: &self.endpoint,
