@@ -636,6 +636,12 @@ async fn an_unreachable_database_fails_the_heartbeat_naming_host_and_port() {
     );
     assert!(r.stderr.contains("SITEB"), "{r}");
     assert!(r.took.as_secs() < 15, "gives up in time: {r}");
+    // The log file has the message and, under it, the driver's own error;
+    // the screen only the message.
+    let log = door.log_text();
+    assert!(log.contains("caused by: "), "{log}");
+    assert!(log.to_lowercase().contains("connection refused"), "{log}");
+    assert!(!r.stderr.contains("caused by"), "{r}");
     // Not redirected elsewhere: database a got nothing, the appmap is as it was.
     assert!(door.heartbeats('a').await.is_empty());
     assert_eq!(scan(&door).await, items);

@@ -549,4 +549,60 @@ mod tests {
         };
         assert!(msg.starts_with("lost the connection"), "{msg}");
     }
+
+    /// A real refused connection: the backend error phrased from it keeps
+    /// sqlx's error (and the I/O error under it) as its source chain, and
+    /// [`crate::backend::reason::chain`] writes them under the message.
+    #[tokio::test]
+    async fn a_refused_connection_keeps_the_sqlx_error_as_its_cause() {
+        use sqlx::Connection;
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let real = sqlx::PgConnection::connect_with(
+            &sqlx::postgres::PgConnectOptions::new()
+                .host("127.0.0.1")
+                .port(port)
+                .username("app"),
+        )
+        .await
+        .expect_err("nothing listens on a closed port");
+        let mut o = opts();
+        o.host = "127.0.0.1".into();
+        o.port = port;
+        let err = map_error(real, &o);
+        let message = err.to_string();
+        assert!(
+            message.starts_with("cannot connect to PostgreSQL at 127.0.0.1"),
+            "{message}"
+        );
+
+        let mut sources = Vec::new();
+        let mut next = std::error::Error::source(&err);
+        while let Some(e) = next {
+            sources.push(e);
+            next = e.source();
+        }
+        assert!(
+            sources
+                .iter()
+                .any(|e| e.downcast_ref::<sqlx::Error>().is_some()),
+            "no sqlx::Error in the chain: {sources:?}"
+        );
+        let io = sources
+            .iter()
+            .find_map(|e| e.downcast_ref::<std::io::Error>())
+            .expect("the I/O error under sqlx's");
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+
+        let logged = crate::backend::reason::chain(&err);
+        let mut lines = logged.lines();
+        assert_eq!(lines.next(), Some(message.as_str()));
+        let cause = lines.next().expect("a cause line under the message");
+        assert!(cause.starts_with("  caused by: "), "{logged}");
+        assert!(
+            logged.to_lowercase().contains("refused"),
+            "the OS error is in the log text: {logged}"
+        );
+    }
 }

@@ -41,7 +41,9 @@ struct Inserted {
 struct Failed {
     /// 1-based number of the attempt.
     attempt: u32,
-    error: String,
+    /// Written as its text; keeps the backend error under it, so the
+    /// failure of a single heartbeat logs its cause.
+    error: crate::backend::Reason,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,7 +73,7 @@ pub async fn run(global: &GlobalArgs, args: &HeartbeatArgs) -> Outcome {
     connected.close().await;
     let report = result?;
     if let (1, Some(only)) = (args.count, report.failed.first()) {
-        return Err(Failure::Failed(only.error.clone().into()));
+        return Err(Failure::Failed(only.error.clone()));
     }
     if args.json {
         let text = serde_json::to_string_pretty(&report)
@@ -152,11 +154,20 @@ async fn insert_all(
                 // what is true, not as a plain failure (after_change).
                 let describe =
                     |e: &crate::backend::BackendError| format!("heartbeat as {site} failed: {e}");
-                let error = after_change(backends, Mutation::Heartbeat(site), e, describe)
-                    .await
-                    .to_string();
+                let error =
+                    match after_change(backends, Mutation::Heartbeat(site), e, describe).await {
+                        Failure::Failed(reason) => reason,
+                        other => other.to_string().into(),
+                    };
                 if args.count > 1 {
                     eprintln!("attempt {} of {}: {error}", n + 1, args.count);
+                    // The exit's summary has no cause: log each one here.
+                    tracing::warn!(
+                        "attempt {} of {}: {}",
+                        n + 1,
+                        args.count,
+                        crate::backend::reason::chain(&error)
+                    );
                 }
                 failed.push(Failed {
                     attempt: n + 1,

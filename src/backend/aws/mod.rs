@@ -410,4 +410,37 @@ mod tests {
             BackendError::Malformed(m) if m.contains("cannot read")
         ));
     }
+
+    /// The SDK error stays under the sentence: `source()` reaches it (and
+    /// the connector's I/O error), and the log text lists it.
+    #[test]
+    fn the_sdk_error_is_kept_as_the_cause() {
+        let refused = SdkError::<GetItemError>::dispatch_failure(ConnectorError::io(
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused").into(),
+        ));
+        let err = map_sdk_error(refused, &ctx());
+        let mut sources = Vec::new();
+        let mut next = StdError::source(&err);
+        while let Some(e) = next {
+            sources.push(e);
+            next = e.source();
+        }
+        assert!(
+            sources
+                .iter()
+                .any(|e| e.downcast_ref::<SdkError<GetItemError>>().is_some()),
+            "{sources:?}"
+        );
+        assert!(
+            sources
+                .iter()
+                .any(|e| e.downcast_ref::<std::io::Error>().is_some()),
+            "{sources:?}"
+        );
+        let logged = crate::backend::reason::chain(&err);
+        assert!(
+            logged.starts_with(&format!("{err}\n  caused by: ")),
+            "{logged}"
+        );
+    }
 }
