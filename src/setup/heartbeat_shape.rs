@@ -119,6 +119,7 @@ pub async fn fit(
         .await
         .map_err(|e| {
             BackendError::Other(format!("making {table}.heartbeat_id NOT NULL: {e}").into())
+                .caused_by(e)
         })?;
         notes.push(format!(
             "{table} had the original proof of concept's nullable heartbeat_id (DMS needs its unique index as replica identity, which PostgreSQL refuses on a nullable column); no row held a NULL, so it is now NOT NULL"
@@ -218,7 +219,9 @@ pub async fn sequence_range(
     .bind(&name)
     .fetch_optional(pool)
     .await
-    .map_err(|e| BackendError::Other(format!("reading sequence {schema}.{name}: {e}").into()))?;
+    .map_err(|e| {
+        BackendError::Other(format!("reading sequence {schema}.{name}: {e}").into()).caused_by(e)
+    })?;
     Ok(row.map(|(start, last, increment, max)| SeqRange {
         next: last.map(|l| l + increment).unwrap_or(start),
         increment,

@@ -102,6 +102,7 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
             .transpose()
             .map_err(|e| {
                 BackendError::Malformed(format!("{subject}: TableMappings is not JSON: {e}").into())
+                    .caused_by(e)
             })?
             .unwrap_or(Value::Null);
         let mut endpoints = Vec::new();
