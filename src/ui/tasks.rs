@@ -357,6 +357,10 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     } else {
         format!("Σ {} of {everything} tables", all.len())
     };
+    let marked = app.marked_tables(role);
+    if !marked.is_empty() {
+        total_name.push_str(&format!(", {} marked", marked.len()));
+    }
     if shown.is_empty() && !all.is_empty() {
         total_name.push_str(", 0 shown");
     } else if shown.len() < all.len() {
@@ -380,6 +384,10 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         .map(|t| {
             let mut row = vec![TableMark::of(t).symbol().to_string()];
             row.extend(cells(app, t, common_schema.is_none()));
+            // Marked for reload (Space): said in text, not by colour.
+            if marked.iter().any(|k| k.matches(t)) {
+                row[1] = format!("+ {}", row[1]);
+            }
             row
         })
         .collect();
