@@ -1635,6 +1635,18 @@ fn batch(lines: Vec<LogLine>) -> LogBatch {
     }
 }
 
+/// `l` in the open logs view closes it, as the README and the view's own
+/// bottom line say (it did nothing: found by the tmux test of the view).
+#[test]
+fn l_in_the_logs_view_closes_it() {
+    let mut app = with_tasks(app(), TaskStatus::Running, true);
+    press(&mut app, &[Key::Char('l')]);
+    assert_eq!(app.popup, Some(Popup::Logs));
+    press(&mut app, &[Key::Char('l')]);
+    assert_eq!(app.popup, None);
+    assert!(app.logs_view.is_none());
+}
+
 #[test]
 fn l_opens_the_log_of_the_selected_task_and_follows_it_on_ticks() {
     let mut app = with_tasks(app(), TaskStatus::Running, true);

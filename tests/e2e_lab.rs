@@ -259,6 +259,81 @@ fn table_filter_sort_and_detail_on_the_lab() {
     assert!(screen.contains("EXIT=0"), "{screen}");
 }
 
+/// Issue 12: the logs view on the lab, in tmux. `l` opens the forward
+/// task's log with the lab's own lines (task running, each table's load);
+/// a real validation difference (a SITEB heartbeat in database b that the
+/// stopped backward task never brought to a, found once a SITEA heartbeat
+/// makes the forward task validate the table again) writes a `W:` line; `e`
+/// filters by severity, `/` searches, `l` closes.
+#[test]
+#[ignore = "needs tmux; run bash tests/run-all.sh"]
+fn logs_view_shows_filters_and_searches_the_labs_task_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        &wrapped(&format!(
+            "lab --validate forward --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
+            dir.path().join("lab").display(),
+            dir.path().join("l.log").display()
+        )),
+        140,
+        30,
+    );
+    t.wait_text("LAB");
+    t.keys(&["1", "s"]);
+    t.wait_text("y / n");
+    t.keys(&["y"]);
+    t.wait_for("the full load", |s| s.contains("3 loaded"));
+    t.keys(&["b"]);
+    t.wait_text("as SITEB inserted into database b");
+    t.keys(&["a"]);
+    t.wait_text("as SITEA inserted into database a");
+
+    t.keys(&["l"]);
+    let all = t.wait_text("validation found mismatched records");
+    for expected in [
+        "task log · forward task lab-forward",
+        "following",
+        "I: TASK_MANAGER Task 'lab-forward' running",
+        "Load finished for table 'customer_orders'.'orders'",
+        "W: VALIDATOR Table 'customer_orders'.'heartbeat'",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?}:\n{all}");
+    }
+    // e: warnings and errors only; the load lines go.
+    t.keys(&["e"]);
+    let warnings = t.wait_text("showing W: and E:");
+    assert!(!warnings.contains("Load finished"), "{warnings}");
+    assert!(warnings.contains("W: VALIDATOR"), "{warnings}");
+    // e: errors only: there are none.
+    t.keys(&["e"]);
+    let errors = t.wait_text("showing E: only");
+    assert!(
+        errors.contains("matches the severity filter or the search"),
+        "{errors}"
+    );
+    // e: all again; / searches.
+    t.keys(&["e", "/", "U", "n", "l", "o", "a", "d"]);
+    t.wait_text("/Unload▏");
+    t.keys(&["Enter"]);
+    let found = t.wait_for("the search to be kept", |s| {
+        s.contains(" · /Unload ") && !s.contains("/Unload▏")
+    });
+    assert!(
+        found.contains("Unload of table 'customer_orders'.'orders' started"),
+        "{found}"
+    );
+    assert!(!found.contains("Load finished"), "{found}");
+    assert!(!found.contains("VALIDATOR"), "{found}");
+    // l closes the view; the main screen is back.
+    t.keys(&["l"]);
+    t.wait_for("the view to close", |s| {
+        !s.contains("task log ·") && s.contains("heartbeat")
+    });
+    t.keys(&["q"]);
+    let screen = t.wait_text("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
 /// `y` writes OSC 52 to the terminal: the pane's raw output (tmux
 /// `pipe-pane`) holds exactly `ESC ] 52 ; c ; base64(text) BEL` for the
 /// text tmux (with `set-clipboard on`) put in its paste buffer, and that
