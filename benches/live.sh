@@ -8,6 +8,12 @@
 #                                          client, one process per insert
 #   bash benches/live.sh slowdb    [RUNS]  status --json vs psql with 300 ms
 #                                          per round trip to one, then both DBs
+#   bash benches/live.sh tui       [RUNS]  the TUI's first frame, and first
+#                                          frame with both tasks' status, vs
+#                                          `watch -n 2` of the peer script
+#   bash benches/live.sh idle      [SECS]  CPU and peak RSS over SECS (60) of
+#                                          the idle TUI, live and on the lab,
+#                                          vs `watch -n 2` of the peer script
 #
 # RUNS (default 10) is the number of timed runs per command; figures are
 # medians of wall-clock time, and each comparison is printed as a ratio of
@@ -21,8 +27,8 @@ cd "$(dirname "$0")/.."
 WHAT="${1:-}"
 RUNS="${2:-10}"
 case "$WHAT" in
-  snapshot | heartbeat | slowdb) ;;
-  *) echo "usage: bash benches/live.sh snapshot|heartbeat|slowdb [RUNS]" >&2; exit 2 ;;
+  snapshot | heartbeat | slowdb | tui | idle) ;;
+  *) echo "usage: bash benches/live.sh snapshot|heartbeat|slowdb|tui|idle [RUNS]" >&2; exit 2 ;;
 esac
 case "$RUNS" in
   '' | *[!0-9]* | 0) echo "live.sh: RUNS must be a positive whole number, got '$RUNS'" >&2; exit 2 ;;
@@ -42,6 +48,10 @@ if [ -z "$(pg_bin)" ] || ! command -v psql >/dev/null; then
 fi
 python3 -c 'import moto.server, flask, flask_cors, cbor2' 2>/dev/null || { log "installing moto[server] and cbor2"; pip_install 'moto[server]>=5.2,<6' 'cbor2>=5,<7'; }
 command -v aws >/dev/null || { log "installing the AWS CLI (awscli from PyPI)"; pip_install awscli; }
+if [ "$WHAT" = tui ] || [ "$WHAT" = idle ]; then
+  python3 -c 'import pyte' 2>/dev/null || { log "installing pyte (a terminal emulator, to see frames)"; pip_install pyte; }
+  command -v watch >/dev/null || { log "installing procps (watch)"; as_root apt-get install -y -qq procps >/dev/null; }
+fi
 if [ "$WHAT" = heartbeat ]; then
   python3 -c 'import psycopg2, boto3' 2>/dev/null || { log "installing psycopg2-binary"; pip_install psycopg2-binary boto3; }
 fi
@@ -232,6 +242,40 @@ case "$WHAT" in
     peer_rate=$(python3 -c "print($peer_n/($end-$start))")
     printf 'inserts/s: cockpit %.1f | Python one process per insert %.2f | ratio %s\n' \
       "$cockpit_rate" "$peer_rate" "$(ratio "$cockpit_rate" "$peer_rate")"
+    ;;
+  tui)
+    export AWS_ENDPOINT_URL="$MOTO" TMPDIR="$WORK"
+    STATUS='[●■○◌✖] (ready|running|stopped|starting|stopping|failed|creating)'
+    PEER="watch -n 2 bash $PWD/benches/support/peer_snapshot.sh $FWD $BWD $APPMAP $PG_PORT $DB_A $DB_B"
+    log "tui: medians of $RUNS starts in an 80x24 pseudo-terminal, frames as a terminal (pyte) shows them"
+    c=$(python3 benches/support/pty_run.py frame "$RUNS" 80 24 'dms-cockpit' "$STATUS" 2 -- \
+      "$BIN" --config "$CFG" --log-file "$WORK/cockpit.log")
+    p=$(python3 benches/support/pty_run.py frame "$RUNS" 80 24 'Every 2' "$ID-(fwd|bwd)\s+(ready|running|stopped)" 2 -- \
+      bash -c "$PEER")
+    python3 - "$c" "$p" <<'PY'
+import json, sys
+c, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"first frame:            cockpit {c['first_ms']:7.1f} ms (goal < 100) | watch peer {p['first_ms']:7.1f} ms")
+print(f"both tasks' status:     cockpit {c['ready_ms']:7.1f} ms (goal < 150) | watch peer {p['ready_ms']:7.1f} ms | peer / cockpit {p['ready_ms'] / c['ready_ms']:.1f}x")
+print(f"  cockpit runs (ms): first {c['first_all']} status {c['ready_all']}")
+print(f"  peer runs (ms):    first {p['first_all']} status {p['ready_all']}")
+PY
+    ;;
+  idle)
+    export AWS_ENDPOINT_URL="$MOTO" TMPDIR="$WORK"
+    SECS="$RUNS"; [ "$SECS" = 10 ] && SECS=60
+    PEER="watch -n 2 bash $PWD/benches/support/peer_snapshot.sh $FWD $BWD $APPMAP $PG_PORT $DB_A $DB_B"
+    log "idle: $SECS s each, 80x24 pseudo-terminal, refresh every 2 s for all three"
+    live=$(python3 benches/support/pty_run.py idle "$SECS" 80 24 -- "$BIN" --config "$CFG" --log-file "$WORK/cockpit.log")
+    lab=$(python3 benches/support/pty_run.py idle "$SECS" 80 24 -- "$BIN" --log-file "$WORK/lab.log" lab --data-dir "$WORK/lab" --refresh 2s)
+    peer=$(python3 benches/support/pty_run.py idle "$SECS" 80 24 -- bash -c "$PEER")
+    python3 - "$live" "$lab" "$peer" <<'PY'
+import json, sys
+live, lab, peer = (json.loads(a) for a in sys.argv[1:4])
+for name, r in (("cockpit live (moto + PostgreSQL)", live), ("cockpit lab", lab), ("watch -n 2 peer script", peer)):
+    print(f"{name:34} CPU {r['cpu_s']:7.2f} s in {r['seconds']:.0f} s = {r['core_pct']:6.2f} % of a core | peak RSS {r['max_rss_mib']:6.1f} MiB")
+print(f"peer / cockpit live: CPU {peer['cpu_s'] / max(live['cpu_s'], 0.001):.0f}x, peak RSS {peer['max_rss_mib'] / live['max_rss_mib']:.1f}x (goals: cockpit < 0.5 % of a core, < 40 MiB)")
+PY
     ;;
   slowdb)
     export AWS_ENDPOINT_URL="$STANDIN"

@@ -19,6 +19,7 @@ pub mod outcome;
 mod redraw;
 pub mod reload;
 pub mod state;
+pub mod table_index;
 pub mod tables;
 pub mod update;
 

@@ -293,6 +293,8 @@ pub struct App {
     pub scroll: Scroll,
     /// Filter and sort of the table lists.
     pub table_view: super::tables::TableView,
+    /// Each task's list order and totals, kept in step by `update`.
+    pub table_index: PerTask<super::table_index::TableIndex>,
     /// The open logs view, if any.
     pub logs_view: Option<super::logs::LogsView>,
     /// When and what `y` last copied: the footer says it for a while, so
@@ -359,6 +361,7 @@ impl App {
             confirm_input: ConfirmInput::default(),
             scroll: Scroll::default(),
             table_view: Default::default(),
+            table_index: Default::default(),
             logs_view: None,
             last_copy: None,
             busy: BTreeSet::new(),

@@ -4,6 +4,7 @@
 //! row (Enter). Pure: the ui draws from these functions and copy reads the
 //! same text, so what is copied is what the screen says.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -110,18 +111,21 @@ pub enum TableMark {
 
 impl TableMark {
     pub fn of(t: &TableStats) -> TableMark {
-        let state = t.state.to_ascii_lowercase();
-        let validation = t.validation_state.to_ascii_lowercase();
-        if state.contains("error") || validation.contains("error") || t.errors > 0 {
+        // Case-insensitive without allocating: sorting by trouble calls
+        // this for every comparison.
+        let has = |hay: &str, needle: &str| {
+            hay.as_bytes()
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        };
+        let (state, validation) = (t.state.as_str(), t.validation_state.as_str());
+        if has(state, "error") || has(validation, "error") || t.errors > 0 {
             TableMark::Error
-        } else if validation.contains("suspended") || t.more.validation_suspended_records > 0 {
+        } else if has(validation, "suspended") || t.more.validation_suspended_records > 0 {
             TableMark::Suspended
-        } else if validation.contains("mismatched") || t.more.validation_failed_records > 0 {
+        } else if has(validation, "mismatched") || t.more.validation_failed_records > 0 {
             TableMark::Mismatched
-        } else if state.contains("before load")
-            || state.contains("full load")
-            || state.contains("reload")
-        {
+        } else if has(state, "before load") || has(state, "full load") || has(state, "reload") {
             TableMark::Loading
         } else {
             TableMark::Fine
@@ -174,23 +178,48 @@ pub fn matches_filter(t: &TableStats, filter: &str) -> bool {
     hay.to_lowercase().contains(&needle)
 }
 
-/// `tables` narrowed by `view.filter` and ordered by `view.sort`.
-pub fn visible<'a>(tables: &'a [TableStats], view: &TableView) -> Vec<&'a TableStats> {
-    let mut shown: Vec<&TableStats> = tables
+/// `schema.table` compared case-insensitively without building it: the
+/// same order as comparing `format::table_name(t).to_lowercase()`.
+fn cmp_name(a: &TableStats, b: &TableStats) -> Ordering {
+    fn chars(t: &TableStats) -> impl Iterator<Item = char> + '_ {
+        let dot = (!t.schema.is_empty()).then_some('.');
+        t.schema
+            .chars()
+            .chain(dot)
+            .chain(t.table.chars())
+            .flat_map(char::to_lowercase)
+    }
+    chars(a).cmp(chars(b))
+}
+
+/// The order of `sort`, ties broken by name: a total order, so a window
+/// of it is the same rows a full sort would put there.
+pub(super) fn cmp_by(sort: TableSort) -> impl Fn(&&TableStats, &&TableStats) -> Ordering {
+    move |a, b| {
+        let first = match sort {
+            TableSort::Name => Ordering::Equal,
+            TableSort::Trouble => TableMark::of(a).cmp(&TableMark::of(b)),
+            TableSort::Changes => changes(b).cmp(&changes(a)),
+            TableSort::LastUpdate => b.last_update.cmp(&a.last_update),
+        };
+        first.then_with(|| cmp_name(a, b))
+    }
+}
+
+pub(super) fn filtered<'a>(tables: &'a [TableStats], view: &TableView) -> Vec<&'a TableStats> {
+    if view.filter.is_empty() {
+        return tables.iter().collect();
+    }
+    tables
         .iter()
         .filter(|t| matches_filter(t, &view.filter))
-        .collect();
-    let name = |t: &TableStats| format::table_name(t).to_lowercase();
-    match view.sort {
-        TableSort::Name => shown.sort_by_key(|t| name(t)),
-        TableSort::Trouble => shown.sort_by_key(|t| (TableMark::of(t), name(t))),
-        TableSort::Changes => {
-            shown.sort_by_key(|t| (std::cmp::Reverse(changes(t)), name(t)));
-        }
-        TableSort::LastUpdate => {
-            shown.sort_by_key(|t| (std::cmp::Reverse(t.last_update), name(t)));
-        }
-    }
+        .collect()
+}
+
+/// `tables` narrowed by `view.filter` and ordered by `view.sort`.
+pub fn visible<'a>(tables: &'a [TableStats], view: &TableView) -> Vec<&'a TableStats> {
+    let mut shown = filtered(tables, view);
+    shown.sort_by(cmp_by(view.sort));
     shown
 }
 
@@ -205,9 +234,8 @@ impl App {
 
     /// The row under the cursor of `role`'s list.
     pub fn cursor_table(&self, role: TaskRole) -> Option<&TableStats> {
-        let shown = self.visible_tables(role);
-        let at = self.scroll.tasks[role].min(shown.len().saturating_sub(1));
-        shown.get(at).copied()
+        let at = self.scroll.tasks[role].min(self.matching_tables(role).saturating_sub(1));
+        self.table_window(role, at, 1).rows.first().copied()
     }
 
     /// The table a detail view names, in the latest statistics.

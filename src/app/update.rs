@@ -25,6 +25,7 @@ impl App {
             Input::Action(action) => self.on_action(action),
             Input::Msg(msg) => self.on_msg(*msg),
         };
+        self.index_tables();
         // A tick may also log (the lag meter reports a direction that
         // stopped replicating): a new log entry is drawn too.
         self.dirty |= match clock_before {
@@ -980,7 +981,7 @@ impl App {
     /// Rows in the focused table, which bounds its scroll offset.
     fn focused_len(&self) -> usize {
         match self.focus {
-            Focus::Tasks => self.visible_tables(self.selected).len(),
+            Focus::Tasks => self.matching_tables(self.selected),
             Focus::HeartbeatA => self.heartbeats.a.data.as_ref().map_or(0, Vec::len),
             Focus::HeartbeatB => self.heartbeats.b.data.as_ref().map_or(0, Vec::len),
             Focus::AppMap => self.appmap.data.as_ref().map_or(0, Vec::len),

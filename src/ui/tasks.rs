@@ -332,38 +332,37 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         _ => area,
     };
     let every: &[TableStats] = tables.data.as_deref().unwrap_or_default();
-    let all = app.visible_tables(role);
     let everything = every.len();
+    let matching = app.matching_tables(role);
     // The totals row never scrolls away: rows get what header and totals
-    // leave. The window follows the cursor.
+    // leave. The window follows the cursor; only it is sorted.
     let visible = usize::from(area.height.saturating_sub(2));
-    let cursor = app.scroll.tasks[role].min(all.len().saturating_sub(1));
+    let cursor = app.scroll.tasks[role].min(matching.saturating_sub(1));
     let offset = (cursor + 1).saturating_sub(visible.max(1));
-    let shown = &all[offset.min(all.len())..(offset + visible).min(all.len())];
+    let window = app.table_window(role, offset, visible);
+    let shown = &window.rows[..];
+    let all_len = window.matching;
     let show_cursor = app.focus == Focus::Tasks && app.selected == role;
 
     // One schema for every table (the usual case) is said once, in the
     // header, which leaves the names their room.
-    let common_schema = every
-        .first()
-        .map(|t| t.schema.clone())
-        .filter(|s| !s.is_empty() && every.iter().all(|t| &t.schema == s));
+    let common_schema = window.common_schema.clone();
     let name_header = match &common_schema {
         Some(schema) => format!("{schema}.table"),
         None => "schema.table".to_string(),
     };
-    let mut total_name = if all.len() == everything {
-        format!("Σ {} tables", all.len())
+    let mut total_name = if all_len == everything {
+        format!("Σ {} tables", all_len)
     } else {
-        format!("Σ {} of {everything} tables", all.len())
+        format!("Σ {} of {everything} tables", all_len)
     };
     let marked = app.marked_tables(role);
     if !marked.is_empty() {
         total_name.push_str(&format!(", {} marked", marked.len()));
     }
-    if shown.is_empty() && !all.is_empty() {
+    if shown.is_empty() && all_len != 0 {
         total_name.push_str(", 0 shown");
-    } else if shown.len() < all.len() {
+    } else if shown.len() < all_len {
         total_name.push_str(&format!(", {}-{} shown", offset + 1, offset + shown.len()));
     }
     let headers = [
@@ -391,7 +390,7 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
             row
         })
         .collect();
-    if all.is_empty() {
+    if all_len == 0 {
         let mut empty = vec![String::new(); headers.len()];
         empty[1] = if everything == 0 {
             "no table statistics yet".to_string()
@@ -401,7 +400,7 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         rows.push(empty);
     }
     let mut total_cells = vec![String::new()];
-    total_cells.extend(cells(app, &format::totals(all.iter().copied()), false));
+    total_cells.extend(cells(app, &window.totals, false));
     total_cells[1] = total_name;
 
     // Numbers and the time take exactly the room their widest value needs;
