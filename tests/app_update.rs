@@ -1499,18 +1499,7 @@ fn marked_tables_are_reloaded_together_after_typing_the_task_identifier() {
     assert_eq!(action_for(&app, Key::Char(' ')), Some(Action::ToggleMark));
     // By name t0, t1, t10, t11, …: t1 and t11 marked; t10 marked and
     // unmarked again.
-    press(
-        &mut app,
-        &[
-            Key::Char('j'),
-            Key::Char(' '),
-            Key::Char('j'),
-            Key::Char(' '),
-            Key::Char(' '),
-            Key::Char('j'),
-            Key::Char(' '),
-        ],
-    );
+    press(&mut app, &typed("j j  j "));
     let marked: Vec<String> = app
         .marked_tables(TaskRole::Forward)
         .iter()
@@ -1553,15 +1542,7 @@ fn marked_tables_are_reloaded_together_after_typing_the_task_identifier() {
 
     // V on marked tables: validate-only of all of them, asked with y.
     let mut app = with_tasks(self::app(), TaskStatus::Running, true);
-    press(
-        &mut app,
-        &[
-            Key::Char(' '),
-            Key::Char('j'),
-            Key::Char(' '),
-            Key::Char('V'),
-        ],
-    );
+    press(&mut app, &typed(" j V"));
     let Some(Popup::Confirm(Pending::ReloadTables { tables, option, .. })) = &app.popup else {
         panic!("no confirmation: {:?}", app.popup)
     };

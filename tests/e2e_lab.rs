@@ -99,8 +99,9 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
         logged.contains("cockpit closed"),
         "logs go to the file: {logged}"
     );
-    // The TUI's actions are in the audit log: the first start, the stop,
-    // the refused flip (y alone) and the forced one, with checkpoints.
+    // The TUI's actions are in the audit log: the heartbeats pressed
+    // (issue 10), the first start, the stop, the refused flip (y alone)
+    // and the forced one, with checkpoints.
     let audit = std::fs::read_to_string(&audit).unwrap();
     let results: Vec<String> = audit
         .lines()
@@ -117,10 +118,12 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     assert_eq!(
         results,
         [
+            "confirmed heartbeat as SITEA",
             "confirmed start-replication of the forward task lab-forward",
             "confirmed stop the forward task (a→b)",
             "refused flip SITEA to database b",
             "forced flip SITEA to database b",
+            "confirmed heartbeat as SITEA",
         ],
         "{audit}"
     );
@@ -187,6 +190,40 @@ fn sigterm_quits_and_restores_the_terminal() {
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }
 
+/// The cockpit on a fresh lab in `dir` (`extra`: more lab options), in a
+/// tmux window `width` columns wide, once it shows the lab.
+fn lab_in_tmux(dir: &std::path::Path, extra: &str, width: u16) -> Tmux {
+    let t = Tmux::start(
+        &wrapped(&format!(
+            "lab {extra} --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
+            dir.join("lab").display(),
+            dir.join("l.log").display()
+        )),
+        width,
+        30,
+    );
+    t.wait_text("LAB");
+    t
+}
+
+/// Starts the forward task (its first full load asks) and waits until its
+/// full load of the three tables is done.
+fn full_load(t: &Tmux) {
+    t.keys(&["1", "s"]);
+    t.wait_text("y / n");
+    t.keys(&["y"]);
+    t.wait_for("the full load to finish", |s| {
+        s.contains("● running") && s.contains("3 loaded")
+    });
+}
+
+/// Fails, showing the screen, unless it holds every one of `expected`.
+fn assert_shows(screen: &str, expected: &[&str]) {
+    for text in expected {
+        assert!(screen.contains(text), "missing {text:?}:\n{screen}");
+    }
+}
+
 /// The line of the screen that contains `needle`, if any.
 fn row_of<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.contains(needle))
@@ -196,24 +233,9 @@ fn row_of<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
 #[ignore = "needs tmux; run bash tests/run-all.sh"]
 fn table_filter_sort_and_detail_on_the_lab() {
     let dir = tempfile::tempdir().unwrap();
-    let t = Tmux::start(
-        &wrapped(&format!(
-            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
-            dir.path().join("lab").display(),
-            dir.path().join("l.log").display()
-        )),
-        100,
-        30,
-    );
-    t.wait_text("LAB");
-    // Start the forward task (its first full load asks) and let the full
-    // load finish: three tables.
-    t.keys(&["1", "s"]);
-    t.wait_text("y / n");
-    t.keys(&["y"]);
-    t.wait_for("the full load to finish", |s| {
-        s.contains("● running") && s.contains("3 loaded")
-    });
+    let t = lab_in_tmux(dir.path(), "", 100);
+    // Start the forward task and let the full load finish: three tables.
+    full_load(&t);
     t.wait_for("three table rows", |s| {
         ["heartbeat", "customers", "orders"]
             .iter()
@@ -234,15 +256,16 @@ fn table_filter_sort_and_detail_on_the_lab() {
     // the lab, saying what the lab simulates.
     t.keys(&["Enter"]);
     let detail = t.wait_text("table detail");
-    for expected in [
-        "customer_orders.orders · forward task lab-forward",
-        "5 rows · 0 error rows",
-        "changes applied",
-        "validation records",
-        "lab: the simulated DMS copies customer_orders.orders",
-    ] {
-        assert!(detail.contains(expected), "missing {expected:?}:\n{detail}");
-    }
+    assert_shows(
+        &detail,
+        &[
+            "customer_orders.orders · forward task lab-forward",
+            "5 rows · 0 error rows",
+            "changes applied",
+            "validation records",
+            "lab: the simulated DMS copies customer_orders.orders",
+        ],
+    );
     t.keys(&["Escape"]);
     t.wait_for("the detail to close", |s| !s.contains("table detail"));
 
@@ -269,20 +292,9 @@ fn table_filter_sort_and_detail_on_the_lab() {
 #[ignore = "needs tmux; run bash tests/run-all.sh"]
 fn logs_view_shows_filters_and_searches_the_labs_task_log() {
     let dir = tempfile::tempdir().unwrap();
-    let t = Tmux::start(
-        &wrapped(&format!(
-            "lab --validate forward --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
-            dir.path().join("lab").display(),
-            dir.path().join("l.log").display()
-        )),
-        140,
-        30,
-    );
-    t.wait_text("LAB");
-    t.keys(&["1", "s"]);
-    t.wait_text("y / n");
-    t.keys(&["y"]);
-    t.wait_for("the full load", |s| s.contains("3 loaded"));
+    // Wide enough for the view's title with its filter.
+    let t = lab_in_tmux(dir.path(), "--validate forward", 140);
+    full_load(&t);
     t.keys(&["b"]);
     t.wait_text("as SITEB inserted into database b");
     t.keys(&["a"]);
@@ -290,15 +302,16 @@ fn logs_view_shows_filters_and_searches_the_labs_task_log() {
 
     t.keys(&["l"]);
     let all = t.wait_text("validation found mismatched records");
-    for expected in [
-        "task log · forward task lab-forward",
-        "following",
-        "I: TASK_MANAGER Task 'lab-forward' running",
-        "Load finished for table 'customer_orders'.'orders'",
-        "W: VALIDATOR Table 'customer_orders'.'heartbeat'",
-    ] {
-        assert!(all.contains(expected), "missing {expected:?}:\n{all}");
-    }
+    assert_shows(
+        &all,
+        &[
+            "task log · forward task lab-forward",
+            "following",
+            "I: TASK_MANAGER Task 'lab-forward' running",
+            "Load finished for table 'customer_orders'.'orders'",
+            "W: VALIDATOR Table 'customer_orders'.'heartbeat'",
+        ],
+    );
     // e: warnings and errors only; the load lines go.
     t.keys(&["e"]);
     let warnings = t.wait_text("showing W: and E:");
@@ -343,15 +356,7 @@ fn logs_view_shows_filters_and_searches_the_labs_task_log() {
 fn y_copies_the_table_detail_with_osc_52() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.out");
-    let t = Tmux::start(
-        &wrapped(&format!(
-            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
-            dir.path().join("lab").display(),
-            dir.path().join("l.log").display()
-        )),
-        100,
-        30,
-    );
+    let t = lab_in_tmux(dir.path(), "", 100);
     let tmux = |args: &[&str]| {
         let o = std::process::Command::new("tmux")
             .args(args)
@@ -372,11 +377,7 @@ fn y_copies_the_table_detail_with_osc_52() {
         &t.session,
         &format!("cat >> {}", raw.display()),
     ]);
-    t.wait_text("LAB");
-    t.keys(&["1", "s"]);
-    t.wait_text("y / n");
-    t.keys(&["y"]);
-    t.wait_for("the full load", |s| s.contains("3 loaded"));
+    full_load(&t);
     t.keys(&["Enter"]);
     t.wait_text("table detail");
     t.keys(&["y"]);
