@@ -1540,6 +1540,18 @@ fn marked_tables_are_reloaded_together_after_typing_the_task_identifier() {
         "sent: unmarked"
     );
 
+    // A marked table the statistics no longer list is left out.
+    let mut app = with_tasks(self::app(), TaskStatus::Running, true);
+    press(&mut app, &typed(" j "));
+    let fewer: Vec<TableStats> = self::tables().into_iter().skip(1).collect();
+    app.update(now(), Msg::Tables(TaskRole::Forward, Ok(fewer)));
+    press(&mut app, &[Key::Char('L')]);
+    let Some(Popup::Confirm(Pending::ReloadTables { tables, .. })) = &app.popup else {
+        panic!("no confirmation: {:?}", app.popup)
+    };
+    assert_eq!(tables, &[TableRef::parse("customer_orders.t1").unwrap()]);
+    app.update(now(), Action::Cancel);
+
     // V on marked tables: validate-only of all of them, asked with y.
     let mut app = with_tasks(self::app(), TaskStatus::Running, true);
     press(&mut app, &typed(" j V"));

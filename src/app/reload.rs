@@ -133,9 +133,18 @@ impl App {
             Some(key) => (key.role, vec![table_ref(&key.schema, &key.table)]),
             None => {
                 let role = self.selected;
+                // A marked table the statistics no longer list (dropped
+                // from the task) is left out: it could not be unmarked.
+                let listed = |k: &super::TableKey| {
+                    self.tables[role]
+                        .data
+                        .as_ref()
+                        .is_none_or(|stats| stats.iter().any(|t| k.matches(t)))
+                };
                 let marked: Vec<TableRef> = self
                     .marked_tables(role)
                     .into_iter()
+                    .filter(|k| listed(k))
                     .map(|k| table_ref(&k.schema, &k.table))
                     .collect();
                 match self.cursor_table(role) {
