@@ -672,7 +672,7 @@ async fn aws_error_codes_become_messages_that_say_what_to_do() {
     };
     assert!(msg.contains("aws sso login"), "{msg}");
 
-    // Throttling: unavailable for now, retried by the next refresh.
+    // Throttling: its own kind, so the cockpit backs off.
     let (d, s) = start_error(|| {
         StartReplicationTaskError::generic(meta("ThrottlingException", "Rate exceeded"))
     });
@@ -686,11 +686,11 @@ async fn aws_error_codes_become_messages_that_say_what_to_do() {
         .start(TaskRole::Forward, start.clone())
         .await
         .unwrap_err();
-    let BackendError::Unavailable(msg) = &err else {
-        panic!("expected Unavailable, got {err:?}")
+    let BackendError::Throttled(msg) = &err else {
+        panic!("expected Throttled, got {err:?}")
     };
     assert!(msg.contains("throttled"), "{msg}");
-    assert!(msg.contains("will retry on the next refresh"), "{msg}");
+    assert!(msg.contains("polling it less often"), "{msg}");
 
     // Invalid state: the message says the task's state and the way out.
     let (d, s) = start_error(|| {

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod audit;
+pub mod backoff;
 pub mod checklist;
 pub mod copy;
 pub mod door;

@@ -307,6 +307,8 @@ pub struct App {
     pub lag: super::lag::LagMeter,
     /// DMS's own latency per task (CloudWatch), when read.
     pub latency: PerTask<Panel<crate::backend::CdcLatency>>,
+    /// Throttled AWS backends are polled less often (see `app::backoff`).
+    pub backoff: super::backoff::Backoffs,
     /// Heartbeat key presses waiting for the one in flight for their site:
     /// each press is carried out, in order, one at a time.
     pub queued: BTreeMap<Site, usize>,
@@ -368,6 +370,7 @@ impl App {
             audit_pending: Default::default(),
             lag,
             latency: PerTask::default(),
+            backoff: Default::default(),
             queued: BTreeMap::new(),
             flip_reread: None,
             own_flips: BTreeMap::new(),

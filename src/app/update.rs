@@ -48,7 +48,7 @@ impl App {
                 commands.push(Command::FetchHeartbeats(db));
             }
         }
-        if !self.appmap.loading {
+        if !self.appmap.loading && self.backoff.dynamo.ready(self.now) {
             self.appmap.loading = true;
             commands.push(Command::FetchAppMap);
         }
@@ -369,14 +369,43 @@ impl App {
         &mut self,
         result: Result<Vec<crate::backend::AppMapItem>, crate::backend::BackendError>,
     ) {
-        let error = result.as_ref().err().map(|e| e.to_string());
+        let result = self.note_throttling(Backend::Dynamo, result);
+        let error = result.as_ref().err().cloned();
         let before = std::mem::take(&mut self.appmap);
         self.observe_health("the appmap (DynamoDB)", &before, error.as_deref());
         if let Ok(items) = &result {
             self.observe_appmap(before.data.as_deref(), items);
         }
         self.appmap = before;
-        self.appmap.set(self.now, result.map_err(|e| e.to_string()));
+        self.appmap.set(self.now, result);
+    }
+
+    /// Feeds an AWS read's result to `backend`'s backoff: a throttled
+    /// answer pushes the next poll back, any other answer resets it.
+    /// Returns the result as the panel stores it: a throttled one says
+    /// when the next poll goes.
+    fn note_throttling<T>(
+        &mut self,
+        backend: Backend,
+        result: Result<T, BackendError>,
+    ) -> Result<T, String> {
+        let backoff = match backend {
+            Backend::Dms => &mut self.backoff.dms,
+            Backend::Dynamo => &mut self.backoff.dynamo,
+        };
+        match result {
+            Err(e @ BackendError::Throttled(_)) => {
+                let delay = backoff.throttled(self.now, self.settings.refresh_every);
+                Err(format!(
+                    "{e}; next try in {}",
+                    humantime::format_duration(delay)
+                ))
+            }
+            other => {
+                backoff.reset();
+                other.map_err(|e| e.to_string())
+            }
+        }
     }
 
     /// Sends a confirmed flip, or re-reads the appmap first when what was
@@ -561,7 +590,7 @@ impl App {
             Msg::Copied => {}
             Msg::Task(role, result) => {
                 let before = std::mem::take(&mut self.tasks[role]);
-                let result = result.map_err(|e| e.to_string());
+                let result = self.note_throttling(Backend::Dms, result);
                 self.observe_health(
                     &format!("DMS (describing the {role} task)"),
                     &before,
@@ -598,7 +627,8 @@ impl App {
                 if let (Some(before), Ok(now_tables)) = (self.tables[role].data.clone(), &result) {
                     self.observe_tables(role, &before, now_tables);
                 }
-                self.tables[role].set(now, result.map_err(|e| e.to_string()));
+                let result = self.note_throttling(Backend::Dms, result);
+                self.tables[role].set(now, result);
             }
             Msg::Heartbeats(db, result) => {
                 if let Ok(rows) = &result {
@@ -936,6 +966,10 @@ impl App {
     /// endpoint is known not to implement them).
     pub(super) fn refresh_task(&mut self, role: TaskRole) -> Vec<Command> {
         let mut commands = Vec::new();
+        // A throttled DMS is left alone until its backoff is over.
+        if !self.backoff.dms.ready(self.now) {
+            return commands;
+        }
         if !self.tasks[role].loading {
             self.tasks[role].loading = true;
             commands.push(Command::FetchTask(role));
@@ -1029,6 +1063,13 @@ impl App {
     pub(super) fn log_error(&mut self, text: impl Into<String>) {
         self.push_log(self.now, LogLevel::Error, text);
     }
+}
+
+/// The AWS backends that back off when throttled.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Dms,
+    Dynamo,
 }
 
 fn unknown_task(role: TaskRole) -> String {

@@ -2,13 +2,15 @@
 //! through the AWS SDK, each database's heartbeat table through the
 //! adapter for its engine. Passwords are resolved on first use, so a
 //! missing secret or variable shows as that database panel's error while
-//! the rest of the cockpit works.
+//! the rest of the cockpit works. A password from Secrets Manager is read
+//! again when the database refuses the login, so a rotated secret is
+//! picked up without a restart.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::aws;
 use super::aws::dms::DmsReplication;
@@ -48,7 +50,7 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
             config: config.databases[side].clone(),
             timeout: config.timeout,
             secrets: secrets.clone(),
-            store: OnceCell::new(),
+            built: Mutex::new(None),
         }) as Arc<dyn HeartbeatStore>
     });
     let logs = Arc::new(aws::logs::CloudWatchTaskLogs::from_sdk_config(
@@ -90,21 +92,90 @@ struct DeferredHeartbeat {
     config: DatabaseConfig,
     timeout: Duration,
     secrets: aws_sdk_secretsmanager::Client,
-    store: OnceCell<Arc<dyn HeartbeatStore>>,
+    built: Mutex<Option<Built>>,
+}
+
+/// A store and the password it logs in with.
+struct Built {
+    store: Arc<dyn HeartbeatStore>,
+    password: Option<Password>,
 }
 
 impl DeferredHeartbeat {
-    async fn store(&self) -> BackendResult<&Arc<dyn HeartbeatStore>> {
-        self.store
-            .get_or_try_init(|| async {
-                let password = self.password().await?;
-                build_store(&self.config, password, self.timeout)
-            })
-            .await
+    async fn store(&self) -> BackendResult<Arc<dyn HeartbeatStore>> {
+        let mut built = self.built.lock().await;
+        if let Some(b) = &*built {
+            return Ok(b.store.clone());
+        }
+        let password = self.password().await?;
+        let store = build_store(&self.config, password.clone(), self.timeout)?;
+        *built = Some(Built {
+            store: store.clone(),
+            password,
+        });
+        Ok(store)
     }
 
     async fn password(&self) -> BackendResult<Option<Password>> {
         resolve_password(&self.config, &self.secrets).await
+    }
+
+    /// Runs `call` on the store. When the database refuses it
+    /// ([`BackendError::Denied`]: a wrong password looks like that, SQLSTATE
+    /// 28P01 or ORA-01017) and the password comes from Secrets Manager, the
+    /// secret is read again: if it changed (it was rotated), the store is
+    /// rebuilt with the new password and the call made once more. Retrying
+    /// is safe for an insert too: a refused login ran no statement.
+    async fn with_store<T, F, Fut>(&self, call: F) -> BackendResult<T>
+    where
+        F: Fn(Arc<dyn HeartbeatStore>) -> Fut,
+        Fut: std::future::Future<Output = BackendResult<T>>,
+    {
+        let store = self.store().await?;
+        match call(store.clone()).await {
+            Err(e @ BackendError::Denied(_)) => match self.rotated(&store).await {
+                Some(fresh) => call(fresh).await,
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// After `used` was refused: the store built with a re-read secret when
+    /// the secret now holds another password, else `None` (nothing to try:
+    /// the error stands). A store another call already rebuilt is used as
+    /// it is.
+    async fn rotated(&self, used: &Arc<dyn HeartbeatStore>) -> Option<Arc<dyn HeartbeatStore>> {
+        if !matches!(self.config.password, PasswordSource::Secret(_)) {
+            return None;
+        }
+        let mut built = self.built.lock().await;
+        let current = built.as_ref()?;
+        if !Arc::ptr_eq(&current.store, used) {
+            return Some(current.store.clone());
+        }
+        let side = self.config.db.side;
+        let password = match self.password().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(
+                    "database {side} refused its login; reading its secret again failed: {e}"
+                );
+                return None;
+            }
+        };
+        if password == current.password {
+            return None;
+        }
+        tracing::info!(
+            "database {side} refused its login and its secret holds another password now (rotated): reconnecting with it"
+        );
+        let store = build_store(&self.config, password.clone(), self.timeout).ok()?;
+        *built = Some(Built {
+            store: store.clone(),
+            password,
+        });
+        Some(store)
     }
 }
 
@@ -197,15 +268,17 @@ pub fn build_store(
 #[async_trait]
 impl HeartbeatStore for DeferredHeartbeat {
     async fn latest(&self, n: usize) -> BackendResult<Vec<HeartbeatRow>> {
-        self.store().await?.latest(n).await
+        self.with_store(|s| async move { s.latest(n).await }).await
     }
 
     async fn insert(&self, site: Site) -> BackendResult<HeartbeatRow> {
-        self.store().await?.insert(site).await
+        self.with_store(|s| async move { s.insert(site).await })
+            .await
     }
 
     async fn by_ids(&self, ids: &[i64]) -> BackendResult<Vec<HeartbeatRow>> {
-        self.store().await?.by_ids(ids).await
+        self.with_store(|s| async move { s.by_ids(ids).await })
+            .await
     }
 
     async fn validation_failures(
@@ -213,7 +286,8 @@ impl HeartbeatStore for DeferredHeartbeat {
         of: &super::validation::FailuresOf,
         latest: usize,
     ) -> BackendResult<super::validation::ValidationSummary> {
-        self.store().await?.validation_failures(of, latest).await
+        self.with_store(|s| async move { s.validation_failures(of, latest).await })
+            .await
     }
 }
 

@@ -36,6 +36,13 @@ pub enum BackendError {
     /// as a failure; the cockpit reads back what is now true.
     #[error("{0}")]
     OutcomeUnknown(String),
+    /// The service refused the call for its request rate (DMS
+    /// `ThrottlingException`, DynamoDB
+    /// `ProvisionedThroughputExceededException`, …) after the SDK's own
+    /// retries: the cockpit polls that backend less often until it answers
+    /// (see [`crate::app::backoff`]).
+    #[error("{0}")]
+    Throttled(String),
     /// The call did not answer within the configured timeout.
     #[error("no answer within {}", humantime::format_duration(*.0))]
     Timeout(Duration),

@@ -415,7 +415,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn new(args: &[&str], out: Output, took: Duration) -> Run {
+    pub fn new(args: &[&str], out: Output, took: Duration) -> Run {
         Run {
             args: args.join(" "),
             code: out.status.code(),

@@ -159,8 +159,8 @@ where
                     "{service} refused {action} on {subject} ({code}: {message})"
                 ))
             } else if THROTTLED.contains(&code) {
-                BackendError::Unavailable(format!(
-                    "{service} throttled {action} on {subject} ({code}), will retry on the next refresh"
+                BackendError::Throttled(format!(
+                    "{service} throttled {action} on {subject} ({code}): polling it less often until it answers"
                 ))
             } else if ACCESS_DENIED.contains(&code) {
                 BackendError::Denied(format!(
@@ -291,7 +291,7 @@ mod tests {
         ));
         assert!(matches!(
             service("ProvisionedThroughputExceededException", 400),
-            BackendError::Unavailable(m) if m.contains("will retry on the next refresh")
+            BackendError::Throttled(m) if m.contains("polling it less often")
         ));
         assert!(matches!(
             service("AccessDeniedException", 400),
