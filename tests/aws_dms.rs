@@ -17,8 +17,8 @@ use aws_sdk_databasemigration::types::error::{
     AccessDeniedFault, InvalidResourceStateFault, ResourceNotFoundFault,
 };
 use aws_sdk_databasemigration::types::{
-    MigrationTypeValue, ReplicationEndpointTypeValue, ReplicationTask, ReplicationTaskStats,
-    StartReplicationTaskTypeValue, TableStatistics,
+    MigrationTypeValue, ReplicationTask, ReplicationTaskStats, StartReplicationTaskTypeValue,
+    TableStatistics,
 };
 use aws_sdk_databasemigration::{Client, config::retry::RetryConfig as ClientRetry};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
@@ -41,41 +41,8 @@ const TASK_ARN: &str = "arn:aws:dms:us-east-1:123456789012:task:FWDTASK";
 /// forward task's identifier and the backward task's ARN. The forward task
 /// is created with `forward_settings` (`ReplicationTaskSettings`) if given.
 async fn create_task_pair(client: &Client, forward_settings: Option<&str>) -> (String, String) {
-    let instance = client
-        .create_replication_instance()
-        .replication_instance_identifier(unique("ri"))
-        .replication_instance_class("dms.t3.micro")
-        .send()
-        .await
-        .expect("create replication instance")
-        .replication_instance
-        .unwrap()
-        .replication_instance_arn
-        .unwrap();
-    let mut endpoints = Vec::new();
-    for (kind, engine, port) in [
-        (ReplicationEndpointTypeValue::Source, "oracle", 1521),
-        (ReplicationEndpointTypeValue::Target, "postgres", 5432),
-    ] {
-        let arn = client
-            .create_endpoint()
-            .endpoint_identifier(unique(engine))
-            .endpoint_type(kind)
-            .engine_name(engine)
-            .server_name(format!("{engine}.example"))
-            .port(port)
-            .database_name("orders")
-            .username("dms")
-            .password("not-a-real-password")
-            .send()
-            .await
-            .expect("create endpoint")
-            .endpoint
-            .unwrap()
-            .endpoint_arn
-            .unwrap();
-        endpoints.push(arn);
-    }
+    let (_, instance) = moto::instance(client).await;
+    let endpoints = moto::oracle_to_postgres(client).await;
     let mappings = r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"CUSTOMER_ORDERS","table-name":"%"},"rule-action":"include"}]}"#;
     let forward_id = unique("forward");
     let backward_id = unique("backward");
@@ -672,7 +639,7 @@ async fn aws_error_codes_become_messages_that_say_what_to_do() {
     };
     assert!(msg.contains("aws sso login"), "{msg}");
 
-    // Throttling: its own kind, so the cockpit backs off.
+    // Throttling: its own kind (polls back off; a change says to retry).
     let (d, s) = start_error(|| {
         StartReplicationTaskError::generic(meta("ThrottlingException", "Rate exceeded"))
     });
@@ -690,7 +657,8 @@ async fn aws_error_codes_become_messages_that_say_what_to_do() {
         panic!("expected Throttled, got {err:?}")
     };
     assert!(msg.contains("throttled"), "{msg}");
-    assert!(msg.contains("polling it less often"), "{msg}");
+    // A start is sent once: refused, not applied, and said so.
+    assert!(msg.contains("not applied; try again in a moment"), "{msg}");
 
     // Invalid state: the message says the task's state and the way out.
     let (d, s) = start_error(|| {

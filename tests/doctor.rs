@@ -234,6 +234,20 @@ async fn each_rule_broken_alone_in_moto_is_found_by_that_rule() {
     assert_eq!(findings[0].rule, "sequence-ranges");
 }
 
+/// The binary pointed at moto with test credentials, its files in `dir`.
+fn cockpit(dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"));
+    c.arg("--log-file")
+        .arg(dir.join("log"))
+        .env("AWS_ENDPOINT_URL", moto_url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", dir)
+        .env_remove("AWS_PROFILE");
+    c
+}
+
 /// `init --list-tasks` lists the pair created in moto, and `init --forward
 /// --backward` writes a config naming it, with each database's engine and
 /// address taken from the tasks' endpoints; doctor then finds it clean.
@@ -244,20 +258,7 @@ async fn init_lists_the_tasks_and_writes_a_config_for_the_pair() {
     let client = Client::new(&sdk);
     let dir = tempfile::tempdir().unwrap();
     let made = create(&client, Wrong::default(), dir.path()).await;
-    let bin = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
-            .args(args)
-            .arg("--log-file")
-            .arg(dir.path().join("log"))
-            .env("AWS_ENDPOINT_URL", moto_url())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("HOME", dir.path())
-            .env_remove("AWS_PROFILE")
-            .output()
-            .unwrap()
-    };
+    let bin = |args: &[&str]| cockpit(dir.path()).args(args).output().unwrap();
     let o = bin(&["init", "--list-tasks", "--region", "us-east-1"]);
     let listed = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
@@ -334,17 +335,9 @@ async fn init_choose_offers_the_mirrored_pair_and_writes_the_one_picked() {
     let dir = tempfile::tempdir().unwrap();
     let made = create(&client, Wrong::default(), dir.path()).await;
     let choose = |path: &Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dms-cockpit"))
+        cockpit(dir.path())
             .args(["init", "--choose", "--region", REGION, "--path"])
             .arg(path)
-            .arg("--log-file")
-            .arg(dir.path().join("log"))
-            .env("AWS_ENDPOINT_URL", moto_url())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("HOME", dir.path())
-            .env_remove("AWS_PROFILE")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

@@ -118,6 +118,7 @@ fn item(site: &str, db: &DatabaseRef) -> AppMapItem {
         dbname: db.dbname.clone(),
         username: "app_user".into(),
         extra: Default::default(),
+        problem: None,
     }
 }
 

@@ -933,6 +933,10 @@ impl App {
                     .error
                     .iter()
                     .map(|e| format!("✖ reading the appmap failed: {e}"))
+                    .chain(self.appmap.data.iter().flatten().filter_map(|item| {
+                        let problem = item.problem.as_ref()?;
+                        Some(format!("✖ {} is malformed: {problem}", item.site))
+                    }))
                     .collect(),
             ),
         };

@@ -408,6 +408,12 @@ pub struct AppMapItem {
     pub username: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, String>,
+    /// What is wrong with the item as stored (an attribute missing or not
+    /// a string, a site other than SITEA/SITEB, a second item for its
+    /// site), when it is malformed. Such an item is shown, with this, and
+    /// never routes a heartbeat or a flip (see [`super::routing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl AppMapItem {
@@ -422,6 +428,7 @@ impl AppMapItem {
             dbname: db.dbname.clone(),
             username: db.username.clone(),
             extra: BTreeMap::new(),
+            problem: None,
         }
     }
 
@@ -436,7 +443,8 @@ impl AppMapItem {
     /// Which configured database the item names, matched on engine,
     /// endpoint, port and dbname (the username may differ per site).
     pub fn matches(&self, db: &DatabaseRef) -> bool {
-        self.dbengine == db.engine.as_str()
+        self.problem.is_none()
+            && self.dbengine == db.engine.as_str()
             && self.endpoint == db.endpoint
             && self.port == db.port.to_string()
             && self.dbname == db.dbname

@@ -199,7 +199,9 @@ impl Backends {
     }
 
     pub async fn read_appmap(&self) -> BackendResult<Vec<AppMapItem>> {
-        with_timeout(self.timeout, self.appmap.read_all()).await
+        with_timeout(self.timeout, self.appmap.read_all())
+            .await
+            .map(routing::mark_problems)
     }
 
     pub async fn latest_heartbeats(

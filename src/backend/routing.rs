@@ -10,11 +10,46 @@ pub fn database_of(item: &AppMapItem, databases: &PerDb<DatabaseRef>) -> Option<
         .find(|side| item.matches(&databases[*side]))
 }
 
+/// Marks what is wrong across items, which no single item shows: a site
+/// other than SITEA/SITEB, and two items for one site (possible with the
+/// original scripts' `site` + `dbengine` key). Each adapter marks what is
+/// wrong inside one item itself (a missing or non-string attribute).
+pub fn mark_problems(mut items: Vec<AppMapItem>) -> Vec<AppMapItem> {
+    let sites: Vec<String> = items.iter().map(|i| i.site.clone()).collect();
+    for item in &mut items {
+        if item.problem.is_some() {
+            continue;
+        }
+        if let Err(e) = Site::parse(&item.site).and_then(|s| {
+            (s.as_str() == item.site)
+                .then_some(())
+                .ok_or_else(|| format!("site `{}` is not written as {s}", item.site))
+        }) {
+            item.problem = Some(format!("{e}; the cockpit routes SITEA and SITEB only"));
+            continue;
+        }
+        let same = sites.iter().filter(|s| **s == item.site).count();
+        if same > 1 {
+            item.problem = Some(format!(
+                "{same} items for {}: keep exactly one (delete the others, or run dms-cockpit setup appmap)",
+                item.site
+            ));
+        }
+    }
+    items
+}
+
 /// The item for `site` (sites compare case-sensitively, as DynamoDB keys do).
+/// A malformed item is never used: its problem is the error.
 pub fn item_for(items: &[AppMapItem], site: Site) -> Result<&AppMapItem, String> {
     let mut found = items.iter().filter(|i| i.site == site.as_str());
     match (found.next(), found.next()) {
-        (Some(item), None) => Ok(item),
+        (Some(item), None) => match &item.problem {
+            Some(problem) => Err(format!(
+                "the appmap item for {site} is malformed ({problem}): fix it before writing as {site} or flipping it"
+            )),
+            None => Ok(item),
+        },
         (None, _) => Err(format!(
             "the appmap has no item for {site}: add one (dms-cockpit setup appmap) before writing as {site}"
         )),

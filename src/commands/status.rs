@@ -457,7 +457,10 @@ pub fn text(app: &App) -> String {
             item.port,
             item.dbname,
             item.username,
-            format::matches_label(app.database_of(item))
+            match &item.problem {
+                Some(problem) => format!("✖ malformed: {problem}"),
+                None => format::matches_label(app.database_of(item)),
+            }
         );
     }
     out

@@ -58,6 +58,7 @@ fn item_of(row: &SqliteRow) -> BackendResult<AppMapItem> {
         dbname: row.get("dbname"),
         username: row.get("username"),
         extra,
+        problem: None,
     })
 }
 

@@ -36,6 +36,11 @@ use crate::backend::{BackendError, BackendResult, StartType, TaskRole, TaskStatu
 /// target's write lock.
 const BATCH: i64 = 500;
 
+/// Applied changes kept in each site's change log: the newest ones stay
+/// readable (for a person looking at the lab's files, and for tests that
+/// check how changes were marked); older applied ones are pruned.
+const RETAIN: i64 = 1_000;
+
 /// Runs the engine until `shutdown` turns true. A tick in progress always
 /// finishes, so no transaction is cut off halfway.
 pub(crate) fn spawn(
@@ -478,7 +483,58 @@ impl Dms {
             .await
             .map_err(err)?;
         set_loopback(&mut tx, None).await.map_err(err)?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        self.prune(task).await
+    }
+
+    /// Deletes the changes of the task's source log that it has applied
+    /// (at or below its committed position), so the log stays bounded
+    /// however long the lab runs with traffic: at most [`RETAIN`] rows plus
+    /// what is not applied yet. Kept: the newest [`RETAIN`] changes (which
+    /// also keeps `MAX(seq)`, where a new start's snapshot begins), and
+    /// changes the task's table validation still counts as pending (above
+    /// the lowest `validated_seq`). Each site's
+    /// log is read by one task only (the one whose source it is), and a
+    /// resume continues after the position, a new start after the end of
+    /// the log: an applied change is never read again.
+    async fn prune(&self, task: &TaskRow) -> BackendResult<()> {
+        let err = |e| db_error(&format!("pruning the change log read by {}", task.id), e);
+        let target = &self.sites[task.role.target()];
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT last_seq FROM awsdms_apply_position WHERE task = ?1")
+                .bind(&task.id)
+                .fetch_optional(target)
+                .await
+                .map_err(err)?;
+        let Some(mut floor) = position else {
+            return Ok(());
+        };
+        let validation: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'awsdms_validation_tables'",
+        )
+        .fetch_one(target)
+        .await
+        .map_err(err)?;
+        if validation > 0 {
+            let validated: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(validated_seq) FROM awsdms_validation_tables WHERE task = ?1",
+            )
+            .bind(&task.id)
+            .fetch_one(target)
+            .await
+            .map_err(err)?;
+            floor = floor.min(validated.unwrap_or(floor));
+        }
+        sqlx::query(
+            "DELETE FROM dms_changes WHERE seq <= ?1
+               AND seq <= (SELECT MAX(seq) FROM dms_changes) - ?2",
+        )
+        .bind(floor)
+        .bind(RETAIN)
+        .execute(&self.sites[task.role.source()])
+        .await
+        .map_err(err)?;
+        Ok(())
     }
 }
 

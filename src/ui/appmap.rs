@@ -1,6 +1,7 @@
 //! The appmap: each site's item (engine, endpoint:port/dbname, username)
 //! and which configured database it names, so a flip's effect, or an item
-//! that matches neither database, is plain to see.
+//! that matches neither database, is plain to see. A malformed item is
+//! shown with what is wrong with it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -68,9 +69,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 item.dbengine.clone(),
                 format!("{}:{}/{}", item.endpoint, item.port, item.dbname),
                 format!("user {}", item.username),
-                match app.database_of(item) {
-                    Some(db) => format!("→ {}", format::matches_label(Some(db))),
-                    None => format::matches_label(None),
+                match (&item.problem, app.database_of(item)) {
+                    // Never routed: what is wrong, in words (not colour).
+                    (Some(problem), _) => format!("✖ malformed: {problem}"),
+                    (None, Some(db)) => format!("→ {}", format::matches_label(Some(db))),
+                    (None, None) => format::matches_label(None),
                 },
             ]
         })
@@ -84,7 +87,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .unwrap_or(0) as u16
         })
         .collect();
-    let min = [natural[0], natural[1].min(4), 12, 8, natural[4]];
+    // A malformed item's problem gives way first (its full text is in the
+    // panel's detail, Enter): `✖ malformed` stays readable.
+    let min = [natural[0], natural[1].min(4), 12, 8, natural[4].min(14)];
     let widths = share_widths(&natural, &min, table_area.width.saturating_sub(2 * 4));
     let rows: Vec<Row> = texts
         .iter()

@@ -36,16 +36,12 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
-/// A replication instance and one task on it with `settings`; returns the
-/// instance identifier and the task's identifier and ARN.
-pub async fn task_with(
-    dms: &aws_sdk_databasemigration::Client,
-    settings: &str,
-) -> (String, String, String) {
-    let instance_id = unique("ri");
-    let instance = dms
+/// A replication instance in moto: its identifier and ARN.
+pub async fn instance(dms: &aws_sdk_databasemigration::Client) -> (String, String) {
+    let id = unique("ri");
+    let arn = dms
         .create_replication_instance()
-        .replication_instance_identifier(&instance_id)
+        .replication_instance_identifier(&id)
         .replication_instance_class("dms.t3.micro")
         .send()
         .await
@@ -54,24 +50,24 @@ pub async fn task_with(
         .unwrap()
         .replication_instance_arn
         .unwrap();
-    let mut endpoints = Vec::new();
-    for (kind, engine) in [
-        (
-            aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Source,
-            "oracle",
-        ),
-        (
-            aws_sdk_databasemigration::types::ReplicationEndpointTypeValue::Target,
-            "postgres",
-        ),
+    (id, arn)
+}
+
+/// A source (Oracle) and a target (PostgreSQL) endpoint: their ARNs.
+pub async fn oracle_to_postgres(dms: &aws_sdk_databasemigration::Client) -> [String; 2] {
+    use aws_sdk_databasemigration::types::ReplicationEndpointTypeValue as Kind;
+    let mut arns = Vec::new();
+    for (kind, engine, port) in [
+        (Kind::Source, "oracle", 1521),
+        (Kind::Target, "postgres", 5432),
     ] {
-        endpoints.push(
+        arns.push(
             dms.create_endpoint()
                 .endpoint_identifier(unique(engine))
                 .endpoint_type(kind)
                 .engine_name(engine)
-                .server_name("db.example")
-                .port(5432)
+                .server_name(format!("{engine}.example"))
+                .port(port)
                 .database_name("orders")
                 .username("dms")
                 .password("not-a-real-password")
@@ -84,12 +80,24 @@ pub async fn task_with(
                 .unwrap(),
         );
     }
+    [arns.remove(0), arns.remove(0)]
+}
+
+/// A replication instance and one Oracle-to-PostgreSQL task on it with
+/// `settings`; returns the instance identifier and the task's identifier
+/// and ARN.
+pub async fn task_with(
+    dms: &aws_sdk_databasemigration::Client,
+    settings: &str,
+) -> (String, String, String) {
+    let (instance_id, instance) = instance(dms).await;
+    let [source, target] = oracle_to_postgres(dms).await;
     let task_id = unique("forward");
     let arn = dms
         .create_replication_task()
         .replication_task_identifier(&task_id)
-        .source_endpoint_arn(&endpoints[0])
-        .target_endpoint_arn(&endpoints[1])
+        .source_endpoint_arn(source)
+        .target_endpoint_arn(target)
         .replication_instance_arn(instance)
         .migration_type(aws_sdk_databasemigration::types::MigrationTypeValue::FullLoadAndCdc)
         .table_mappings(r#"{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}"#)

@@ -359,6 +359,8 @@ impl Replication for DmsReplication {
             .replication_task_arn(arn)
             .start_replication_task_type(start_type)
             .set_cdc_start_time(request.cdc_start_time.as_ref().map(from_chrono))
+            .customize()
+            .config_override(no_retries())
             .send()
             .await;
         match result {
@@ -399,6 +401,8 @@ impl Replication for DmsReplication {
             .replication_task_arn(arn)
             .set_tables_to_reload(Some(to_reload))
             .reload_option(reload_option)
+            .customize()
+            .config_override(no_retries())
             .send()
             .await;
         match result {
@@ -419,6 +423,8 @@ impl Replication for DmsReplication {
             .client
             .stop_replication_task()
             .replication_task_arn(arn)
+            .customize()
+            .config_override(no_retries())
             .send()
             .await;
         match result {
@@ -488,6 +494,15 @@ fn table_stats(t: &TableStatistics) -> TableStats {
             simulated: None,
         },
     }
+}
+
+/// A change is sent once: the SDK's own retries would send it again after
+/// an answer that was lost on the way back (it may have been applied), and
+/// DMS has no idempotency token for these calls. The cockpit reads back
+/// what is true instead (see `BackendError::OutcomeUnknown`).
+fn no_retries() -> aws_sdk_databasemigration::config::Builder {
+    aws_sdk_databasemigration::config::Builder::default()
+        .retry_config(aws_sdk_databasemigration::config::retry::RetryConfig::disabled())
 }
 
 #[cfg(test)]

@@ -493,11 +493,9 @@ impl AppMapStore for DynamoAppMap {
                 Ok(out) => out,
                 Err(e) => return Err(self.missing_table(e).await),
             };
-            for raw in out.items() {
-                items.push(item_from_raw(raw).map_err(|e| {
-                    BackendError::Malformed(format!("appmap table {}: {e}", self.table))
-                })?);
-            }
+            // A malformed item is kept, with what is wrong: the other
+            // sites still route, and the panel shows this one as malformed.
+            items.extend(out.items().iter().map(item_or_malformed));
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
                 _ => break,
@@ -599,6 +597,13 @@ impl AppMapStore for DynamoAppMap {
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            // Sent once: after a lost answer the cockpit reads back what is
+            // true rather than letting the SDK send the flip again.
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::config::Builder::default()
+                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await;
         match result {
@@ -727,7 +732,38 @@ fn item_from_raw(raw: &RawItem) -> BackendResult<AppMapItem> {
         username: get("username")?,
         site,
         extra,
+        problem: None,
     })
+}
+
+/// [`item_from_raw`], or, when the stored item is not an appmap item, the
+/// attributes it does have (numbers as written, other types as `?`,
+/// missing ones empty) with what is wrong as its problem.
+fn item_or_malformed(raw: &RawItem) -> AppMapItem {
+    match item_from_raw(raw) {
+        Ok(item) => item,
+        Err(e) => {
+            let text = |name: &str| match raw.get(name) {
+                Some(AttributeValue::S(v) | AttributeValue::N(v)) => v.clone(),
+                Some(_) => "?".to_string(),
+                None => String::new(),
+            };
+            let site = match raw.get("site") {
+                Some(AttributeValue::S(v)) => v.clone(),
+                _ => "(no site)".to_string(),
+            };
+            AppMapItem {
+                site,
+                dbengine: text("dbengine"),
+                endpoint: text("endpoint"),
+                port: text("port"),
+                dbname: text("dbname"),
+                username: text("username"),
+                extra: Default::default(),
+                problem: Some(e.to_string()),
+            }
+        }
+    }
 }
 
 fn build_err(e: BuildError) -> BackendError {

@@ -108,6 +108,18 @@ const THROTTLED: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "KMSThrottlingFault",
 ];
+/// The calls that change something: an answer lost after one was sent
+/// leaves its outcome unknown (see [`map_sdk_error`]).
+const CHANGES: &[&str] = &[
+    "dms:StartReplicationTask",
+    "dms:StopReplicationTask",
+    "dms:ReloadTables",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+];
+
 const ACCESS_DENIED: &[&str] = &[
     "AccessDeniedFault",
     "AccessDeniedException",
@@ -158,6 +170,12 @@ where
                 BackendError::InvalidState(format!(
                     "{service} refused {action} on {subject} ({code}: {message})"
                 ))
+            } else if THROTTLED.contains(&code) && CHANGES.contains(action) {
+                // A change is sent once (no SDK retries): refused, so not
+                // applied; the person decides when to ask again.
+                BackendError::Throttled(format!(
+                    "{service} throttled {action} on {subject} ({code}): not applied; try again in a moment"
+                ))
             } else if THROTTLED.contains(&code) {
                 BackendError::Throttled(format!(
                     "{service} throttled {action} on {subject} ({code}): polling it less often until it answers"
@@ -205,6 +223,18 @@ where
         SdkError::TimeoutError(_) => BackendError::Unavailable(format!(
             "no answer from {service} at {endpoint} for {action} in time: check network/endpoint"
         )),
+        // The request went out and the connection closed before the answer
+        // was complete (hyper's IncompleteMessage): a change may have been
+        // applied. Said as such, never as "failed", so it is read back.
+        SdkError::DispatchFailure(dispatch)
+            if CHANGES.contains(action)
+                && dispatch.as_other()
+                    == Some(aws_smithy_types::retry::ErrorKind::TransientError) =>
+        {
+            BackendError::OutcomeUnknown(format!(
+                "the connection to {service} at {endpoint} closed before the answer to {action} on {subject} arrived ({chain}): it may or may not have been applied"
+            ))
+        }
         SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
             BackendError::Unavailable(format!(
                 "no answer from {service} at {endpoint} for {action} in time ({chain}): check network/endpoint"
@@ -292,6 +322,18 @@ mod tests {
         assert!(matches!(
             service("ProvisionedThroughputExceededException", 400),
             BackendError::Throttled(m) if m.contains("polling it less often")
+        ));
+        // A throttled change was refused: it says so, not "polling".
+        let flip =
+            GetItemError::generic(ErrorMetadata::builder().code("ThrottlingException").build());
+        let raw = HttpResponse::new(400.try_into().unwrap(), SdkBody::empty());
+        let change = CallContext {
+            action: "dynamodb:TransactWriteItems",
+            ..ctx()
+        };
+        assert!(matches!(
+            map_sdk_error(&SdkError::service_error(flip, raw), &change),
+            BackendError::Throttled(m) if m.ends_with("(ThrottlingException): not applied; try again in a moment")
         ));
         assert!(matches!(
             service("AccessDeniedException", 400),
