@@ -171,3 +171,54 @@ async fn a_task_without_logging_names_the_setting() {
         "{err:?}"
     );
 }
+
+/// The log locator's DMS errors are DMS's, in the same words as the DMS
+/// adapter's (one shared mapping, `backend::aws::dms::task_error`), and
+/// name DMS's endpoint, not CloudWatch Logs' (the call went to DMS). An
+/// endpoint that does not implement `DescribeReplicationTasks`
+/// (`UnknownOperationException`) is the case that shows the endpoint.
+#[tokio::test]
+async fn the_log_locators_dms_errors_name_dms_and_its_endpoint() {
+    use aws_sdk_databasemigration::Client as DmsClient;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_types::body::SdkBody;
+    let describe = mock!(DmsClient::describe_replication_tasks).then_http_response(|| {
+        HttpResponse::new(
+            400.try_into().unwrap(),
+            SdkBody::from(r#"{"__type":"UnknownOperationException"}"#),
+        )
+    });
+    let dms = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::Sequential,
+        &[&describe]
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatchlogs::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let adapter = CloudWatchTaskLogs::new(
+        dms,
+        logs,
+        PerTask {
+            forward: "fwd-task".to_string(),
+            backward: "bwd-task".to_string(),
+        },
+    );
+    let err = adapter
+        .read(TaskRole::Forward, &LogQuery::from(Utc::now()), 10)
+        .await
+        .unwrap_err();
+    let BackendError::Unsupported(m) = &err else {
+        panic!("expected Unsupported, got {err:?}");
+    };
+    assert!(m.starts_with("DMS at "), "{m}");
+    assert!(
+        m.contains("does not implement DescribeReplicationTasks"),
+        "{m}"
+    );
+    assert!(!m.contains("logs.eu-west-1"), "names CloudWatch Logs: {m}");
+}

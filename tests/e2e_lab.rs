@@ -99,8 +99,9 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
         logged.contains("cockpit closed"),
         "logs go to the file: {logged}"
     );
-    // The TUI's actions are in the audit log: the first start, the stop,
-    // the refused flip (y alone) and the forced one, with checkpoints.
+    // The TUI's actions are in the audit log: the heartbeats pressed
+    // (issue 10), the first start, the stop, the refused flip (y alone)
+    // and the forced one, with checkpoints.
     let audit = std::fs::read_to_string(&audit).unwrap();
     let results: Vec<String> = audit
         .lines()
@@ -117,10 +118,12 @@ fn heartbeat_start_stop_flip_and_quit_on_the_lab() {
     assert_eq!(
         results,
         [
+            "confirmed heartbeat as SITEA",
             "confirmed start-replication of the forward task lab-forward",
             "confirmed stop the forward task (a→b)",
             "refused flip SITEA to database b",
             "forced flip SITEA to database b",
+            "confirmed heartbeat as SITEA",
         ],
         "{audit}"
     );
@@ -187,6 +190,40 @@ fn sigterm_quits_and_restores_the_terminal() {
     assert!(screen.contains("TTY=cooked"), "{screen}");
 }
 
+/// The cockpit on a fresh lab in `dir` (`extra`: more lab options), in a
+/// tmux window `width` columns wide, once it shows the lab.
+fn lab_in_tmux(dir: &std::path::Path, extra: &str, width: u16) -> Tmux {
+    let t = Tmux::start(
+        &wrapped(&format!(
+            "lab {extra} --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
+            dir.join("lab").display(),
+            dir.join("l.log").display()
+        )),
+        width,
+        30,
+    );
+    t.wait_text("LAB");
+    t
+}
+
+/// Starts the forward task (its first full load asks) and waits until its
+/// full load of the three tables is done.
+fn full_load(t: &Tmux) {
+    t.keys(&["1", "s"]);
+    t.wait_text("y / n");
+    t.keys(&["y"]);
+    t.wait_for("the full load to finish", |s| {
+        s.contains("● running") && s.contains("3 loaded")
+    });
+}
+
+/// Fails, showing the screen, unless it holds every one of `expected`.
+fn assert_shows(screen: &str, expected: &[&str]) {
+    for text in expected {
+        assert!(screen.contains(text), "missing {text:?}:\n{screen}");
+    }
+}
+
 /// The line of the screen that contains `needle`, if any.
 fn row_of<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.contains(needle))
@@ -196,24 +233,9 @@ fn row_of<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
 #[ignore = "needs tmux; run bash tests/run-all.sh"]
 fn table_filter_sort_and_detail_on_the_lab() {
     let dir = tempfile::tempdir().unwrap();
-    let t = Tmux::start(
-        &wrapped(&format!(
-            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
-            dir.path().join("lab").display(),
-            dir.path().join("l.log").display()
-        )),
-        100,
-        30,
-    );
-    t.wait_text("LAB");
-    // Start the forward task (its first full load asks) and let the full
-    // load finish: three tables.
-    t.keys(&["1", "s"]);
-    t.wait_text("y / n");
-    t.keys(&["y"]);
-    t.wait_for("the full load to finish", |s| {
-        s.contains("● running") && s.contains("3 loaded")
-    });
+    let t = lab_in_tmux(dir.path(), "", 100);
+    // Start the forward task and let the full load finish: three tables.
+    full_load(&t);
     t.wait_for("three table rows", |s| {
         ["heartbeat", "customers", "orders"]
             .iter()
@@ -234,15 +256,16 @@ fn table_filter_sort_and_detail_on_the_lab() {
     // the lab, saying what the lab simulates.
     t.keys(&["Enter"]);
     let detail = t.wait_text("table detail");
-    for expected in [
-        "customer_orders.orders · forward task lab-forward",
-        "5 rows · 0 error rows",
-        "changes applied",
-        "validation records",
-        "lab: the simulated DMS copies customer_orders.orders",
-    ] {
-        assert!(detail.contains(expected), "missing {expected:?}:\n{detail}");
-    }
+    assert_shows(
+        &detail,
+        &[
+            "customer_orders.orders · forward task lab-forward",
+            "5 rows · 0 error rows",
+            "changes applied",
+            "validation records",
+            "lab: the simulated DMS copies customer_orders.orders",
+        ],
+    );
     t.keys(&["Escape"]);
     t.wait_for("the detail to close", |s| !s.contains("table detail"));
 
@@ -259,6 +282,71 @@ fn table_filter_sort_and_detail_on_the_lab() {
     assert!(screen.contains("EXIT=0"), "{screen}");
 }
 
+/// Issue 12: the logs view on the lab, in tmux. `l` opens the forward
+/// task's log with the lab's own lines (task running, each table's load);
+/// a real validation difference (a SITEB heartbeat in database b that the
+/// stopped backward task never brought to a, found once a SITEA heartbeat
+/// makes the forward task validate the table again) writes a `W:` line; `e`
+/// filters by severity, `/` searches, `l` closes.
+#[test]
+#[ignore = "needs tmux; run bash tests/run-all.sh"]
+fn logs_view_shows_filters_and_searches_the_labs_task_log() {
+    let dir = tempfile::tempdir().unwrap();
+    // Wide enough for the view's title with its filter.
+    let t = lab_in_tmux(dir.path(), "--validate forward", 140);
+    full_load(&t);
+    t.keys(&["b"]);
+    t.wait_text("as SITEB inserted into database b");
+    t.keys(&["a"]);
+    t.wait_text("as SITEA inserted into database a");
+
+    t.keys(&["l"]);
+    let all = t.wait_text("validation found mismatched records");
+    assert_shows(
+        &all,
+        &[
+            "task log · forward task lab-forward",
+            "following",
+            "I: TASK_MANAGER Task 'lab-forward' running",
+            "Load finished for table 'customer_orders'.'orders'",
+            "W: VALIDATOR Table 'customer_orders'.'heartbeat'",
+        ],
+    );
+    // e: warnings and errors only; the load lines go.
+    t.keys(&["e"]);
+    let warnings = t.wait_text("showing W: and E:");
+    assert!(!warnings.contains("Load finished"), "{warnings}");
+    assert!(warnings.contains("W: VALIDATOR"), "{warnings}");
+    // e: errors only: there are none.
+    t.keys(&["e"]);
+    let errors = t.wait_text("showing E: only");
+    assert!(
+        errors.contains("matches the severity filter or the search"),
+        "{errors}"
+    );
+    // e: all again; / searches.
+    t.keys(&["e", "/", "U", "n", "l", "o", "a", "d"]);
+    t.wait_text("/Unload▏");
+    t.keys(&["Enter"]);
+    let found = t.wait_for("the search to be kept", |s| {
+        s.contains(" · /Unload ") && !s.contains("/Unload▏")
+    });
+    assert!(
+        found.contains("Unload of table 'customer_orders'.'orders' started"),
+        "{found}"
+    );
+    assert!(!found.contains("Load finished"), "{found}");
+    assert!(!found.contains("VALIDATOR"), "{found}");
+    // l closes the view; the main screen is back.
+    t.keys(&["l"]);
+    t.wait_for("the view to close", |s| {
+        !s.contains("task log ·") && s.contains("heartbeat")
+    });
+    t.keys(&["q"]);
+    let screen = t.wait_text("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
 /// `y` writes OSC 52 to the terminal: the pane's raw output (tmux
 /// `pipe-pane`) holds exactly `ESC ] 52 ; c ; base64(text) BEL` for the
 /// text tmux (with `set-clipboard on`) put in its paste buffer, and that
@@ -268,15 +356,7 @@ fn table_filter_sort_and_detail_on_the_lab() {
 fn y_copies_the_table_detail_with_osc_52() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.out");
-    let t = Tmux::start(
-        &wrapped(&format!(
-            "lab --data-dir {} --log-file {} --refresh 300ms --transition-delay 200ms",
-            dir.path().join("lab").display(),
-            dir.path().join("l.log").display()
-        )),
-        100,
-        30,
-    );
+    let t = lab_in_tmux(dir.path(), "", 100);
     let tmux = |args: &[&str]| {
         let o = std::process::Command::new("tmux")
             .args(args)
@@ -297,11 +377,7 @@ fn y_copies_the_table_detail_with_osc_52() {
         &t.session,
         &format!("cat >> {}", raw.display()),
     ]);
-    t.wait_text("LAB");
-    t.keys(&["1", "s"]);
-    t.wait_text("y / n");
-    t.keys(&["y"]);
-    t.wait_for("the full load", |s| s.contains("3 loaded"));
+    full_load(&t);
     t.keys(&["Enter"]);
     t.wait_text("table detail");
     t.keys(&["y"]);

@@ -908,6 +908,67 @@ async fn status_names_the_account_and_where_a_missing_appmap_was_looked_for() {
     assert_eq!(out.status.code(), r.code, "the exit code does not change");
 }
 
+/// Issue 12: the failures are read in the control schema the task's
+/// settings name (`ControlTablesSettings.ControlSchema`, here through
+/// `dms.task_settings`, as moto returns it with the task), not in
+/// `public`, which holds a decoy.
+#[tokio::test]
+#[ignore = "needs PostgreSQL and moto; run bash tests/run-all.sh"]
+async fn status_reads_the_failures_in_the_control_schema_of_the_task_settings() {
+    use sqlx::Executor;
+    let door = Door::new().await;
+    std::fs::write(
+        door.path("settings.json"),
+        r#"{"ControlTablesSettings":{"ControlSchema":"dmsctl"}}"#,
+    )
+    .unwrap();
+    let mut config = std::fs::read_to_string(&door.config).unwrap();
+    assert!(
+        config.trim_end().ends_with("allocated_storage = 20"),
+        "[dms] last: {config}"
+    );
+    config.push_str("task_settings = \"settings.json\"\n");
+    std::fs::write(&door.config, config).unwrap();
+    door.setup_all();
+    let before = door.run(&["status", "--json"]);
+    let json: Value = serde_json::from_str(&before.stdout).expect("status --json is JSON");
+    let arn = json["tasks"]["forward"]["arn"].as_str().unwrap();
+    let resource_id = arn.rsplit(':').next().unwrap().to_string();
+    let b = door.pool('b').await;
+    b.execute("CREATE SCHEMA dmsctl").await.unwrap();
+    for schema in ["dmsctl", "public"] {
+        validation_table::create(&b, schema).await;
+    }
+    validation_table::insert_into(
+        &b,
+        "dmsctl",
+        &resource_id,
+        "orders",
+        "2026-11-27 10:00:01",
+        "MISSING_TARGET",
+        "{\"order_id\": 2}",
+    )
+    .await;
+    validation_table::insert(
+        &b,
+        &resource_id,
+        "customers",
+        "2026-11-27 10:00:02",
+        "RECORD_DIFF",
+        "{\"customer_id\": 1}",
+    )
+    .await;
+    let r = door.run(&["status", "--json"]);
+    let json: Value = serde_json::from_str(&r.stdout).expect("status --json is JSON");
+    let tables: Vec<&str> = json["tasks"]["forward"]["validation_failures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|c| c["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(tables, ["customer_orders.orders"], "{r}");
+}
+
 /// Issue 12, validation failures: `status` reads DMS's
 /// `awsdms_validation_failures_v1` on each task's target (created here the
 /// way DMS creates it on a PostgreSQL target), keyed by the task's resource

@@ -944,6 +944,47 @@ fn data_reload_confirmation_names_task_tables_and_target_rows_and_asks_for_the_n
     assert!(screen(&app, 80, 24).contains("✖ does not match"));
 }
 
+/// Issue 12: marked tables (Space) read `+ ` before their name and the
+/// totals row counts them; the confirmation of their data-reload names
+/// every table and asks for the task's identifier.
+#[test]
+fn marked_tables_and_their_reload_confirmation() {
+    use dms_cockpit::app::TableKey;
+    let mut app = sized(app_with_data(), 80, 24);
+    for table in ["customers", "orders"] {
+        app.table_view.marked.insert(TableKey {
+            role: TaskRole::Forward,
+            schema: "customer_orders".into(),
+            table: table.into(),
+        });
+    }
+    let app = sized(app, 160, 48);
+    let text = screen(&app, 160, 48);
+    assert!(text.contains("+ customers"), "{text}");
+    assert!(text.contains("+ orders"), "{text}");
+    assert!(text.contains("2 marked"), "{text}");
+    insta::assert_snapshot!("marked_tables_list", text);
+    let mut app = sized(app, 80, 24);
+    app.popup = Some(Popup::Confirm(Pending::ReloadTables {
+        role: TaskRole::Forward,
+        tables: vec![
+            TableRef::parse("customer_orders.customers").unwrap(),
+            TableRef::parse("customer_orders.orders").unwrap(),
+        ],
+        option: ReloadOption::DataReload,
+        typed: String::new(),
+    }));
+    let text = screen(&app, 80, 24);
+    for expected in [
+        "Reload 2 tables of the forward task lab-forward",
+        "customer_orders.customers, customer_orders.orders",
+        "Type the task identifier lab-forward and press Enter",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!("marked_tables_reload_confirmation", text);
+}
+
 #[test]
 fn logs_view_marks_severities_by_letter_and_says_where_it_reads() {
     use dms_cockpit::app::logs::LogsView;

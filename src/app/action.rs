@@ -52,9 +52,13 @@ pub enum Action {
     CycleSort,
     /// Enter on a table row: its detail.
     OpenTableDetail,
-    /// `L` / `V`: reload (or only validate again) the table under the
-    /// cursor or in the detail; asks first.
+    /// `L` / `V`: reload (or only validate again) the table in the
+    /// detail, else the marked tables, else the one under the cursor; asks
+    /// first.
     ReloadTable(crate::backend::ReloadOption),
+    /// Space on the table list: mark (or unmark) the table under the
+    /// cursor, so `L` / `V` reload every marked table in one call.
+    ToggleMark,
     /// `l`: the selected task's log (and `l`/Esc closes it).
     OpenLogs,
     /// `e` in the logs view: all, warnings and errors, errors only.

@@ -65,8 +65,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("y", "copy the selected row, log line or detail (OSC 52)"),
     (
-        "L  V",
-        "reload the table (type its name) / validate it again",
+        "L  V  Space",
+        "reload (type name) / revalidate; Space marks several",
     ),
     (
         "✖ ‖ ≠ …",
@@ -193,6 +193,7 @@ pub fn action_for(app: &App, key: Key) -> Option<Action> {
             Key::Char('L') => Some(Action::ReloadTable(ReloadOption::DataReload)),
             Key::Char('V') => Some(Action::ReloadTable(ReloadOption::ValidateOnly)),
             Key::Char('o') => Some(Action::CycleSort),
+            Key::Char(' ') => Some(Action::ToggleMark),
             Key::Char('y') => Some(Action::Copy),
             Key::Enter if app.focus == Focus::Tasks => Some(Action::OpenTableDetail),
             // Enter elsewhere is another panel's (a table row's detail).

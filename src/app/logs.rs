@@ -126,7 +126,10 @@ impl LogsView {
 impl App {
     /// The logs view's keys; `None` for every other action.
     pub(super) fn on_logs_action(&mut self, action: Action) -> Option<Vec<Command>> {
-        if let Action::OpenLogs = action {
+        // `l` opens the view; in the open view it closes it (below).
+        if let Action::OpenLogs = action
+            && self.popup != Some(Popup::Logs)
+        {
             if self.popup.is_some() {
                 return Some(vec![]);
             }

@@ -63,14 +63,15 @@ pub fn check_reload(
     Ok(())
 }
 
-/// What the text a data-reload confirmation asks to be typed: the table's
-/// name, or the names joined by commas when there are several.
-pub fn name_to_type(tables: &[TableRef]) -> String {
-    tables
-        .iter()
-        .map(|t| t.table.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+/// What a data-reload confirmation asks to be typed: the table's name for
+/// one table; for several, the task's identifier (issue 10's rule for a
+/// reload: type the task's identifier, not `y` twice), which names them
+/// all at once and cannot be typed by habit.
+pub fn name_to_type(task_id: &str, tables: &[TableRef]) -> String {
+    match tables {
+        [one] => one.table.clone(),
+        _ => task_id.to_string(),
+    }
 }
 
 /// The confirmation's paragraphs: the task, the tables, and what happens
@@ -120,27 +121,35 @@ pub fn reload_question(
 }
 
 impl App {
-    /// `L` / `V`: the table in the open detail, else the one under the
-    /// cursor; checks, then asks.
+    /// `L` / `V`: the table in the open detail, else the selected task's
+    /// marked tables (Space), else the one under the cursor; checks, then
+    /// asks.
     pub(super) fn ask_reload(&mut self, option: ReloadOption) {
-        let (role, table) = match self.detail_key() {
-            Some(key) => (
-                key.role,
-                TableRef {
-                    schema: key.schema.clone(),
-                    table: key.table.clone(),
-                },
-            ),
+        let table_ref = |schema: &str, table: &str| TableRef {
+            schema: schema.to_string(),
+            table: table.to_string(),
+        };
+        let (role, tables) = match self.detail_key() {
+            Some(key) => (key.role, vec![table_ref(&key.schema, &key.table)]),
             None => {
                 let role = self.selected;
+                // A marked table the statistics no longer list (dropped
+                // from the task) is left out: it could not be unmarked.
+                let listed = |k: &super::TableKey| {
+                    self.tables[role]
+                        .data
+                        .as_ref()
+                        .is_none_or(|stats| stats.iter().any(|t| k.matches(t)))
+                };
+                let marked: Vec<TableRef> = self
+                    .marked_tables(role)
+                    .into_iter()
+                    .filter(|k| listed(k))
+                    .map(|k| table_ref(&k.schema, &k.table))
+                    .collect();
                 match self.cursor_table(role) {
-                    Some(t) => (
-                        role,
-                        TableRef {
-                            schema: t.schema.clone(),
-                            table: t.table.clone(),
-                        },
-                    ),
+                    _ if !marked.is_empty() => (role, marked),
+                    Some(t) => (role, vec![table_ref(&t.schema, &t.table)]),
                     None => {
                         self.log_error(format!(
                             "no table to reload: the {role} task shows no table statistics (or none matches the filter)"
@@ -150,7 +159,6 @@ impl App {
                 }
             }
         };
-        let tables = vec![table];
         let checked = guard::check_writable(&self.mode, "reload a table").and_then(|_| match self
             .tasks[role]
             .data
@@ -196,10 +204,28 @@ impl App {
         let Some(Popup::Confirm(Pending::ReloadTables { tables, typed, .. })) = &self.popup else {
             return vec![];
         };
-        if typed.trim() == name_to_type(tables) {
+        if typed.trim() == self.reload_word(tables) {
             return self.confirm_from_popup();
         }
         vec![]
+    }
+
+    /// What the data-reload of `tables` of the selected prompt's task asks
+    /// to be typed ([`name_to_type`]).
+    pub fn reload_word(&self, tables: &[TableRef]) -> String {
+        let role = match &self.popup {
+            Some(Popup::Confirm(Pending::ReloadTables { role, .. })) => *role,
+            _ => self.selected,
+        };
+        self.reload_word_of(role, tables)
+    }
+
+    fn reload_word_of(&self, role: TaskRole, tables: &[TableRef]) -> String {
+        let id = self.tasks[role]
+            .data
+            .as_ref()
+            .map_or_else(|| format!("({role})"), |t| t.id.clone());
+        name_to_type(&id, tables)
     }
 
     fn confirm_from_popup(&mut self) -> Vec<Command> {
@@ -232,7 +258,8 @@ impl App {
         option: ReloadOption,
         typed: String,
     ) -> Vec<Command> {
-        if option == ReloadOption::DataReload && typed.trim() != name_to_type(&tables) {
+        if option == ReloadOption::DataReload && typed.trim() != self.reload_word_of(role, &tables)
+        {
             // Put the prompt back: only the typed name confirms.
             self.popup = Some(Popup::Confirm(Pending::ReloadTables {
                 role,
@@ -248,6 +275,8 @@ impl App {
         }
         let names: Vec<String> = tables.iter().map(ToString::to_string).collect();
         self.log_info(format!("{role} task: {option} of {}", names.join(", ")));
+        // Sent: the marks have done their job.
+        self.table_view.marked.retain(|k| k.role != role);
         vec![Command::ReloadTables(role, tables, option)]
     }
 

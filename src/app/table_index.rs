@@ -176,6 +176,7 @@ mod tests {
                 let view = TableView {
                     filter: filter.to_string(),
                     sort,
+                    ..TableView::default()
                 };
                 let full = visible(&tables, &view);
                 let mut app = App::new(

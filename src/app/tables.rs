@@ -5,6 +5,7 @@
 //! same text, so what is copied is what the screen says.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
@@ -56,11 +57,13 @@ pub struct TableView {
     /// See [`matches_filter`]; empty shows all.
     pub filter: String,
     pub sort: TableSort,
+    /// Tables marked (Space) for one reload of them all, per task.
+    pub marked: BTreeSet<TableKey>,
 }
 
 /// Which table a detail view shows. Looked up afresh in every refresh, so
 /// the detail follows the live statistics.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TableKey {
     pub role: TaskRole,
     pub schema: String,
@@ -254,6 +257,29 @@ impl App {
 }
 
 impl App {
+    /// The marked tables of `role`'s task, in name order.
+    pub fn marked_tables(&self, role: TaskRole) -> Vec<&TableKey> {
+        self.table_view
+            .marked
+            .iter()
+            .filter(|k| k.role == role)
+            .collect()
+    }
+
+    /// Space: marks the table under the cursor, or unmarks it.
+    fn toggle_mark(&mut self) {
+        let role = self.selected;
+        let Some(key) = self.cursor_table(role).map(|t| TableKey::of(role, t)) else {
+            self.log_error(format!(
+                "no table to mark: the {role} task shows no table statistics (or none matches the filter)"
+            ));
+            return;
+        };
+        if !self.table_view.marked.remove(&key) {
+            self.table_view.marked.insert(key);
+        }
+    }
+
     /// The filter, sort and detail keys; `None` for every other action.
     pub(super) fn on_table_action(&mut self, action: Action) -> Option<Vec<Command>> {
         // The reload-target prompt takes the task id typed (its own input).
@@ -297,6 +323,7 @@ impl App {
                 self.scroll.tasks = PerTask::default();
                 self.popup = None;
             }
+            Action::ToggleMark if self.popup.is_none() => self.toggle_mark(),
             Action::CycleSort if self.popup.is_none() => {
                 self.table_view.sort = self.table_view.sort.next();
                 self.scroll.tasks = PerTask::default();
@@ -332,6 +359,7 @@ impl App {
             | Action::FilterClear
             | Action::CycleSort
             | Action::OpenTableDetail
+            | Action::ToggleMark
             | Action::ReloadTable(_) => {}
             _ => return None,
         }
@@ -533,6 +561,7 @@ mod tests {
         let schema_word = TableView {
             filter: "app".into(),
             sort: TableSort::Name,
+            ..TableView::default()
         };
         assert!(
             visible(&tables, &schema_word).is_empty(),
@@ -541,12 +570,14 @@ mod tests {
         let view = TableView {
             filter: "ORDER".into(),
             sort: TableSort::Name,
+            ..TableView::default()
         };
         let names: Vec<_> = visible(&tables, &view).iter().map(|t| &t.table).collect();
         assert_eq!(names, ["order_lines", "Orders"], "by name, ignoring case");
         let by_schema = TableView {
             filter: "app.cust".into(),
             sort: TableSort::Name,
+            ..TableView::default()
         };
         assert_eq!(visible(&tables, &by_schema).len(), 1);
     }

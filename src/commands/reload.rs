@@ -47,7 +47,7 @@ pub async fn run_on(backends: &Backends, args: &TaskReloadArgs) -> Outcome {
     let go = match option {
         ReloadOption::ValidateOnly => confirm(&question, args.yes)?,
         ReloadOption::DataReload => {
-            let expected = reload::name_to_type(&args.tables);
+            let expected = reload::name_to_type(&task.id, &args.tables);
             ask(
                 &question,
                 &format!("\nType {expected} to confirm:"),

@@ -256,9 +256,14 @@ fn confirm(app: &App, pending: &Pending, theme: &Theme) -> Vec<Para> {
             paras.push(blank());
             match option {
                 ReloadOption::DataReload => {
-                    let name = reload::name_to_type(tables);
+                    let name = reload::name_to_type(&task_id, tables);
+                    let what = if tables.len() == 1 {
+                        format!("Type {name}")
+                    } else {
+                        format!("Type the task identifier {name}")
+                    };
                     paras.push(para(
-                        format!("Type {name} and press Enter to reload · Esc cancels"),
+                        format!("{what} and press Enter to reload · Esc cancels"),
                         theme.key,
                     ));
                     let mark = if typed.is_empty() || typed.trim() == name {

@@ -356,7 +356,11 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
     } else {
         format!("Σ {} of {everything} tables", all_len)
     };
-    if shown.is_empty() && !all_len == 0 {
+    let marked = app.marked_tables(role);
+    if !marked.is_empty() {
+        total_name.push_str(&format!(", {} marked", marked.len()));
+    }
+    if shown.is_empty() && all_len != 0 {
         total_name.push_str(", 0 shown");
     } else if shown.len() < all_len {
         total_name.push_str(&format!(", {}-{} shown", offset + 1, offset + shown.len()));
@@ -379,6 +383,10 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, role: TaskRole, theme: &
         .map(|t| {
             let mut row = vec![TableMark::of(t).symbol().to_string()];
             row.extend(cells(app, t, common_schema.is_none()));
+            // Marked for reload (Space): said in text, not by colour.
+            if marked.iter().any(|k| k.matches(t)) {
+                row[1] = format!("+ {}", row[1]);
+            }
             row
         })
         .collect();

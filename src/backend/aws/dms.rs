@@ -84,26 +84,19 @@ impl DmsReplication {
         format!("{role} task {}", self.tasks[role])
     }
 
-    fn map_err<E>(&self, err: SdkError<E>, role: TaskRole, action: &'static str) -> BackendError
-    where
-        E: aws_sdk_databasemigration::error::ProvideErrorMetadata
-            + std::error::Error
-            + Send
-            + Sync
-            + 'static,
-    {
-        let subject = self.subject(role);
-        let hint = format!("check [tasks] {role} in the config");
-        map_sdk_error(
+    fn map_err<E: DmsCallError>(
+        &self,
+        err: SdkError<E>,
+        role: TaskRole,
+        action: &'static str,
+    ) -> BackendError {
+        task_error(
             err,
-            &CallContext {
-                service: "DMS",
-                endpoint: &self.endpoint,
-                region: &self.region,
-                action,
-                subject: &subject,
-                not_found_hint: &hint,
-            },
+            &self.endpoint,
+            &self.region,
+            role,
+            &self.tasks[role],
+            action,
         )
     }
 
@@ -255,6 +248,48 @@ impl DmsReplication {
         let text = format!("{msg}; the task is {status}: {advice}");
         BackendError::InvalidState(msg.reworded(text))
     }
+}
+
+/// The error of any DMS operation, as [`map_sdk_error`] takes it.
+pub(super) trait DmsCallError:
+    aws_sdk_databasemigration::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
+{
+}
+
+impl<E> DmsCallError for E where
+    E: aws_sdk_databasemigration::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A failed DMS call about one of the two configured tasks (`configured`:
+/// its ARN or identifier as the config names it), in the same words
+/// wherever a DMS client is used: the replication adapter here and the log
+/// locator (`super::logs`).
+pub(super) fn task_error<E: DmsCallError>(
+    err: SdkError<E>,
+    endpoint: &str,
+    region: &str,
+    role: TaskRole,
+    configured: &str,
+    action: &'static str,
+) -> BackendError {
+    let subject = format!("{role} task {configured}");
+    let hint = format!("check [tasks] {role} in the config");
+    map_sdk_error(
+        err,
+        &CallContext {
+            service: "DMS",
+            endpoint,
+            region,
+            action,
+            subject: &subject,
+            not_found_hint: &hint,
+        },
+    )
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -88,12 +88,15 @@ pub struct CloudWatchTaskLogs {
     located: Mutex<PerTask<Option<LogLocation>>>,
     region: String,
     endpoint: String,
+    /// Where the DMS calls that locate the log go, for their errors.
+    dms_endpoint: String,
 }
 
 impl CloudWatchTaskLogs {
     pub fn new(dms: DmsClient, logs: LogsClient, tasks: PerTask<String>) -> Self {
         let region = region_label(logs.config().region());
         let endpoint = super::env_endpoint_label("CLOUDWATCH_LOGS", "logs", &region);
+        let dms_endpoint = super::env_endpoint_label("DATABASE_MIGRATION_SERVICE", "dms", &region);
         CloudWatchTaskLogs {
             dms,
             logs,
@@ -101,40 +104,31 @@ impl CloudWatchTaskLogs {
             located: Mutex::new(PerTask::default()),
             region,
             endpoint,
+            dms_endpoint,
         }
     }
 
     pub fn from_sdk_config(sdk: &SdkConfig, tasks: PerTask<String>) -> Self {
         let mut me = Self::new(DmsClient::new(sdk), LogsClient::new(sdk), tasks);
         me.endpoint = endpoint_label(sdk, "CLOUDWATCH_LOGS", "logs");
+        me.dms_endpoint = endpoint_label(sdk, "DATABASE_MIGRATION_SERVICE", "dms");
         me
     }
 
-    fn dms_error<E>(
+    fn dms_error<E: super::dms::DmsCallError>(
         &self,
         e: aws_sdk_databasemigration::error::SdkError<E>,
         role: TaskRole,
         action: &'static str,
-    ) -> BackendError
-    where
-        E: aws_sdk_databasemigration::error::ProvideErrorMetadata
-            + std::error::Error
-            + Send
-            + Sync
-            + 'static,
-    {
-        let subject = format!("{role} task {}", self.tasks[role]);
-        let hint = format!("check [tasks] {role} in the config");
-        map_sdk_error(
+    ) -> BackendError {
+        // DMS's endpoint, not CloudWatch Logs': this call went to DMS.
+        super::dms::task_error(
             e,
-            &CallContext {
-                service: "DMS",
-                endpoint: &self.endpoint,
-                region: &self.region,
-                action,
-                subject: &subject,
-                not_found_hint: &hint,
-            },
+            &self.dms_endpoint,
+            &self.region,
+            role,
+            &self.tasks[role],
+            action,
         )
     }
 
