@@ -577,12 +577,7 @@ mod tests {
             "{message}"
         );
 
-        let mut sources = Vec::new();
-        let mut next = std::error::Error::source(&err);
-        while let Some(e) = next {
-            sources.push(e);
-            next = e.source();
-        }
+        let sources: Vec<_> = crate::backend::reason::causes(&err).collect();
         assert!(
             sources
                 .iter()

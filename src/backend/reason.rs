@@ -164,17 +164,21 @@ impl serde::Serialize for Reason {
 pub fn chain(e: &dyn Error) -> String {
     let mut out = e.to_string();
     let mut last = out.clone();
-    let mut next = e.source();
-    while let Some(cause) = next {
+    for cause in causes(e) {
         let text = cause.to_string();
         if text != last {
             out.push_str("\n  caused by: ");
             out.push_str(&text);
             last = text;
         }
-        next = cause.source();
     }
     out
+}
+
+/// Every error under `e`, nearest first (`source()`, then its `source()`,
+/// …), e.g. to find the original driver error with `downcast_ref`.
+pub fn causes(e: &dyn Error) -> impl Iterator<Item = &(dyn Error + 'static)> {
+    std::iter::successors(e.source(), |&c| c.source())
 }
 
 #[cfg(test)]

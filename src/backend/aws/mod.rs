@@ -419,12 +419,7 @@ mod tests {
             std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused").into(),
         ));
         let err = map_sdk_error(refused, &ctx());
-        let mut sources = Vec::new();
-        let mut next = StdError::source(&err);
-        while let Some(e) = next {
-            sources.push(e);
-            next = e.source();
-        }
+        let sources: Vec<_> = crate::backend::reason::causes(&err).collect();
         assert!(
             sources
                 .iter()
