@@ -118,7 +118,13 @@ pub async fn lab(global: &GlobalArgs, spec: LabSpec) -> Result<Connected, Failur
         apply_delay: spec.apply_delay,
     })
     .await
-    .map_err(|e| Failure::BadInput(e.to_string()))?;
+    .map_err(|e| {
+        // The exit's message has no cause (bad input is a string): the
+        // SQLite error under a lab that cannot be opened goes to the log
+        // file here.
+        tracing::warn!("cannot open the lab: {}", crate::backend::reason::chain(&e));
+        Failure::BadInput(e.to_string())
+    })?;
     for role in spec.validate {
         lab.enable_validation(role).await?;
     }

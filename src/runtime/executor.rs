@@ -186,3 +186,28 @@ fn msg_error(msg: &Msg) -> Option<String> {
     // The message, then its causes (the SDK / sqlx error) under it.
     Some(crate::backend::reason::chain(e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BackendError, DbSide, Reason};
+
+    /// What the executor logs for a failed call: the message, then the
+    /// original error under it; a result that did not fail logs nothing.
+    #[test]
+    fn a_failed_call_logs_its_cause_under_the_message() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused by peer");
+        let msg = Msg::Heartbeats(
+            DbSide::B,
+            Err(BackendError::Unavailable(Reason::caused(
+                "cannot connect to PostgreSQL at db:5432/x",
+                refused,
+            ))),
+        );
+        assert_eq!(
+            msg_error(&msg).as_deref(),
+            Some("cannot connect to PostgreSQL at db:5432/x\n  caused by: refused by peer")
+        );
+        assert_eq!(msg_error(&Msg::Heartbeats(DbSide::B, Ok(Vec::new()))), None);
+    }
+}
