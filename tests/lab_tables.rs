@@ -681,6 +681,8 @@ async fn headless_validate_only_on_a_lab_that_validates() {
         .arg(&data)
         .arg("--log-file")
         .arg(dir.path().join("l.log"))
+        .arg("--audit-log")
+        .arg(dir.path().join("audit.jsonl"))
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -694,6 +696,14 @@ async fn headless_validate_only_on_a_lab_that_validates() {
         String::from_utf8_lossy(&o.stdout)
             .contains("validate-only of customer_orders.orders accepted")
     );
+    // A reload is a change: one audit line, as the TUI's `V` writes.
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.trim()).unwrap();
+    assert_eq!(
+        line["request"], "validate-only of customer_orders.orders in the forward task",
+        "{audit}"
+    );
+    assert_eq!(line["result"], "confirmed", "{audit}");
     // It stays on for the directory.
     let (lab, b) = open(&data).await;
     until("the table to be validated", || async {

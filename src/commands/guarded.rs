@@ -135,6 +135,26 @@ impl<'a> Audit<'a> {
         }
     }
 
+    /// A change sent without a checklist (a table reload: typing the name
+    /// is its confirmation), with what came back.
+    pub fn sent_unchecked(
+        &self,
+        connected: &Connected,
+        request: &str,
+        outcome: &Result<(), crate::backend::BackendError>,
+    ) {
+        let app = App::new(
+            connected.backends.mode.clone(),
+            connected.backends.databases.clone(),
+            connected.settings.clone(),
+            Utc::now(),
+        );
+        let (result, message) = AuditRecord::sent(outcome, false);
+        self.write(AuditRecord::new(
+            &app, request, None, result, false, message,
+        ));
+    }
+
     /// An action that was sent, with what came back.
     pub fn outcome<T>(
         &self,

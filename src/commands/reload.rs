@@ -14,20 +14,50 @@ use crate::cli::{GlobalArgs, TaskReloadArgs};
 
 pub async fn run(global: &GlobalArgs, args: &TaskReloadArgs) -> Outcome {
     let connected = connect::target(global, &args.target).await?;
-    let result = run_on(&connected.backends, args).await;
+    let mut sent = None;
+    let result = reload_recording(&connected.backends, args, &mut sent).await;
+    // Audited like every change: what came back when it was sent,
+    // refused (read-only, a check, a cancelled question) when it was not.
+    let names: Vec<String> = args.tables.iter().map(ToString::to_string).collect();
+    let request = format!(
+        "{} of {} in the {} task",
+        option_of(args),
+        names.join(", "),
+        args.task
+    );
+    let audit = super::audit_log(&connected);
+    match (&result, &sent) {
+        (_, Some(outcome)) => audit.sent_unchecked(&connected, &request, outcome),
+        (Err(e), None) => audit.refused(&connected, &request, None, &e.to_string()),
+        (Ok(()), None) => {}
+    }
     connected.close().await;
     result
+}
+
+fn option_of(args: &TaskReloadArgs) -> ReloadOption {
+    if args.validate_only {
+        ReloadOption::ValidateOnly
+    } else {
+        ReloadOption::DataReload
+    }
 }
 
 /// The command on open backends. A call that timed out is "outcome
 /// unknown": said, the table statistics read back, and exit 1.
 pub async fn run_on(backends: &Backends, args: &TaskReloadArgs) -> Outcome {
+    reload_recording(backends, args, &mut None).await
+}
+
+/// [`run_on`], noting in `sent` what the ReloadTables call answered, if it
+/// was sent.
+async fn reload_recording(
+    backends: &Backends,
+    args: &TaskReloadArgs,
+    sent: &mut Option<Result<(), crate::backend::BackendError>>,
+) -> Outcome {
     let role = args.task;
-    let option = if args.validate_only {
-        ReloadOption::ValidateOnly
-    } else {
-        ReloadOption::DataReload
-    };
+    let option = option_of(args);
     guard::check_writable(&backends.mode, "reload a table").map_err(Failure::BadInput)?;
     let task = backends.describe_task(role).await?;
     // Statistics that cannot be read do not stop the reload: DMS checks
@@ -59,7 +89,9 @@ pub async fn run_on(backends: &Backends, args: &TaskReloadArgs) -> Outcome {
     if !go {
         return Err(Failure::Failed("cancelled: nothing was changed".into()));
     }
-    if let Err(e) = backends.reload_tables(role, &args.tables, option).await {
+    let answer = backends.reload_tables(role, &args.tables, option).await;
+    *sent = Some(answer.clone().map(|_| ()));
+    if let Err(e) = answer {
         let mutation = Mutation::ReloadTables(role, args.tables.clone(), option);
         return Err(after_change(backends, mutation, e, |e| e.to_string()).await);
     }
