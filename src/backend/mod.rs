@@ -86,16 +86,6 @@ impl BackendError {
         self.map_reason(|r| r.with_cause(cause))
     }
 
-    /// The reason of every variant but [`BackendError::Timeout`].
-    pub fn reason(&self) -> Option<&Reason> {
-        use BackendError::*;
-        match self {
-            Unavailable(r) | OutcomeUnknown(r) | Throttled(r) | NotFound(r) | InvalidState(r)
-            | Conflict(r) | Denied(r) | Unsupported(r) | Malformed(r) | Other(r) => Some(r),
-            Timeout(_) => None,
-        }
-    }
-
     fn map_reason(self, f: impl FnOnce(Reason) -> Reason) -> Self {
         use BackendError::*;
         match self {

@@ -57,16 +57,6 @@ impl Reason {
             cause: self.cause,
         }
     }
-
-    /// The text, as the screen shows it.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// The original error, if any.
-    pub fn cause(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
-        self.cause.as_deref()
-    }
 }
 
 impl fmt::Display for Reason {
@@ -136,12 +126,6 @@ impl From<String> for Reason {
 impl From<&str> for Reason {
     fn from(text: &str) -> Self {
         Self::new(text)
-    }
-}
-
-impl From<&String> for Reason {
-    fn from(text: &String) -> Self {
-        Self::new(text.clone())
     }
 }
 
