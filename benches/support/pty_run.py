@@ -13,7 +13,8 @@ drew.
   pty_run.py idle SECONDS COLS ROWS -- CMD...
       Spawn CMD, keep reading its output for SECONDS, then stop it (q,
       then SIGTERM) and print its CPU seconds (user+system of it and every
-      process it waited for: `watch` waits for the script it runs) and the
+      process it waited for: `watch` waits for the script it runs), over
+      the whole run and over the window after a 10 s warm-up, and the
       largest resident set among them (ru_maxrss), as JSON.
 
   pty_run.py soak SECONDS COLS ROWS EVERY -- CMD...
@@ -109,21 +110,44 @@ def frame(runs, cols, rows, first, ready, count, cmd):
     }))
 
 
+def cpu_ticks(pid):
+    """utime+stime of pid and of the children it has waited for."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15])
+
+
+WARM_UP = 10.0
+
+
 def idle(seconds, cols, rows, cmd):
+    """CPU over the whole run (startup included) and over the window after
+    a 10 s warm-up (what sitting idle costs), and the peak RSS."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tick = os.sysconf("SC_CLK_TCK")
     pid, fd = spawn(cmd, cols, rows)
-    end = time.monotonic() + seconds
+    start = time.monotonic()
+    end = start + seconds
+    warm = None
     while time.monotonic() < end:
         if read_some(fd, 0.5) is None:
             break
+        if warm is None and time.monotonic() - start >= WARM_UP:
+            warm = (time.monotonic(), cpu_ticks(pid))
+    last = (time.monotonic(), cpu_ticks(pid))
     stop(pid, fd)
     os.close(fd)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    window = last[0] - warm[0]
+    window_cpu = (last[1] - warm[1]) / tick
     print(json.dumps({
         "seconds": seconds,
         "cpu_s": round(cpu, 3),
         "core_pct": round(100 * cpu / seconds, 2),
+        "idle_window_s": round(window, 1),
+        "idle_cpu_s": round(window_cpu, 3),
+        "idle_core_pct": round(100 * window_cpu / window, 2),
         "max_rss_mib": round(after.ru_maxrss / 1024, 1),
     }))
 

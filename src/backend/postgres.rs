@@ -47,9 +47,11 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 use super::heartbeat_sql::{self, HeartbeatNames, Password};
 use super::{BackendError, BackendResult, DbSide, HeartbeatRow, HeartbeatStore, Site};
 
-/// At most this many connections per database: the cockpit issues one read
-/// and the occasional insert, never a burst.
-const MAX_CONNECTIONS: u32 = 2;
+/// At most this many connections per database: a refresh reads the latest
+/// rows, the replicated check and the validation failures at once, so a
+/// database far away costs one round trip each in parallel rather than
+/// one after the other on a single connection; inserts are occasional.
+const MAX_CONNECTIONS: u32 = 3;
 
 /// How long an acquire may take before a TCP probe checks whether the
 /// server refuses connections (see [`PgHeartbeat::connection`]). Handing

@@ -135,65 +135,63 @@ pub async fn read_pg(
     let err = |e: sqlx::Error| {
         BackendError::Other(format!("reading {schema}.{FAILURES_TABLE} on the target: {e}").into())
     };
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.tables
-                        WHERE table_schema = $1 AND table_name = $2)",
-    )
-    .bind(schema)
-    .bind(FAILURES_TABLE)
-    .fetch_one(pool)
-    .await
-    .map_err(err)?;
-    if !exists {
-        return Ok(ValidationSummary::default());
-    }
-    let mut summary = ValidationSummary {
-        table_exists: true,
-        ..ValidationSummary::default()
-    };
-    let counts = sqlx::query(AssertSqlSafe(format!(
-        r#"SELECT "TABLE_OWNER", "TABLE_NAME", "FAILURE_TYPE", COUNT(*) AS n
-           FROM {quoted}.{FAILURES_TABLE} WHERE "TASK_NAME" = $1
-           GROUP BY 1, 2, 3"#
-    )))
-    .bind(task_name)
-    .fetch_all(pool)
-    .await
-    .map_err(err)?;
-    for r in &counts {
-        let owner: String = r.get(0);
-        let table: String = r.get(1);
-        let kind: String = r.get(2);
-        let n: i64 = r.get(3);
-        summary
-            .counts
-            .entry(format!("{owner}.{table}"))
-            .or_default()
-            .insert(kind, n);
-    }
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        r#"SELECT "TABLE_OWNER", "TABLE_NAME", "FAILURE_TIME", "KEY_TYPE", "KEY",
-                  "FAILURE_TYPE", "DETAILS"
-           FROM {quoted}.{FAILURES_TABLE} WHERE "TASK_NAME" = $1
-           ORDER BY "FAILURE_TIME" DESC LIMIT $2"#
+    // One statement, one round trip (a database far away pays per round
+    // trip): the counts and the newest rows together. A missing table or
+    // schema (42P01, 3F000) means no failures were ever written.
+    let answer = sqlx::query(AssertSqlSafe(format!(
+        r#"SELECT 'count' AS kind, "TABLE_OWNER", "TABLE_NAME", "FAILURE_TYPE",
+                  COUNT(*)::bigint AS n, NULL::timestamp AS at,
+                  NULL::text AS key_type, NULL::text AS key, NULL::text AS details
+             FROM {quoted}.{FAILURES_TABLE} WHERE "TASK_NAME" = $1
+            GROUP BY 2, 3, 4
+           UNION ALL
+           (SELECT 'row', "TABLE_OWNER", "TABLE_NAME", "FAILURE_TYPE", NULL,
+                   "FAILURE_TIME", "KEY_TYPE", "KEY", "DETAILS"
+              FROM {quoted}.{FAILURES_TABLE} WHERE "TASK_NAME" = $1
+             ORDER BY "FAILURE_TIME" DESC LIMIT $2)"#
     )))
     .bind(task_name)
     .bind(latest)
     .fetch_all(pool)
-    .await
-    .map_err(err)?;
+    .await;
+    let rows = match answer {
+        Ok(rows) => rows,
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P01" | "3F000")) => {
+            return Ok(ValidationSummary::default());
+        }
+        Err(e) => return Err(err(e)),
+    };
+    let mut summary = ValidationSummary {
+        table_exists: true,
+        ..ValidationSummary::default()
+    };
     for r in &rows {
-        let at: NaiveDateTime = r.get(2);
-        summary.latest.push(ValidationFailure {
-            schema: r.get(0),
-            table: r.get(1),
-            at: at.and_utc(),
-            key_type: r.get(3),
-            key: r.get(4),
-            failure_type: r.get(5),
-            details: r.get(6),
-        });
+        let kind: String = r.get(0);
+        let owner: String = r.get(1);
+        let table: String = r.get(2);
+        let failure_type: String = r.get(3);
+        if kind == "count" {
+            let n: i64 = r.get(4);
+            summary
+                .counts
+                .entry(format!("{owner}.{table}"))
+                .or_default()
+                .insert(failure_type, n);
+        } else {
+            let at: NaiveDateTime = r.get(5);
+            summary.latest.push(ValidationFailure {
+                schema: owner,
+                table,
+                at: at.and_utc(),
+                key_type: r.get(6),
+                key: r.get(7),
+                failure_type,
+                details: r.get(8),
+            });
+        }
     }
+    // A union keeps no order: newest first, as the detail shows them.
+    summary.latest.sort_by(|x, y| y.at.cmp(&x.at));
     Ok(summary)
 }
 
