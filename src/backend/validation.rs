@@ -193,7 +193,7 @@ pub async fn read_pg(
         }
     }
     // A union keeps no order: newest first, as the detail shows them.
-    summary.latest.sort_by(|x, y| y.at.cmp(&x.at));
+    summary.latest.sort_by_key(|f| std::cmp::Reverse(f.at));
     Ok(summary)
 }
 
