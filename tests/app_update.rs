@@ -2586,3 +2586,34 @@ fn validation_failures_unavailable_on_a_target_are_unknown_not_an_error() {
         "the text status says it too"
     );
 }
+
+/// DMS's CloudWatch latency has one point a minute: it is read when due
+/// (every `LATENCY_EVERY_S`), not on every refresh, and `r` reads it at once.
+#[test]
+fn cdc_latency_is_read_when_due_not_on_every_refresh() {
+    let mut app = app();
+    app.settings.cdc_latency = true;
+    let latency = |cmds: &[Command]| {
+        cmds.iter()
+            .filter(|c| matches!(c, Command::FetchLatency(_)))
+            .count()
+    };
+    assert_eq!(latency(&app.poll_all()), 2, "both tasks at the start");
+    let value = dms_cockpit::backend::CdcLatency {
+        source_s: Some(1.0),
+        target_s: Some(2.0),
+        at: Some(now()),
+    };
+    for role in [TaskRole::Forward, TaskRole::Backward] {
+        app.update(now(), Msg::Latency(role, Ok(value.clone())));
+    }
+    app.now = now() + chrono::Duration::seconds(2);
+    assert_eq!(latency(&app.poll_all()), 0, "a refresh 2 s later");
+    app.now = now() + chrono::Duration::seconds(dms_cockpit::app::update::LATENCY_EVERY_S);
+    assert_eq!(latency(&app.poll_all()), 2, "due again");
+    for role in [TaskRole::Forward, TaskRole::Backward] {
+        app.update(app.now, Msg::Latency(role, Ok(value.clone())));
+    }
+    let cmds = app.update(app.now + chrono::Duration::seconds(1), Action::Refresh);
+    assert_eq!(latency(&cmds), 2, "r reads it at once");
+}

@@ -281,6 +281,9 @@ pub struct App {
     pub door: Panel<Vec<crate::doctor::Finding>>,
     /// Whether to run the door check (the TUI; `status` does not).
     pub door_wanted: bool,
+    /// `r` asked for everything now, DMS's latency too (see
+    /// `update::LATENCY_EVERY_S`).
+    pub latency_forced: bool,
     /// An appmap read under way when a flip answered may hold the pre-flip
     /// item: its result is dropped and the appmap read again.
     pub appmap_refetch: bool,
@@ -355,6 +358,7 @@ impl App {
             identity_wanted: false,
             door: Panel::default(),
             door_wanted: false,
+            latency_forced: false,
             appmap_refetch: false,
             log: VecDeque::new(),
             focus: Focus::Tasks,

@@ -11,6 +11,10 @@ use crate::backend::ops::{Mutation, Reread};
 use crate::backend::validation::FailuresOf;
 use crate::backend::{BackendError, DbSide, StartType, TaskRole};
 
+/// How often DMS's CloudWatch latency is read (its metrics have one point a
+/// minute); `r` reads it at once.
+pub const LATENCY_EVERY_S: i64 = 30;
+
 impl App {
     /// Handles one input at time `now` and returns what to run. Marks the
     /// screen for a redraw unless the input was a clock tick (the refresh
@@ -53,8 +57,17 @@ impl App {
             commands.push(Command::FetchAppMap);
         }
         if self.settings.cdc_latency {
+            // CloudWatch keeps one point a minute: asking on every refresh
+            // costs requests (and idle CPU) and shows nothing new.
+            let force = std::mem::take(&mut self.latency_forced);
             for role in TaskRole::ALL {
-                if !self.latency[role].loading {
+                let panel = &self.latency[role];
+                let last = panel.fetched_at.max(panel.error_at);
+                let due = force
+                    || last.is_none_or(|at| {
+                        self.now - at >= chrono::Duration::seconds(LATENCY_EVERY_S)
+                    });
+                if !panel.loading && due {
                     self.latency[role].loading = true;
                     commands.push(Command::FetchLatency(role));
                 }
@@ -114,6 +127,7 @@ impl App {
                 self.tables_unsupported = Default::default();
                 self.identity.data = None;
                 self.door.data = None;
+                self.latency_forced = true;
                 return self.poll_all();
             }
             Action::ToggleLag if self.popup.is_none() => return self.toggle_lag(),

@@ -191,7 +191,7 @@ pub async fn read_pg(
         }
     }
     // A union keeps no order: newest first, as the detail shows them.
-    summary.latest.sort_by_key(|y| std::cmp::Reverse(y.at));
+    summary.latest.sort_by_key(|f| std::cmp::Reverse(f.at));
     Ok(summary)
 }
 
