@@ -134,6 +134,7 @@ pub async fn read_pg(
     let quoted = quoted_schema(schema)?;
     let err = |e: sqlx::Error| {
         BackendError::Other(format!("reading {schema}.{FAILURES_TABLE} on the target: {e}").into())
+            .caused_by(e)
     };
     // One statement, one round trip (a database far away pays per round
     // trip): the counts and the newest rows together. A missing table or
