@@ -60,6 +60,10 @@ screen() {
   wait_for "as SITEA inserted into database a"
   keys 1
   keys s
+  # The first start shows its checklist (database b's heartbeat table is
+  # empty, so it passes) and waits for y.
+  wait_for "the heartbeat table in database b is empty"
+  keys y
   wait_for "start-replication accepted"
   wait_for "● running"
   wait_for "100%"
