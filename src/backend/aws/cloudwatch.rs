@@ -74,10 +74,11 @@ impl CloudWatchLatency {
             .send()
             .await
             .map_err(|e| {
-                BackendError::Unavailable(format!(
-                "DescribeReplicationTasks for the {role} task's CloudWatch dimensions failed: {}",
-                aws_sdk_databasemigration::error::DisplayErrorContext(&e)
-            ).into())
+                let text = format!(
+                    "DescribeReplicationTasks for the {role} task's CloudWatch dimensions failed: {}",
+                    aws_sdk_databasemigration::error::DisplayErrorContext(&e)
+                );
+                BackendError::Unavailable(crate::backend::reason::Reason::caused(text, e))
             })?;
         let task = out.replication_tasks().first().ok_or_else(|| {
             BackendError::NotFound(
@@ -89,18 +90,19 @@ impl CloudWatchLatency {
             .replication_instance_arn()
             .unwrap_or_default()
             .to_string();
-        let out =
-            self.dms
-                .describe_replication_instances()
-                .filters(filter("replication-instance-arn", &instance_arn)?)
-                .send()
-                .await
-                .map_err(|e| {
-                    BackendError::Unavailable(format!(
+        let out = self
+            .dms
+            .describe_replication_instances()
+            .filters(filter("replication-instance-arn", &instance_arn)?)
+            .send()
+            .await
+            .map_err(|e| {
+                let text = format!(
                     "DescribeReplicationInstances for the {role} task's instance failed: {}",
                     aws_sdk_databasemigration::error::DisplayErrorContext(&e)
-                ).into())
-                })?;
+                );
+                BackendError::Unavailable(crate::backend::reason::Reason::caused(text, e))
+            })?;
         let instance =
             out.replication_instances()
                 .first()
@@ -174,10 +176,13 @@ impl Latency for CloudWatchLatency {
             .scan_by(ScanBy::TimestampDescending)
             .send()
             .await
-            .map_err(|e| BackendError::Unavailable(format!(
-                "CloudWatch GetMetricData (AWS/DMS CDCLatencySource/Target of the {role} task) failed: {}; the IAM action is cloudwatch:GetMetricData",
-                aws_sdk_cloudwatch::error::DisplayErrorContext(&e)
-            ).into()))?;
+            .map_err(|e| {
+                let text = format!(
+                    "CloudWatch GetMetricData (AWS/DMS CDCLatencySource/Target of the {role} task) failed: {}; the IAM action is cloudwatch:GetMetricData",
+                    aws_sdk_cloudwatch::error::DisplayErrorContext(&e)
+                );
+                BackendError::Unavailable(crate::backend::reason::Reason::caused(text, e))
+            })?;
         let mut latency = CdcLatency {
             source_s: None,
             target_s: None,
