@@ -22,20 +22,40 @@ pub async fn start(global: &GlobalArgs, args: &TaskStartArgs) -> Outcome {
     result
 }
 
-async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outcome {
-    let backends = &connected.backends;
-    let role = args.task;
+/// What `task start` and `task stop` do first: refuse (and audit) in
+/// read-only mode, then read the live state their checklist is computed
+/// from and the task itself.
+async fn prepare<'a>(
+    connected: &'a connect::Connected,
+    role: crate::backend::TaskRole,
+    asked: &str,
+    what: &str,
+) -> Result<
+    (
+        guarded::Audit<'a>,
+        crate::app::App,
+        crate::backend::TaskSnapshot,
+    ),
+    Failure,
+> {
     let audit = super::audit_log(connected);
-    let asked = format!("task start {role}");
-    if let Err(e) = guard::check_writable(&backends.mode, "start a task") {
-        audit.refused(connected, &asked, None, &e);
+    if let Err(e) = guard::check_writable(&connected.backends.mode, what) {
+        audit.refused(connected, asked, None, &e);
         return Err(Failure::BadInput(e));
     }
     let app = guarded::live_app(connected).await;
     let task = match &app.tasks[role].data {
         Some(t) => t.clone(),
-        None => backends.describe_task(role).await?,
+        None => connected.backends.describe_task(role).await?,
     };
+    Ok((audit, app, task))
+}
+
+async fn start_on(connected: &connect::Connected, args: &TaskStartArgs) -> Outcome {
+    let backends = &connected.backends;
+    let role = args.task;
+    let asked = format!("task start {role}");
+    let (audit, app, task) = prepare(connected, role, &asked, "start a task").await?;
     let requested = args.start_type.map(|t| match t {
         StartTypeArg::Resume => StartType::ResumeProcessing,
         StartTypeArg::Reload => StartType::ReloadTarget,
@@ -98,17 +118,8 @@ pub async fn stop(global: &GlobalArgs, args: &TaskStopArgs) -> Outcome {
 async fn stop_on(connected: &connect::Connected, args: &TaskStopArgs) -> Outcome {
     let backends = &connected.backends;
     let role = args.task;
-    let audit = super::audit_log(connected);
     let asked = format!("task stop {role}");
-    if let Err(e) = guard::check_writable(&backends.mode, "stop a task") {
-        audit.refused(connected, &asked, None, &e);
-        return Err(Failure::BadInput(e));
-    }
-    let app = guarded::live_app(connected).await;
-    let task = match &app.tasks[role].data {
-        Some(t) => t.clone(),
-        None => backends.describe_task(role).await?,
-    };
+    let (audit, app, task) = prepare(connected, role, &asked, "stop a task").await?;
     if let Err(e) = guard::check_stop(&task) {
         audit.refused_app(&app, &asked, None, &e);
         return Err(Failure::Failed(e.into()));

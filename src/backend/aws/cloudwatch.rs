@@ -13,7 +13,6 @@
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use aws_sdk_databasemigration::types::Filter;
 use tokio::sync::Mutex;
 
 use crate::backend::{BackendError, BackendResult, CdcLatency, Latency, PerTask, TaskRole};
@@ -52,24 +51,10 @@ impl CloudWatchLatency {
             return Ok(d.clone());
         }
         let id = &self.tasks[role];
-        let key = if id.starts_with("arn:") {
-            "replication-task-arn"
-        } else {
-            "replication-task-id"
-        };
-        let filter = |name: &str, value: &str| {
-            Filter::builder()
-                .name(name)
-                .values(value)
-                .build()
-                .map_err(|e| {
-                    BackendError::Other(format!("cannot build the DMS filter: {e}").into())
-                })
-        };
         let out = self
             .dms
             .describe_replication_tasks()
-            .filters(filter(key, id)?)
+            .filters(super::task_filter(id)?)
             .without_settings(true)
             .send()
             .await
@@ -93,7 +78,10 @@ impl CloudWatchLatency {
         let out = self
             .dms
             .describe_replication_instances()
-            .filters(filter("replication-instance-arn", &instance_arn)?)
+            .filters(super::dms_filter(
+                "replication-instance-arn",
+                &instance_arn,
+            )?)
             .send()
             .await
             .map_err(|e| {

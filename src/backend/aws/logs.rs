@@ -138,16 +138,7 @@ impl CloudWatchTaskLogs {
             return Ok(found);
         }
         let configured = &self.tasks[role];
-        let name = if configured.starts_with("arn:") {
-            "replication-task-arn"
-        } else {
-            "replication-task-id"
-        };
-        let filter = Filter::builder()
-            .name(name)
-            .values(configured)
-            .build()
-            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))?;
+        let filter = super::task_filter(configured)?;
         let out = self
             .dms
             .describe_replication_tasks()

@@ -24,7 +24,7 @@ use std::error::Error as StdError;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use super::BackendError;
+use super::{BackendError, BackendResult};
 
 /// The SDK configuration every AWS client is built from. `region` and
 /// `profile` override what the environment and `~/.aws/config` say; both
@@ -438,4 +438,27 @@ mod tests {
             "{logged}"
         );
     }
+}
+
+/// A DMS `Filter` of one name and value.
+pub fn dms_filter(
+    name: &str,
+    value: &str,
+) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
+    aws_sdk_databasemigration::types::Filter::builder()
+        .name(name)
+        .values(value)
+        .build()
+        .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))
+}
+
+/// The filter that finds a configured task: by ARN when `[tasks]` holds
+/// one, else by identifier.
+pub fn task_filter(configured: &str) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
+    let name = if configured.starts_with("arn:") {
+        "replication-task-arn"
+    } else {
+        "replication-task-id"
+    };
+    dms_filter(name, configured)
 }

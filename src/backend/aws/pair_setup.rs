@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_databasemigration::Client;
-use aws_sdk_databasemigration::types::Filter;
 use serde_json::Value;
 
 use super::{CallContext, endpoint_label, map_sdk_error, region_label};
@@ -17,13 +16,7 @@ use crate::backend::{BackendError, BackendResult, PerDb, PerTask, TaskRole};
 use crate::config::Config;
 use crate::doctor::{EndpointSetup, Loopback, PairSetup, TaskSetup};
 
-fn filter(name: &str, value: &str) -> BackendResult<Filter> {
-    Filter::builder()
-        .name(name)
-        .values(value)
-        .build()
-        .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))
-}
+use super::dms_filter as filter;
 
 /// The door check's port for real backends: reads the configured pair.
 pub struct AwsPair {
@@ -47,16 +40,11 @@ pub async fn read(sdk: &SdkConfig, config: &Config, timeout: Duration) -> Backen
     let mut finished = None;
     for role in TaskRole::ALL {
         let id = &config.tasks[role];
-        let key = if id.starts_with("arn:") {
-            "replication-task-arn"
-        } else {
-            "replication-task-id"
-        };
         let subject = format!("the {role} task {id}");
         let out = with_timeout(timeout, async {
             client
                 .describe_replication_tasks()
-                .filters(filter(key, id)?)
+                .filters(super::task_filter(id)?)
                 .without_settings(false)
                 .send()
                 .await
