@@ -288,6 +288,29 @@ pub(crate) fn from_chrono(t: &chrono::DateTime<chrono::Utc>) -> aws_smithy_types
     aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
 }
 
+/// A DMS `Filter` of one name and value.
+pub fn dms_filter(
+    name: &str,
+    value: &str,
+) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
+    aws_sdk_databasemigration::types::Filter::builder()
+        .name(name)
+        .values(value)
+        .build()
+        .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))
+}
+
+/// The filter that finds a configured task: by ARN when `[tasks]` holds
+/// one, else by identifier.
+pub fn task_filter(configured: &str) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
+    let name = if configured.starts_with("arn:") {
+        "replication-task-arn"
+    } else {
+        "replication-task-id"
+    };
+    dms_filter(name, configured)
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_dynamodb::error::{ConnectorError, ErrorMetadata};
@@ -438,27 +461,4 @@ mod tests {
             "{logged}"
         );
     }
-}
-
-/// A DMS `Filter` of one name and value.
-pub fn dms_filter(
-    name: &str,
-    value: &str,
-) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
-    aws_sdk_databasemigration::types::Filter::builder()
-        .name(name)
-        .values(value)
-        .build()
-        .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))
-}
-
-/// The filter that finds a configured task: by ARN when `[tasks]` holds
-/// one, else by identifier.
-pub fn task_filter(configured: &str) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
-    let name = if configured.starts_with("arn:") {
-        "replication-task-arn"
-    } else {
-        "replication-task-id"
-    };
-    dms_filter(name, configured)
 }
