@@ -358,10 +358,7 @@ fn y_copies_the_table_detail_with_osc_52() {
     let raw = dir.path().join("raw.out");
     let t = lab_in_tmux(dir.path(), "", 100);
     let tmux = |args: &[&str]| {
-        let o = std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap();
+        let o = t.command().args(args).output().unwrap();
         assert!(
             o.status.success(),
             "tmux {args:?}: {}",

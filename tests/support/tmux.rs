@@ -24,7 +24,7 @@ impl Tmux {
     /// Starts `command` (a shell command line) in a new `width`x`height` session.
     pub fn start(command: &str, width: u16, height: u16) -> Tmux {
         let session = format!("dmsc-e2e-{}-{}", std::process::id(), rand_suffix());
-        let status = Command::new("tmux")
+        let status = Self::on_socket(&session)
             .args([
                 "new-session",
                 "-d",
@@ -43,9 +43,24 @@ impl Tmux {
         Tmux { session }
     }
 
+    /// Each session has a tmux server of its own (`-L`): tests running
+    /// side by side never share one, so one test's last session closing
+    /// the server cannot fail another's `new-session`.
+    fn on_socket(session: &str) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", session]);
+        c
+    }
+
+    /// A tmux command aimed at this session's own server.
+    pub fn command(&self) -> Command {
+        Self::on_socket(&self.session)
+    }
+
     pub fn keys(&self, keys: &[&str]) {
         for key in keys {
-            let status = Command::new("tmux")
+            let status = self
+                .command()
                 .args(["send-keys", "-t", &self.session, key])
                 .status()
                 .expect("tmux send-keys");
@@ -55,7 +70,8 @@ impl Tmux {
     }
 
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .command()
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .expect("tmux capture-pane");
@@ -84,9 +100,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
+        let _ = self.command().arg("kill-server").status();
     }
 }
 
