@@ -44,6 +44,13 @@ pub(crate) struct Pools {
 /// How long a connection waits for another writer before giving up: the
 /// engine, the traffic generator and the backend calls share the files.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Each connection's page cache, in KiB (SQLite's `cache_size` takes a
+/// negative number as KiB). SQLite's default is 2 MiB per connection; with
+/// three databases of up to four connections each, a long lab run grew by
+/// the sum of those caches as the demo tables grew (benches/soak.sh). The
+/// pages stay in the operating system's file cache, so a smaller cache
+/// costs a read from memory, not from disk.
+const PAGE_CACHE_KIB: i64 = 256;
 
 /// Opens `dir` as a lab, creating it when missing or empty. Returns the
 /// pools and whether the lab was just created.
@@ -279,6 +286,7 @@ async fn pool(path: &Path, create: bool) -> Result<SqlitePool, LabError> {
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
+        .pragma("cache_size", format!("-{PAGE_CACHE_KIB}"))
         .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
         .max_connections(4)
