@@ -25,6 +25,7 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::body::SdkBody;
 use chrono::{TimeZone, Utc};
+use dms_cockpit::backend::aws::coalesce::SAME_MOMENT;
 use dms_cockpit::backend::aws::dms::DmsReplication;
 use dms_cockpit::backend::{
     BackendError, PerTask, Replication, StartRequest, StartType, TaskRole, TaskStatus,
@@ -336,7 +337,10 @@ async fn describe_reads_every_page_of_table_statistics() {
         .match_requests(|r| {
             r.filters()
                 .iter()
-                .any(|f| f.name() == "replication-task-id" && f.values() == ["fwd-task"])
+                // Both configured tasks, in one call.
+                .any(|f| {
+                    f.name() == "replication-task-id" && f.values() == ["fwd-task", "bwd-task"]
+                })
         })
         .then_output(task_output);
     let full_page = |r: &aws_sdk_databasemigration::operation::describe_table_statistics::DescribeTableStatisticsInput| {
@@ -441,6 +445,8 @@ async fn describe_reads_every_page_of_table_statistics() {
     let dms = DmsReplication::new(client, one_task());
     dms.describe(TaskRole::Forward).await.unwrap();
     dms.table_stats(TaskRole::Forward).await.unwrap();
+    // A later refresh (one of the same moment would share the answer).
+    tokio::time::sleep(SAME_MOMENT).await;
     dms.describe(TaskRole::Forward).await.unwrap();
     assert_eq!(dms.table_stats(TaskRole::Forward).await.unwrap().len(), 3);
     assert_eq!((by_id.num_calls(), by_arn.num_calls()), (1, 1));
@@ -802,4 +808,125 @@ async fn moto_without_table_statistics_is_unsupported_and_asked_once() {
         1,
         "moto's answer is final"
     );
+}
+
+/// Both configured tasks in one answer, as DMS gives them for a filter
+/// naming both.
+fn both_tasks_output() -> DescribeReplicationTasksOutput {
+    tasks_output(&["fwd-task", "bwd-task"])
+}
+
+/// The tasks of [`both_tasks_output`] with these identifiers.
+fn tasks_output(ids: &[&str]) -> DescribeReplicationTasksOutput {
+    let task = |id: &str, arn: &str, status: &str| {
+        ReplicationTask::builder()
+            .replication_task_identifier(id)
+            .replication_task_arn(arn)
+            .replication_instance_arn("arn:aws:dms:us-east-1:123456789012:rep:INSTANCE")
+            .status(status)
+            .build()
+    };
+    let all = [
+        task("fwd-task", TASK_ARN, "running"),
+        task(
+            "bwd-task",
+            "arn:aws:dms:us-east-1:123456789012:task:BWDTASK",
+            "stopped",
+        ),
+    ];
+    DescribeReplicationTasksOutput::builder()
+        .set_replication_tasks(Some(
+            all.into_iter()
+                .filter(|t| ids.contains(&t.replication_task_identifier().unwrap_or_default()))
+                .collect(),
+        ))
+        .build()
+}
+
+#[tokio::test]
+async fn both_tasks_asked_together_are_described_by_one_call_naming_both() {
+    let describe = mock!(Client::describe_replication_tasks)
+        .match_requests(|r| {
+            r.filters().iter().any(|f| {
+                f.name() == "replication-task-id" && f.values() == ["fwd-task", "bwd-task"]
+            })
+        })
+        .then_output(both_tasks_output);
+    let client = mock_client!(aws_sdk_databasemigration, RuleMode::MatchAny, &[&describe]);
+    let dms = DmsReplication::new(client, one_task());
+    let (forward, backward) = tokio::join!(
+        dms.describe(TaskRole::Forward),
+        dms.describe(TaskRole::Backward)
+    );
+    assert_eq!(forward.unwrap().status, TaskStatus::Running);
+    assert_eq!(backward.unwrap().status, TaskStatus::Stopped);
+    assert_eq!(describe.num_calls(), 1, "one DescribeReplicationTasks");
+    // CloudWatch's lookup of where a task runs is answered by that
+    // describe: no call of its own.
+    let (arn, instance) = dms.placement(TaskRole::Backward).await.unwrap();
+    assert!(arn.ends_with(":task:BWDTASK") && instance.ends_with(":rep:INSTANCE"));
+    assert_eq!(describe.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_start_is_never_followed_by_an_answer_asked_before_it() {
+    let describe = mock!(Client::describe_replication_tasks)
+        .sequence()
+        .output(both_tasks_output)
+        .times(2)
+        .build();
+    let start = mock!(Client::start_replication_task)
+        .then_output(|| StartReplicationTaskOutput::builder().build());
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::MatchAny,
+        &[&describe, &start]
+    );
+    let dms = DmsReplication::new(client, one_task());
+    dms.describe(TaskRole::Forward).await.unwrap();
+    let request = StartRequest {
+        start_type: StartType::ResumeProcessing,
+        cdc_start_time: None,
+    };
+    dms.start(TaskRole::Backward, request).await.unwrap();
+    // Asked at once after the start, yet described anew.
+    dms.describe(TaskRole::Backward).await.unwrap();
+    assert_eq!(describe.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn tasks_named_one_by_arn_and_one_by_identifier_are_described_each_on_its_own() {
+    let by_arn = mock!(Client::describe_replication_tasks)
+        .match_requests(|r| {
+            r.filters()
+                .iter()
+                .any(|f| f.name() == "replication-task-arn" && f.values() == [TASK_ARN])
+        })
+        .then_output(|| tasks_output(&["fwd-task"]));
+    let by_id = mock!(Client::describe_replication_tasks)
+        .match_requests(|r| {
+            r.filters()
+                .iter()
+                .any(|f| f.name() == "replication-task-id" && f.values() == ["bwd-task"])
+        })
+        .then_output(|| tasks_output(&["bwd-task"]));
+    let client = mock_client!(
+        aws_sdk_databasemigration,
+        RuleMode::MatchAny,
+        &[&by_arn, &by_id]
+    );
+    let tasks = PerTask {
+        forward: TASK_ARN.to_string(),
+        backward: "bwd-task".to_string(),
+    };
+    let dms = DmsReplication::new(client, tasks);
+    let (f, b) = tokio::join!(
+        dms.describe(TaskRole::Forward),
+        dms.describe(TaskRole::Backward)
+    );
+    assert_eq!(
+        (f.unwrap().id, b.unwrap().id),
+        ("fwd-task".into(), "bwd-task".into())
+    );
+    assert_eq!((by_arn.num_calls(), by_id.num_calls()), (1, 1));
 }

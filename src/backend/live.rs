@@ -39,6 +39,11 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
         .unwrap_or_else(|| "default".into());
     let replication = Arc::new(DmsReplication::from_sdk_config(&sdk, config.tasks.clone()));
+    // One describe of the tasks serves the task panels and CloudWatch.
+    let latency = Arc::new(aws::cloudwatch::CloudWatchLatency::with_tasks(
+        &sdk,
+        replication.clone(),
+    ));
     let identity: Arc<dyn super::Identity> = Arc::new(StsIdentity::from_sdk_config(&sdk));
     let appmap = Arc::new(
         DynamoAppMap::from_sdk_config(&sdk, config.appmap_table.clone())
@@ -75,9 +80,7 @@ pub async fn connect(config: &Config, read_only: bool) -> Result<Backends, Backe
         heartbeats,
         databases: PerDb::new(|side| config.databases[side].db.clone()),
         timeout: config.timeout,
-        latency: Some(Arc::new(
-            aws::cloudwatch::CloudWatchLatency::from_sdk_config(&sdk, config.tasks.clone()),
-        )),
+        latency: Some(latency),
         identity: Some(identity),
         door: Arc::new(aws::pair_setup::AwsPair {
             sdk: sdk.clone(),

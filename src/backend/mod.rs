@@ -170,7 +170,7 @@ pub trait HeartbeatStore: Send + Sync {
 
 /// DMS's own latency of a task (CloudWatch `AWS/DMS` `CDCLatencySource`
 /// and `CDCLatencyTarget`, seconds), as of its newest data point.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct CdcLatency {
     pub source_s: Option<f64>,
     pub target_s: Option<f64>,

@@ -13,22 +13,24 @@
 //! is told apart ([`BackendError::Unsupported`]) and the SDK is told not to
 //! retry it ([`super::retry::UnimplementedIsFinal`]).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_databasemigration::Client;
 use aws_sdk_databasemigration::error::SdkError;
+use aws_sdk_databasemigration::operation::describe_replication_tasks::DescribeReplicationTasksError;
 use aws_sdk_databasemigration::operation::describe_table_statistics::DescribeTableStatisticsError;
 use aws_sdk_databasemigration::types::{
     Filter, ReloadOptionValue, ReplicationTask, ReplicationTaskStats,
     StartReplicationTaskTypeValue, TableStatistics, TableToReload,
 };
 
+use super::coalesce::Coalesce;
 use super::retry::UnimplementedIsFinal;
 use super::{
-    CallContext, endpoint_label, env_endpoint_label, from_chrono, map_sdk_error, region_label,
-    to_chrono,
+    CallContext, endpoint_label, env_endpoint_label, from_chrono, map_sdk_error,
+    map_shared_sdk_error, region_label, to_chrono,
 };
 use crate::backend::{
     BackendError, BackendResult, PerTask, ReloadOption, Replication, StartRequest, StartType,
@@ -47,6 +49,10 @@ pub struct DmsReplication {
     arns: Mutex<PerTask<Option<String>>>,
     region: String,
     endpoint: String,
+    /// The `DescribeReplicationTasks` for both tasks in flight, shared.
+    both: Coalesce<Arc<Described>>,
+    /// Each task's replication instance (ARN) as last described.
+    instances: Mutex<PerTask<Option<String>>>,
 }
 
 impl DmsReplication {
@@ -61,6 +67,8 @@ impl DmsReplication {
             arns: Mutex::new(arns),
             region,
             endpoint,
+            both: Coalesce::default(),
+            instances: Mutex::new(PerTask::default()),
         }
     }
 
@@ -117,42 +125,61 @@ impl DmsReplication {
 
     /// The task as `DescribeReplicationTasks` reports it, found by ARN
     /// when known, else by identifier.
-    async fn find_task(&self, role: TaskRole) -> BackendResult<ReplicationTask> {
-        let (name, value) = match self.cached_arn(role) {
+    ///
+    /// Both tasks are described by one call when they are named the same
+    /// way (both by ARN or both by identifier: a filter has one name), and
+    /// callers asking at the same time share it ([`Coalesce`]); otherwise
+    /// each task is described on its own.
+    pub async fn find_task(&self, role: TaskRole) -> BackendResult<ReplicationTask> {
+        let names = PerTask::new(|r| match self.cached_arn(r) {
             Some(arn) => ("replication-task-arn", arn),
-            None => ("replication-task-id", self.tasks[role].clone()),
+            None => ("replication-task-id", self.tasks[r].clone()),
+        });
+        let (name, value) = names[role].clone();
+        let answer = if names.forward.0 == names.backward.0 {
+            let filter = super::dms_filter_any(name, &[&names.forward.1, &names.backward.1])?;
+            let client = self.client.clone();
+            self.both
+                .run(move || async move { Arc::new(describe_tasks(client, filter).await) })
+                .await
+        } else {
+            Arc::new(describe_tasks(self.client.clone(), super::dms_filter(name, &value)?).await)
         };
-        let filter = Filter::builder()
-            .name(name)
-            .values(value.clone())
-            .build()
-            .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))?;
-        let result = self
-            .client
-            .describe_replication_tasks()
-            .filters(filter)
-            // With the settings: their control schema says where the
-            // validation failures are on the target.
-            .without_settings(false)
-            .send()
-            .await;
-        let out = match result {
-            Ok(out) => out,
+        let tasks = match &*answer {
+            Ok(tasks) => tasks,
             Err(err) => {
-                let mapped = self.map_err(err, role, "dms:DescribeReplicationTasks");
+                let mapped = with_task_context(
+                    &self.endpoint,
+                    &self.region,
+                    role,
+                    &self.tasks[role],
+                    DESCRIBE,
+                    |ctx| map_shared_sdk_error(err, ctx),
+                );
                 if matches!(mapped, BackendError::NotFound(_)) {
                     self.remember_arn(role, None);
                 }
                 return Err(mapped);
             }
         };
-        let found = out.replication_tasks().iter().find(|t| {
-            t.replication_task_arn() == Some(value.as_str())
-                || t.replication_task_identifier() == Some(value.as_str())
-        });
-        match found {
+        let find = |value: &str| {
+            tasks.iter().find(|t| {
+                t.replication_task_arn() == Some(value)
+                    || t.replication_task_identifier() == Some(value)
+            })
+        };
+        // A shared answer may be the other task's only look at it before
+        // someone (CloudWatch) asks where it runs: remember both.
+        for other in TaskRole::ALL {
+            if other != role
+                && let Some(task) = find(&names[other].1)
+            {
+                self.remember_placement(other, task);
+            }
+        }
+        match find(&value) {
             Some(task) => {
-                self.remember_arn(role, task.replication_task_arn().map(str::to_string));
+                self.remember_placement(role, task);
                 Ok(task.clone())
             }
             None => {
@@ -167,6 +194,30 @@ impl DmsReplication {
                 ))
             }
         }
+    }
+
+    fn remember_placement(&self, role: TaskRole, task: &ReplicationTask) {
+        self.remember_arn(role, task.replication_task_arn().map(str::to_string));
+        self.instances.lock().expect("instance cache poisoned")[role] =
+            task.replication_instance_arn().map(str::to_string);
+    }
+
+    /// The task's ARN and its replication instance's ARN: as last
+    /// described when known, else described now (sharing a describe in
+    /// flight). CloudWatch's dimensions need them, and the task panels
+    /// describe the tasks on every refresh anyway.
+    pub async fn placement(&self, role: TaskRole) -> BackendResult<(String, String)> {
+        let instance = self.instances.lock().expect("instance cache poisoned")[role].clone();
+        if let (Some(task), Some(instance)) = (self.cached_arn(role), instance) {
+            return Ok((task, instance));
+        }
+        let task = self.find_task(role).await?;
+        Ok((
+            task.replication_task_arn().unwrap_or_default().to_string(),
+            task.replication_instance_arn()
+                .unwrap_or_default()
+                .to_string(),
+        ))
     }
 
     async fn task_arn(&self, role: TaskRole) -> BackendResult<String> {
@@ -277,19 +328,49 @@ pub(super) fn task_error<E: DmsCallError>(
     configured: &str,
     action: &'static str,
 ) -> BackendError {
+    with_task_context(endpoint, region, role, configured, action, |ctx| {
+        map_sdk_error(err, ctx)
+    })
+}
+
+/// The words [`task_error`] uses for a call about one task, handed to `f`.
+fn with_task_context<R>(
+    endpoint: &str,
+    region: &str,
+    role: TaskRole,
+    configured: &str,
+    action: &'static str,
+    f: impl FnOnce(&CallContext<'_>) -> R,
+) -> R {
     let subject = format!("{role} task {configured}");
     let hint = format!("check [tasks] {role} in the config");
-    map_sdk_error(
-        err,
-        &CallContext {
-            service: "DMS",
-            endpoint,
-            region,
-            action,
-            subject: &subject,
-            not_found_hint: &hint,
-        },
-    )
+    f(&CallContext {
+        service: "DMS",
+        endpoint,
+        region,
+        action,
+        subject: &subject,
+        not_found_hint: &hint,
+    })
+}
+
+/// What one `DescribeReplicationTasks` answered: an `Arc` so callers who
+/// shared the request ([`Coalesce`]) each get it.
+type Described = Result<Vec<ReplicationTask>, Arc<SdkError<DescribeReplicationTasksError>>>;
+
+const DESCRIBE: &str = "dms:DescribeReplicationTasks";
+
+async fn describe_tasks(client: Client, filter: Filter) -> Described {
+    client
+        .describe_replication_tasks()
+        .filters(filter)
+        // With the settings: their control schema says where the
+        // validation failures are on the target.
+        .without_settings(false)
+        .send()
+        .await
+        .map(|out| out.replication_tasks().to_vec())
+        .map_err(Arc::new)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -373,6 +454,8 @@ impl Replication for DmsReplication {
             .config_override(no_retries())
             .send()
             .await;
+        // What is described from now on must have been asked after this.
+        self.both.forget();
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -415,6 +498,8 @@ impl Replication for DmsReplication {
             .config_override(no_retries())
             .send()
             .await;
+        // What is described from now on must have been asked after this.
+        self.both.forget();
         match result {
             Ok(_) => Ok(()),
             Err(e) => match self.map_err(e, role, "dms:ReloadTables") {
@@ -440,6 +525,8 @@ impl Replication for DmsReplication {
             .config_override(no_retries())
             .send()
             .await;
+        // What is described from now on must have been asked after this.
+        self.both.forget();
         match result {
             Ok(_) => Ok(()),
             Err(e) => {

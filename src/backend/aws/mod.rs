@@ -9,6 +9,7 @@
 //! call phrases failures the same way: what failed, and what to do.
 
 pub mod cloudwatch;
+pub mod coalesce;
 pub mod discover;
 pub mod dms;
 pub mod dms_admin;
@@ -155,6 +156,19 @@ where
     mapped.caused_by(err)
 }
 
+/// [`map_sdk_error`] for an error several callers share (one request
+/// answered for both tasks): each caller phrases it for its own subject,
+/// and all keep the same SDK error as the cause.
+pub fn map_shared_sdk_error<E>(
+    err: &std::sync::Arc<SdkError<E>>,
+    ctx: &CallContext<'_>,
+) -> BackendError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    phrase_sdk_error(err, ctx).caused_by(err.clone())
+}
+
 /// The sentence [`map_sdk_error`] says about `err`.
 fn phrase_sdk_error<E>(err: &SdkError<E>, ctx: &CallContext<'_>) -> BackendError
 where
@@ -293,9 +307,17 @@ pub fn dms_filter(
     name: &str,
     value: &str,
 ) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
+    dms_filter_any(name, &[value])
+}
+
+/// A DMS `Filter` matching any of `values` (DMS filters take a list).
+pub fn dms_filter_any(
+    name: &str,
+    values: &[&str],
+) -> BackendResult<aws_sdk_databasemigration::types::Filter> {
     aws_sdk_databasemigration::types::Filter::builder()
         .name(name)
-        .values(value)
+        .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
         .build()
         .map_err(|e| BackendError::Other(format!("cannot build the DMS filter: {e}").into()))
 }
