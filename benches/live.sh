@@ -76,17 +76,19 @@ run_pg() {
 }
 cleanup() {
   set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}" $(cat "$WORK"/*.pid 2>/dev/null); do kill "$pid" 2>/dev/null; done
   if [ -f "$WORK/pg/postmaster.pid" ]; then run_pg "$(pg_bin)/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
-# Starts "$@" in the background, waits for its `ready PORT` line.
+# Starts "$@" in the background, waits for its `ready PORT` line. It runs
+# in a command substitution (a subshell): its pid goes to a file for
+# cleanup, not to PIDS.
 start_ready() {
   local out="$WORK/ready.$RANDOM"
   "$@" >"$out" 2>&1 &
-  PIDS+=($!)
+  echo $! >"$out.pid"
   for _ in $(seq 1 100); do
     if grep -q '^ready ' "$out" 2>/dev/null; then awk '/^ready /{print $2; exit}' "$out"; return; fi
     sleep 0.1

@@ -25,8 +25,8 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::body::SdkBody;
 use chrono::{TimeZone, Utc};
-use dms_cockpit::backend::aws::coalesce::SAME_MOMENT;
 use dms_cockpit::backend::aws::dms::DmsReplication;
+use dms_cockpit::backend::coalesce::SAME_MOMENT;
 use dms_cockpit::backend::{
     BackendError, PerTask, Replication, StartRequest, StartType, TaskRole, TaskStatus,
 };

@@ -3,6 +3,7 @@
 //! ui and the headless commands only ever see these, never an SDK.
 
 pub mod aws;
+pub mod coalesce;
 pub mod heartbeat_sql;
 pub mod live;
 pub mod logs;

@@ -7,6 +7,7 @@
 //! backward task always starts from site B's current change position, which
 //! is what a correctly chosen `CdcStartTime` achieves in AWS.
 
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,9 +18,11 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use super::schema::{SCHEMA, TABLES};
 use super::{clock, db_error};
+use crate::backend::coalesce::Coalesce;
 use crate::backend::{
-    BackendError, BackendResult, PerDb, ReloadOption, Replication, StartRequest, StartType,
-    TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
+    BackendError, BackendResult, PerDb, PerTask, ReloadOption, Replication, StartRequest,
+    StartType, TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot,
+    TaskStatus,
 };
 
 pub(crate) const FULL_LOAD_AND_CDC: &str = "full-load-and-cdc";
@@ -154,14 +157,34 @@ async fn read_task<'e>(exec: impl SqliteExecutor<'e>, role: TaskRole) -> Backend
         .bind(role.as_str())
         .fetch_optional(exec)
         .await
-        .map_err(|e| db_error(&format!("reading lab task {}", task_id(role)), e))?
-        .ok_or_else(|| {
-            BackendError::NotFound(format!(
-                "lab task {} is missing from control.db: the lab data directory was edited by hand; create a new one",
-                task_id(role)
-            ).into())
-        })?;
-    TaskRow::parse(role, &row).map_err(|e| {
+        .map_err(|e| db_error(&format!("reading lab task {}", task_id(role)), e))?;
+    task_row(role, row.as_ref())
+}
+
+/// Both tasks with one query (the engine's tick).
+pub(crate) async fn read_tasks(control: &SqlitePool) -> PerTask<BackendResult<TaskRow>> {
+    match sqlx::query("SELECT * FROM tasks").fetch_all(control).await {
+        Ok(rows) => PerTask::new(|role| {
+            let row = rows
+                .iter()
+                .find(|r| r.try_get::<String, _>("role").ok().as_deref() == Some(role.as_str()));
+            task_row(role, row)
+        }),
+        Err(e) => {
+            let e = db_error("reading the lab tasks", e);
+            PerTask::new(|_| Err(e.clone()))
+        }
+    }
+}
+
+fn task_row(role: TaskRole, row: Option<&SqliteRow>) -> BackendResult<TaskRow> {
+    let row = row.ok_or_else(|| {
+        BackendError::NotFound(format!(
+            "lab task {} is missing from control.db: the lab data directory was edited by hand; create a new one",
+            task_id(role)
+        ).into())
+    })?;
+    TaskRow::parse(role, row).map_err(|e| {
         BackendError::Malformed(format!("lab task {} in control.db: {e}", task_id(role)).into())
     })
 }
@@ -174,7 +197,20 @@ pub(crate) struct Dms {
     pub transition_delay: Duration,
     /// Changes younger than this are left for a later tick.
     pub apply_delay: Duration,
+    /// Wakes an idle engine at once when this process starts, stops or
+    /// reloads a task (see `engine::IDLE_TICK`).
+    pub wake: tokio::sync::Notify,
+    /// A task's status and its table panel both read the table
+    /// statistics: reads in flight together share one.
+    pub stats_now: PerTask<Coalesce<BackendResult<Stats>>>,
+    /// Whether a task validates: on for good once on, and read once a
+    /// moment while off (see [`Dms::validates`]).
+    pub validating: PerTask<AtomicBool>,
+    pub validates_now: PerTask<Coalesce<BackendResult<bool>>>,
 }
+
+/// A task's table statistics and when its full load finished.
+pub(crate) type Stats = (Vec<TableStats>, Option<DateTime<Utc>>);
 
 impl Dms {
     pub(crate) async fn load_task(&self, role: TaskRole) -> BackendResult<TaskRow> {
@@ -187,10 +223,7 @@ impl Dms {
     /// Also returns when the full load finished: the last table's load
     /// time once every table is loaded, read from the same rows so the
     /// percentage and the date never disagree.
-    async fn table_stats(
-        &self,
-        role: TaskRole,
-    ) -> BackendResult<(Vec<TableStats>, Option<DateTime<Utc>>)> {
+    async fn table_stats(&self, role: TaskRole) -> BackendResult<Stats> {
         let rows = sqlx::query(
             "SELECT tbl, state, full_load_rows, inserts, updates, deletes, ddls, errors,
                     last_update, loaded_at, load_started, reloaded
@@ -204,7 +237,11 @@ impl Dms {
             BackendError::Malformed(format!("table statistics of {}: {e}", task_id(role)).into())
         };
         let validates = self.validates(role).await?;
-        let validation = self.validation_view(role).await?;
+        let validation = if validates {
+            self.validation_rows(role).await?
+        } else {
+            Default::default()
+        };
         let mut stats = Vec::with_capacity(rows.len());
         let mut finished = None;
         let mut all_loaded = !rows.is_empty();
@@ -270,9 +307,9 @@ impl Dms {
 
     /// The task's status and progress. Progress is counted from the same
     /// bookkeeping rows as the table statistics, read here on their own.
-    async fn snapshot(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
+    async fn snapshot(&self, role: TaskRole, stats: Stats) -> BackendResult<TaskSnapshot> {
         let task = self.load_task(role).await?;
-        let (tables, full_load_finish) = self.table_stats(role).await?;
+        let (tables, full_load_finish) = stats;
         // The lab's CDC position: the last change of the source applied.
         let position: Option<i64> =
             sqlx::query_scalar("SELECT last_seq FROM awsdms_apply_position WHERE task = ?1")
@@ -410,25 +447,50 @@ pub(crate) struct LabReplication {
     pub(crate) dms: std::sync::Arc<Dms>,
 }
 
+impl LabReplication {
+    /// The task's table statistics, shared by reads in flight together.
+    async fn stats(&self, role: TaskRole) -> BackendResult<Stats> {
+        let dms = self.dms.clone();
+        self.dms.stats_now[role]
+            .run(move || async move { dms.table_stats(role).await })
+            .await
+    }
+
+    /// After a change: wake the engine, and let nothing read before it
+    /// answer a read made after it.
+    fn changed(&self, role: TaskRole) {
+        self.dms.stats_now[role].forget();
+        self.dms.wake.notify_one();
+    }
+}
+
 #[async_trait]
 impl Replication for LabReplication {
     async fn describe(&self, role: TaskRole) -> BackendResult<TaskSnapshot> {
-        self.dms.snapshot(role).await
+        let stats = self.stats(role).await?;
+        self.dms.snapshot(role, stats).await
     }
 
     async fn table_stats(&self, role: TaskRole) -> BackendResult<Vec<TableStats>> {
         // The lab reads its statistics from the bookkeeping rows; the task
         // row is read first so an unknown task fails the same way here.
-        self.dms.load_task(role).await?;
-        Ok(self.dms.table_stats(role).await?.0)
+        // Both at once, so the read of the statistics is shared with the
+        // status's (see `stats`).
+        let (task, stats) = tokio::join!(self.dms.load_task(role), self.stats(role));
+        task?;
+        Ok(stats?.0)
     }
 
     async fn start(&self, role: TaskRole, request: StartRequest) -> BackendResult<()> {
-        self.dms.request_start(role, request).await
+        self.dms.request_start(role, request).await?;
+        self.changed(role);
+        Ok(())
     }
 
     async fn stop(&self, role: TaskRole) -> BackendResult<()> {
-        self.dms.request_stop(role).await
+        self.dms.request_stop(role).await?;
+        self.changed(role);
+        Ok(())
     }
 
     async fn reload_tables(
@@ -437,6 +499,8 @@ impl Replication for LabReplication {
         tables: &[TableRef],
         option: ReloadOption,
     ) -> BackendResult<()> {
-        self.dms.reload_tables(role, tables, option).await
+        self.dms.reload_tables(role, tables, option).await?;
+        self.changed(role);
+        Ok(())
     }
 }

@@ -41,6 +41,13 @@ const BATCH: i64 = 500;
 /// check how changes were marked); older applied ones are pruned.
 const RETAIN: i64 = 1_000;
 
+/// How often the engine looks at tasks that have nothing to do (none
+/// starting, running or stopping). A start, stop or reload made by this
+/// process wakes it at once; one made by another process on the same data
+/// directory is seen within this. Ticking every `apply_interval` with
+/// nothing to do was half of an idle lab's CPU (benches/live.sh idle).
+pub(crate) const IDLE_TICK: Duration = Duration::from_secs(1);
+
 /// Runs the engine until `shutdown` turns true. A tick in progress always
 /// finishes, so no transaction is cut off halfway.
 pub(crate) fn spawn(
@@ -49,11 +56,16 @@ pub(crate) fn spawn(
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let busy = dms.tick(&shutdown).await;
+            let pause = if busy {
+                interval
+            } else {
+                IDLE_TICK.max(interval)
+            };
             tokio::select! {
-                _ = ticker.tick() => dms.tick(&shutdown).await,
+                _ = tokio::time::sleep(pause) => {}
+                _ = dms.wake.notified() => {}
                 _ = shutdown.changed() => break,
             }
             if *shutdown.borrow() {
@@ -64,13 +76,26 @@ pub(crate) fn spawn(
 }
 
 impl Dms {
-    async fn tick(&self, shutdown: &watch::Receiver<bool>) {
-        for role in TaskRole::ALL {
-            let Err(e) = self.step(role).await else {
-                continue;
+    /// One step of each task; true when a task has something to do (it is
+    /// starting, running or stopping, or could not be read).
+    async fn tick(&self, shutdown: &watch::Receiver<bool>) -> bool {
+        let mut busy = false;
+        // Both tasks' rows in one read: most ticks have nothing else to do.
+        let tasks = super::dms::read_tasks(&self.control).await;
+        for (role, task) in [
+            (TaskRole::Forward, tasks.forward),
+            (TaskRole::Backward, tasks.backward),
+        ] {
+            let e = match self.step(task).await {
+                Ok(active) => {
+                    busy |= active;
+                    continue;
+                }
+                Err(e) => e,
             };
+            busy = true;
             if *shutdown.borrow() {
-                return;
+                return busy;
             }
             match e {
                 // Busy files or a closing pool: try again next tick.
@@ -92,19 +117,23 @@ impl Dms {
                 }
             }
         }
+        busy
     }
 
-    async fn step(&self, role: TaskRole) -> BackendResult<()> {
-        let task = self.load_task(role).await?;
+    /// Moves the task on; true when it is starting, running or stopping.
+    async fn step(&self, task: BackendResult<TaskRow>) -> BackendResult<bool> {
+        let task = task?;
         let settled = (Utc::now() - task.status_since)
             .to_std()
             .is_ok_and(|age| age >= self.transition_delay);
         match task.status {
-            TaskStatus::Starting if settled => self.begin_run(&task).await,
-            TaskStatus::Stopping if settled => self.finish_stop(&task).await,
-            TaskStatus::Running => self.work(&task).await,
-            _ => Ok(()),
+            TaskStatus::Starting if settled => self.begin_run(&task).await?,
+            TaskStatus::Stopping if settled => self.finish_stop(&task).await?,
+            TaskStatus::Running => self.work(&task).await?,
+            TaskStatus::Starting | TaskStatus::Stopping => {}
+            _ => return Ok(false),
         }
+        Ok(true)
     }
 
     /// `starting` -> `running`: a fresh start (or reload) resets the

@@ -31,6 +31,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::watch;
+
+use crate::backend::coalesce::Coalesce;
 use tokio::task::JoinHandle;
 
 pub use error::LabError;
@@ -128,6 +130,10 @@ impl Lab {
             sites: pools.sites.clone(),
             transition_delay: opts.transition_delay,
             apply_delay: opts.apply_delay,
+            wake: tokio::sync::Notify::new(),
+            stats_now: crate::backend::PerTask::new(|_| Coalesce::in_flight()),
+            validating: crate::backend::PerTask::new(|_| Default::default()),
+            validates_now: crate::backend::PerTask::new(|_| Coalesce::in_flight()),
         });
         let (shutdown, rx) = watch::channel(false);
         let mut workers = vec![engine::spawn(dms.clone(), opts.apply_interval, rx.clone())];

@@ -22,6 +22,7 @@
 //! made before this existed gain them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
 
 use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row};
@@ -95,13 +96,28 @@ pub(crate) struct TableValidation {
 type Difference = (String, &'static str, String);
 
 impl Dms {
-    /// Whether `role`'s task validates.
+    /// Whether `role`'s task validates. Validation is on for good once on
+    /// (nothing turns it off), so a yes is kept; a no is read again by the
+    /// next caller not already waiting for a read, since another process
+    /// on the same data directory may turn it on.
     pub(crate) async fn validates(&self, role: TaskRole) -> BackendResult<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lab_validation WHERE role = ?1)")
-            .bind(role.as_str())
-            .fetch_one(&self.control)
-            .await
-            .map_err(|e| db_error(&format!("reading the settings of {}", task_id(role)), e))
+        if self.validating[role].load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let control = self.control.clone();
+        let on = self.validates_now[role]
+            .run(move || async move {
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lab_validation WHERE role = ?1)")
+                    .bind(role.as_str())
+                    .fetch_one(&control)
+                    .await
+                    .map_err(|e| db_error(&format!("reading the settings of {}", task_id(role)), e))
+            })
+            .await?;
+        if on {
+            self.validating[role].store(true, Ordering::Relaxed);
+        }
+        Ok(on)
     }
 
     /// Turns validation on for `role`'s task, for good.
@@ -111,6 +127,7 @@ impl Dms {
             .execute(&self.control)
             .await
             .map_err(|e| db_error(&format!("turning validation on for {}", task_id(role)), e))?;
+        self.validating[role].store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -124,6 +141,14 @@ impl Dms {
         if !self.validates(role).await? {
             return Ok(BTreeMap::new());
         }
+        self.validation_rows(role).await
+    }
+
+    /// [`Dms::validation_view`] of a task known to validate.
+    pub(crate) async fn validation_rows(
+        &self,
+        role: TaskRole,
+    ) -> BackendResult<BTreeMap<String, TableValidation>> {
         let err = |e| db_error(&format!("reading the validation of {}", task_id(role)), e);
         let rows = sqlx::query(
             "SELECT a.tbl, a.state AS load_state, a.loaded_at, a.full_load_rows,

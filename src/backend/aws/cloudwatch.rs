@@ -9,7 +9,7 @@
 //! "Monitoring AWS DMS tasks", replication task metrics). The task's ARN
 //! and its instance's ARN come from the DMS adapter the task panels use
 //! (as last described, or by a describe shared with theirs, see
-//! [`super::coalesce`]); the instance's identifier from one
+//! [`crate::backend::coalesce`]); the instance's identifier from one
 //! `DescribeReplicationInstances`. Both are looked up once.
 //!
 //! Both tasks are read with one `GetMetricData` (four queries), and the
@@ -23,8 +23,8 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use tokio::sync::Mutex;
 
-use super::coalesce::Coalesce;
 use super::dms::DmsReplication;
+use crate::backend::coalesce::Coalesce;
 use crate::backend::reason::Reason;
 use crate::backend::{BackendError, BackendResult, CdcLatency, Latency, PerTask, TaskRole};
 
@@ -71,7 +71,7 @@ impl CloudWatchLatency {
                 tasks,
                 dimensions: Mutex::new(PerTask::default()),
             }),
-            both: Coalesce::default(),
+            both: Coalesce::same_moment(),
         }
     }
 }

@@ -26,12 +26,12 @@ use aws_sdk_databasemigration::types::{
     StartReplicationTaskTypeValue, TableStatistics, TableToReload,
 };
 
-use super::coalesce::Coalesce;
 use super::retry::UnimplementedIsFinal;
 use super::{
     CallContext, endpoint_label, env_endpoint_label, from_chrono, map_sdk_error,
     map_shared_sdk_error, region_label, to_chrono,
 };
+use crate::backend::coalesce::Coalesce;
 use crate::backend::{
     BackendError, BackendResult, PerTask, ReloadOption, Replication, StartRequest, StartType,
     TableRef, TableStats, TableStatsMore, TaskProgress, TaskRole, TaskSnapshot, TaskStatus,
@@ -67,7 +67,7 @@ impl DmsReplication {
             arns: Mutex::new(arns),
             region,
             endpoint,
-            both: Coalesce::default(),
+            both: Coalesce::same_moment(),
             instances: Mutex::new(PerTask::default()),
         }
     }

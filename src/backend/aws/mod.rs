@@ -9,7 +9,6 @@
 //! call phrases failures the same way: what failed, and what to do.
 
 pub mod cloudwatch;
-pub mod coalesce;
 pub mod discover;
 pub mod dms;
 pub mod dms_admin;

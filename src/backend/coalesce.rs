@@ -4,15 +4,24 @@
 //! `FetchTask(backward)`, each task's CloudWatch latency), and all of them
 //! start in the same instant. Against DMS one `DescribeReplicationTasks`
 //! can answer for both tasks, so the adapter sends one and every caller of
-//! the same moment gets that answer instead of sending its own.
+//! the same moment gets that answer instead of sending its own. The lab
+//! does the same with reads that a task's status and its table panel both
+//! make (its table statistics, whether it validates).
 //!
-//! "The same moment" is: while the request is in flight, or within
-//! [`SAME_MOMENT`] of it being sent. The second part is needed because
-//! the callers of one refresh are not started in a fixed order: on a busy
-//! machine the first request may be answered before the second caller
-//! has even asked. A quarter of a second is far below any refresh
-//! interval, so this never shows an older answer than the refresh it
-//! belongs to.
+//! Two rules for who may share:
+//!
+//! * [`Coalesce::same_moment`] (DMS, CloudWatch): while the request is in
+//!   flight, or within [`SAME_MOMENT`] of it being sent. The second part
+//!   is needed because the callers of one refresh are not started in a
+//!   fixed order: on a busy machine the first request may be answered
+//!   before the second caller has even asked. A quarter of a second is far
+//!   below any refresh interval and below what a remote service's answer
+//!   can promise anyway.
+//! * [`Coalesce::in_flight`] (the lab): only while the request is in
+//!   flight. The lab's table statistics are counted in the same
+//!   transaction as the rows they count, and a reader who has just seen a
+//!   row arrive must see it counted: an answer read before that must not
+//!   be handed out.
 //!
 //! Freshness after a change: [`Coalesce::forget`] makes the next caller
 //! send a new request, so a task start or stop is never followed by an
@@ -39,17 +48,29 @@ struct Sent<T> {
 
 pub struct Coalesce<T: Clone> {
     last: Mutex<Option<Sent<T>>>,
-}
-
-impl<T: Clone + Send + Sync + 'static> Default for Coalesce<T> {
-    fn default() -> Self {
-        Coalesce {
-            last: Mutex::new(None),
-        }
-    }
+    /// How long after sending an answer may be shared (zero: only while
+    /// in flight).
+    window: Duration,
 }
 
 impl<T: Clone + Send + Sync + 'static> Coalesce<T> {
+    /// Shares a request while in flight and for [`SAME_MOMENT`] after it
+    /// was sent.
+    pub fn same_moment() -> Self {
+        Coalesce {
+            last: Mutex::new(None),
+            window: SAME_MOMENT,
+        }
+    }
+
+    /// Shares a request only while it is in flight.
+    pub fn in_flight() -> Self {
+        Coalesce {
+            last: Mutex::new(None),
+            window: Duration::ZERO,
+        }
+    }
+
     /// The answer of the request of this moment, or of a new one made by
     /// `start`.
     pub async fn run<F>(&self, start: impl FnOnce() -> F) -> T
@@ -58,7 +79,7 @@ impl<T: Clone + Send + Sync + 'static> Coalesce<T> {
     {
         let flight = {
             let mut last = self.last.lock().expect("coalesce slot poisoned");
-            match last.as_ref().filter(|sent| joinable(sent)) {
+            match last.as_ref().filter(|sent| joinable(sent, self.window)) {
                 Some(sent) => sent.flight.clone(),
                 None => {
                     let flight = start().boxed().shared();
@@ -80,13 +101,13 @@ impl<T: Clone + Send + Sync + 'static> Coalesce<T> {
     }
 }
 
-fn joinable<T: Clone>(sent: &Sent<T>) -> bool {
+fn joinable<T: Clone>(sent: &Sent<T>, window: Duration) -> bool {
     match sent.flight.strong_count() {
         // Answered: only within the moment it was asked.
-        None => sent.at.elapsed() < SAME_MOMENT,
+        None => sent.at.elapsed() < window,
         // In flight: while someone waits for it (this slot holds one
         // reference); a request everyone gave up on is not revived.
-        Some(n) => n > 1 || sent.at.elapsed() < SAME_MOMENT,
+        Some(n) => n > 1 || sent.at.elapsed() < window,
     }
 }
 
@@ -117,7 +138,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn callers_at_the_same_time_share_one_request() {
-        let c = Coalesce::default();
+        let c = Coalesce::same_moment();
         let sent = Arc::new(AtomicUsize::new(0));
         let d = Duration::from_millis(50);
         let (a, b, x) = tokio::join!(
@@ -131,7 +152,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_answer_serves_its_moment_and_no_longer() {
-        let c = Coalesce::default();
+        let c = Coalesce::same_moment();
         let sent = Arc::new(AtomicUsize::new(0));
         let d = Duration::from_millis(50);
         assert_eq!(c.run(counted(&sent, d)).await, 1);
@@ -148,8 +169,22 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn in_flight_only_never_hands_out_an_answer() {
+        let c = Coalesce::in_flight();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let d = Duration::from_millis(50);
+        let (a, b) = tokio::join!(c.run(counted(&sent, d)), c.run(counted(&sent, d)));
+        assert_eq!((a, b), (1, 1), "shared while in flight");
+        assert_eq!(
+            c.run(counted(&sent, d)).await,
+            2,
+            "answered: asked again at once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_long_request_is_joined_while_someone_waits_for_it() {
-        let c = Arc::new(Coalesce::default());
+        let c = Arc::new(Coalesce::same_moment());
         let sent = Arc::new(AtomicUsize::new(0));
         let slow = Duration::from_secs(2);
         let first = tokio::spawn({
@@ -168,7 +203,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn after_forget_a_caller_does_not_join_the_older_request() {
-        let c = Arc::new(Coalesce::default());
+        let c = Arc::new(Coalesce::same_moment());
         let sent = Arc::new(AtomicUsize::new(0));
         let d = Duration::from_millis(50);
         let first = tokio::spawn({
@@ -185,7 +220,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_request_everyone_gave_up_on_is_not_joined() {
-        let c = Coalesce::default();
+        let c = Coalesce::same_moment();
         let sent = Arc::new(AtomicUsize::new(0));
         let slow = tokio::time::timeout(
             Duration::from_millis(10),
