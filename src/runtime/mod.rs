@@ -7,6 +7,8 @@ pub mod events;
 pub mod executor;
 pub mod terminal;
 
+use std::time::{Duration, Instant};
+
 use chrono::Utc;
 use tokio::sync::mpsc;
 
@@ -36,6 +38,12 @@ pub async fn run(
     result
 }
 
+/// At most one frame per this: the answers of one refresh arrive one by
+/// one over tens of milliseconds (and each used to cost a frame); a key
+/// after a quiet moment is still drawn at once. Well under what a person
+/// notices.
+const FRAME: Duration = Duration::from_millis(50);
+
 #[allow(clippy::too_many_arguments)]
 async fn event_loop(
     terminal: &mut terminal::TerminalGuard,
@@ -58,23 +66,44 @@ async fn event_loop(
         executor.spawn(command);
     }
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
+    let mut drawn_at = Instant::now();
     let mut logged = trace_log(&app, 0);
     app.take_redraw();
-    while let Some(event) = rx.recv().await {
-        handle(&mut app, &executor, event)?;
-        // Drain what else is queued before drawing once: bursts of results
-        // or key repeats cost one frame, not one each.
-        while let Ok(event) = rx.try_recv() {
+    // Something shown changed and is not drawn yet.
+    let mut stale = false;
+    loop {
+        let event = if stale {
+            // A frame is owed: wait for more events only until it is due.
+            match tokio::time::timeout(FRAME.saturating_sub(drawn_at.elapsed()), rx.recv()).await {
+                Ok(Some(event)) => Some(event),
+                Ok(None) => break,
+                Err(_) => None,
+            }
+        } else {
+            match rx.recv().await {
+                Some(event) => Some(event),
+                None => break,
+            }
+        };
+        if let Some(event) = event {
             handle(&mut app, &executor, event)?;
+            // Drain what else is queued before drawing once: bursts of
+            // results or key repeats cost one frame, not one each.
+            while let Ok(event) = rx.try_recv() {
+                handle(&mut app, &executor, event)?;
+            }
+            logged = trace_log(&app, logged);
+            if app.should_quit {
+                break;
+            }
+            // Only when something shown changed: a tick that moves no age
+            // on screen, or a key that means nothing, draws nothing.
+            stale |= app.take_redraw();
         }
-        logged = trace_log(&app, logged);
-        if app.should_quit {
-            break;
-        }
-        // Only when something shown changed: a tick that moves no age on
-        // screen, or a key that means nothing, draws nothing.
-        if app.take_redraw() {
+        if stale && drawn_at.elapsed() >= FRAME {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
+            drawn_at = Instant::now();
+            stale = false;
         }
     }
     tracing::info!("cockpit closed");
