@@ -99,6 +99,22 @@ impl<T: Clone + Send + Sync + 'static> Coalesce<T> {
     pub fn forget(&self) {
         *self.last.lock().expect("coalesce slot poisoned") = None;
     }
+
+    /// [`Coalesce::forget`] when the returned guard is dropped: held across
+    /// a change, it forgets once the change has answered, or has been
+    /// given up on (a timeout drops the future holding it).
+    pub fn forget_when_dropped(&self) -> ForgetOnDrop<'_, T> {
+        ForgetOnDrop(self)
+    }
+}
+
+/// See [`Coalesce::forget_when_dropped`].
+pub struct ForgetOnDrop<'a, T: Clone + Send + Sync + 'static>(&'a Coalesce<T>);
+
+impl<T: Clone + Send + Sync + 'static> Drop for ForgetOnDrop<'_, T> {
+    fn drop(&mut self) {
+        self.0.forget();
+    }
 }
 
 fn joinable<T: Clone>(sent: &Sent<T>, window: Duration) -> bool {
@@ -216,6 +232,25 @@ mod tests {
         let second = c.run(counted(&sent, d)).await;
         assert_eq!(first.await.unwrap(), 1, "the first caller keeps its answer");
         assert_eq!(second, 2, "asked after the change: a request of its own");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_given_up_on_still_forgets() {
+        let c = Coalesce::same_moment();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let d = Duration::from_millis(50);
+        assert_eq!(c.run(counted(&sent, d)).await, 1);
+        let change = async {
+            let _fresh = c.forget_when_dropped();
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        };
+        // The change times out: its future (and the guard) is dropped.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(10), change)
+                .await
+                .is_err()
+        );
+        assert_eq!(c.run(counted(&sent, d)).await, 2, "asked anew after it");
     }
 
     #[tokio::test(start_paused = true)]

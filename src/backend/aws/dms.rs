@@ -444,6 +444,9 @@ impl Replication for DmsReplication {
             StartType::ReloadTarget => StartReplicationTaskTypeValue::ReloadTarget,
         };
         // CdcStartTime only, never CdcStartPosition as well: DMS rejects both.
+        // What is described after this change, or after it was given up
+        // on (its timeout drops this), must have been asked after it.
+        let fresh = self.both.forget_when_dropped();
         let result = self
             .client
             .start_replication_task()
@@ -454,8 +457,7 @@ impl Replication for DmsReplication {
             .config_override(no_retries())
             .send()
             .await;
-        // What is described from now on must have been asked after this.
-        self.both.forget();
+        drop(fresh);
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -488,6 +490,9 @@ impl Replication for DmsReplication {
             ReloadOption::DataReload => ReloadOptionValue::DataReload,
             ReloadOption::ValidateOnly => ReloadOptionValue::ValidateOnly,
         };
+        // What is described after this change, or after it was given up
+        // on (its timeout drops this), must have been asked after it.
+        let fresh = self.both.forget_when_dropped();
         let result = self
             .client
             .reload_tables()
@@ -498,8 +503,7 @@ impl Replication for DmsReplication {
             .config_override(no_retries())
             .send()
             .await;
-        // What is described from now on must have been asked after this.
-        self.both.forget();
+        drop(fresh);
         match result {
             Ok(_) => Ok(()),
             Err(e) => match self.map_err(e, role, "dms:ReloadTables") {
@@ -517,6 +521,9 @@ impl Replication for DmsReplication {
 
     async fn stop(&self, role: TaskRole) -> BackendResult<()> {
         let arn = self.task_arn(role).await?;
+        // What is described after this change, or after it was given up
+        // on (its timeout drops this), must have been asked after it.
+        let fresh = self.both.forget_when_dropped();
         let result = self
             .client
             .stop_replication_task()
@@ -525,8 +532,7 @@ impl Replication for DmsReplication {
             .config_override(no_retries())
             .send()
             .await;
-        // What is described from now on must have been asked after this.
-        self.both.forget();
+        drop(fresh);
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
