@@ -76,9 +76,24 @@ async fn malformed_items_are_shown_with_what_is_wrong_and_never_route() {
     }
 
     let status = door.run(&["status", "--json"]);
-    assert!(
-        matches!(status.code, Some(0 | 1)),
-        "never a crash: {status}"
+    assert_eq!(
+        status.code,
+        Some(1),
+        "a malformed item fails the check: {status}"
+    );
+    for problem in [
+        "the appmap item for SITEB is malformed (appmap item SITEB: attribute `port` is of type N",
+        "the appmap item for SITEX is malformed (unknown site `SITEX`: expected SITEA or SITEB",
+    ] {
+        assert!(status.stderr.contains(problem), "{problem}: {status}");
+    }
+    assert_eq!(
+        status
+            .stderr
+            .matches("the appmap item for SITEA is malformed (2 items for SITEA")
+            .count(),
+        1,
+        "two items for one site are one problem: {status}"
     );
     let json: Value = serde_json::from_str(&status.stdout).expect("status JSON");
     let items = items_of(&json);

@@ -10,7 +10,9 @@
 //! could not be read keeps its status, carries the reason in its own
 //! `tables_error`, and has an `errors` entry `tasks.<role>.tables`: status
 //! exits 1, since it could not show everything. `errors` is
-//! [`App::failures`], the same list the TUI's header summarises.
+//! [`App::failures`], the same list the TUI's header summarises. A failed
+//! task or a malformed appmap item also makes status exit 1: both are shown
+//! in their place, not in `errors` (nothing failed to be read).
 
 use std::fmt::Write as _;
 
@@ -266,7 +268,8 @@ impl Snapshot {
         }
     }
 
-    /// Exit 1 when a backend failed or a task is failed.
+    /// Exit 1 when a backend failed, a task is failed or an appmap item is
+    /// malformed.
     pub fn verdict(&self) -> Outcome {
         let mut problems: Vec<String> = self
             .errors
@@ -278,6 +281,20 @@ impl Snapshot {
                 && t.status == TaskStatus::Failed.as_str()
             {
                 problems.push(format!("the {role} task ({}) is failed", t.id));
+            }
+        }
+        // A malformed item routes nothing: its site cannot write or be
+        // flipped until it is fixed, which a health check must not pass.
+        for entry in &self.appmap {
+            if let Some(problem) = &entry.item.problem {
+                let line = format!(
+                    "the appmap item for {} is malformed ({problem})",
+                    entry.item.site
+                );
+                // Two items for one site carry the same problem: say it once.
+                if !problems.contains(&line) {
+                    problems.push(line);
+                }
             }
         }
         if problems.is_empty() {
