@@ -152,6 +152,17 @@ mod tests {
         }
     }
 
+    /// A first caller asking in the background, so the test can ask while
+    /// its request is out.
+    fn spawn_caller(
+        c: &Arc<Coalesce<usize>>,
+        sent: &Arc<AtomicUsize>,
+        delay: Duration,
+    ) -> tokio::task::JoinHandle<usize> {
+        let (c, f) = (c.clone(), counted(sent, delay));
+        tokio::spawn(async move { c.run(f).await })
+    }
+
     #[tokio::test(start_paused = true)]
     async fn callers_at_the_same_time_share_one_request() {
         let c = Coalesce::same_moment();
@@ -203,10 +214,7 @@ mod tests {
         let c = Arc::new(Coalesce::same_moment());
         let sent = Arc::new(AtomicUsize::new(0));
         let slow = Duration::from_secs(2);
-        let first = tokio::spawn({
-            let (c, f) = (c.clone(), counted(&sent, slow));
-            async move { c.run(f).await }
-        });
+        let first = spawn_caller(&c, &sent, slow);
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(
             c.run(counted(&sent, slow)).await,
@@ -222,10 +230,7 @@ mod tests {
         let c = Arc::new(Coalesce::same_moment());
         let sent = Arc::new(AtomicUsize::new(0));
         let d = Duration::from_millis(50);
-        let first = tokio::spawn({
-            let (c, f) = (c.clone(), counted(&sent, d));
-            async move { c.run(f).await }
-        });
+        let first = spawn_caller(&c, &sent, d);
         tokio::time::sleep(Duration::from_millis(10)).await;
         // A change was made while the first request was out.
         c.forget();
